@@ -1,0 +1,67 @@
+"""Builds frozen config dataclasses from mappings, rejecting unknown keys and wrong types.
+
+Used for every section of a pipeline file, so a typo fails before any training with the
+section and key named.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from typing import Any, Mapping, TypeVar
+
+T = TypeVar("T")
+
+
+def _unwrap(annotation: Any) -> tuple[Any, bool]:
+  """(base type, optional) of an annotation such as `Optional[int]` or `int | None`."""
+  if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    return (args[0] if len(args) == 1 else Any), True
+  return annotation, False
+
+
+def _check_type(where: str, key: str, value: Any, annotation: Any) -> Any:
+  base, optional = _unwrap(annotation)
+  if value is None:
+    if optional:
+      return None
+    raise TypeError(f"{where}.{key} must not be null.")
+  origin = typing.get_origin(base) or base
+  if base is int and (isinstance(value, bool) or not isinstance(value, int)):
+    raise TypeError(f"{where}.{key} must be an integer, got {value!r}.")
+  if base is float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+      raise TypeError(f"{where}.{key} must be a number, got {value!r}.")
+    return float(value)
+  if base is bool and not isinstance(value, bool):
+    raise TypeError(f"{where}.{key} must be true or false, got {value!r}.")
+  if base is str and not isinstance(value, str):
+    raise TypeError(f"{where}.{key} must be a string, got {value!r}.")
+  if origin in (tuple, list):
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+      raise TypeError(f"{where}.{key} must be a list, got {value!r}.")
+    return tuple(value)
+  if origin is dict and not isinstance(value, Mapping):
+    raise TypeError(f"{where}.{key} must be a mapping, got {value!r}.")
+  return value
+
+
+def from_mapping(cls: type[T], values: Mapping[str, Any], where: str) -> T:
+  """Instantiates dataclass `cls` from `values`; `where` names the section in errors."""
+  if not isinstance(values, Mapping):
+    raise TypeError(f"{where} must be a mapping of keys to values, got {type(values).__name__}.")
+  fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+  hints = typing.get_type_hints(cls)
+  kwargs = {}
+  for key, value in values.items():
+    if key not in fields:
+      close = difflib.get_close_matches(str(key), fields, n=1)
+      hint = f" Did you mean {close[0]!r}?" if close else ""
+      raise ValueError(f"Unknown key {where}.{key}.{hint} Valid keys: {', '.join(fields)}.")
+    kwargs[key] = _check_type(where, key, value, hints.get(key, fields[key].type))
+  try:
+    return cls(**kwargs)
+  except (TypeError, ValueError) as e:
+    raise type(e)(f"{where}: {e}") from None

@@ -1,0 +1,78 @@
+"""GCNConv: the graph convolution of Kipf & Welling (ICLR 2017)."""
+from __future__ import annotations
+
+from typing import Optional
+
+from edgegnn import _keras_env  # noqa: F401
+import tensorflow as tf
+
+from edgegnn.layers import _serialization
+from edgegnn.layers import activations
+from edgegnn.layers.structure import structure_of
+
+
+@tf.keras.utils.register_keras_serializable(package="edgegnn")
+class GCNConv(tf.keras.layers.Layer):
+  r"""Graph convolution with symmetric degree normalisation.
+
+  For node states X and adjacency A (with self-loops if `add_self_loops`):
+
+    H = act( D^{-1/2} (A + I) D^{-1/2} X W + b ),   D_tt = 1 + in-degree(t)
+
+  computed without an edge tensor as
+  `n * (neighbor_sum(n * XW) + n * XW)` with `n = D^{-1/2}`, so the sparse layout needs
+  only GATHER + UNSORTED_SEGMENT_SUM and the dense layout one BATCH_MATMUL.
+
+  Call with `(node_states, graph)`; `graph` is a `tfgnn.GraphTensor` (sparse layout) or an
+  adjacency [N, N] (dense layout).
+
+  Args:
+    units: output channels.
+    activation: alias from `edgegnn.layers.activations` ("none", "relu", ...).
+    use_bias: adds b.
+    add_self_loops: uses A + I (the paper's renormalisation trick).
+    transform: the linear map X -> XW as an injected Keras layer; defaults to
+      `Dense(units, use_bias=False)`. Swap in a fake-quant or binary transform here.
+    kernel_regularizer: regulariser of the default transform's kernel.
+  """
+
+  def __init__(self, units: int, activation: Optional[str] = "none", use_bias: bool = True,
+               add_self_loops: bool = True,
+               transform: Optional[tf.keras.layers.Layer] = None,
+               kernel_regularizer=None, **kwargs):
+    super().__init__(**kwargs)
+    self.units = _serialization.check_units("units", units)
+    activations.get(activation)  # rejects an unknown alias here, not in call()
+    self.activation = activation
+    self.use_bias = use_bias
+    self.add_self_loops = add_self_loops
+    self.kernel_regularizer = tf.keras.regularizers.get(kernel_regularizer)
+    self.transform = _serialization.deserialize(transform) or tf.keras.layers.Dense(
+        units, use_bias=False, kernel_regularizer=self.kernel_regularizer, name="transform")
+
+  def build(self, input_shape):
+    if self.use_bias:
+      self.bias = self.add_weight(name="bias", shape=[self.units], initializer="zeros")
+    super().build(input_shape)
+
+  def call(self, inputs):
+    node_states, graph = inputs
+    structure = structure_of(graph)
+    values = self.transform(node_states)
+    degree = structure.in_degree() + (1.0 if self.add_self_loops else 0.0)
+    norm = tf.math.rsqrt(tf.maximum(degree, 1.0))[:, None]
+    scaled = norm * values
+    pooled = structure.neighbor_sum(scaled)
+    if self.add_self_loops:
+      pooled += scaled
+    result = norm * pooled
+    if self.use_bias:
+      result += self.bias
+    return activations.get(self.activation)(result)
+
+  def get_config(self):
+    return dict(super().get_config(), units=self.units, activation=self.activation,
+                use_bias=self.use_bias, add_self_loops=self.add_self_loops,
+                transform=_serialization.serialize(self.transform),
+                kernel_regularizer=tf.keras.regularizers.serialize(self.kernel_regularizer)
+                if self.kernel_regularizer else None)

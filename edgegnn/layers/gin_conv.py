@@ -1,0 +1,63 @@
+"""GINConv: the graph isomorphism network layer (Xu et al., ICLR 2019)."""
+from __future__ import annotations
+
+from typing import Optional
+
+from edgegnn import _keras_env  # noqa: F401
+import tensorflow as tf
+
+from edgegnn.layers import _serialization
+from edgegnn.layers.structure import structure_of
+
+
+def default_mlp(units: int, batch_norm: bool = True, name: str = "mlp") -> tf.keras.Sequential:
+  """GIN's two-layer MLP: Dense -> [BN] -> ReLU -> Dense -> [BN] -> ReLU."""
+  layers = []
+  for _ in range(2):
+    layers.append(tf.keras.layers.Dense(units, use_bias=not batch_norm))
+    if batch_norm:
+      layers.append(tf.keras.layers.BatchNormalization())
+    layers.append(tf.keras.layers.ReLU())
+  return tf.keras.Sequential(layers, name=name)
+
+
+@tf.keras.utils.register_keras_serializable(package="edgegnn")
+class GINConv(tf.keras.layers.Layer):
+  r"""Graph isomorphism convolution with sum aggregation:
+
+    h'_t = MLP( (1 + eps) x_t + sum_{s in N(t)} x_s )
+
+  `eps` is learned when `learn_epsilon` (GIN), else fixed at `epsilon` (GIN-0 with 0).
+
+  Call with `(node_states, graph)`: `graph` a `tfgnn.GraphTensor` or an adjacency [N, N].
+
+  Args:
+    units: output channels of the default MLP.
+    mlp: injected Keras layer applied after aggregation (default `default_mlp(units)`).
+    epsilon: initial / fixed eps.
+    learn_epsilon: makes eps a trainable scalar.
+  """
+
+  def __init__(self, units: int, mlp: Optional[tf.keras.layers.Layer] = None,
+               epsilon: float = 0.0, learn_epsilon: bool = False, **kwargs):
+    super().__init__(**kwargs)
+    self.units = _serialization.check_units("units", units)
+    self.mlp = _serialization.deserialize(mlp) or default_mlp(units)
+    self.epsilon_init = float(epsilon)
+    self.learn_epsilon = learn_epsilon
+
+  def build(self, input_shape):
+    self.epsilon = self.add_weight(name="epsilon", shape=[],
+                                   initializer=tf.keras.initializers.Constant(self.epsilon_init),
+                                   trainable=self.learn_epsilon)
+    super().build(input_shape)
+
+  def call(self, inputs, training=None):
+    node_states, graph = inputs
+    structure = structure_of(graph)
+    pooled = (1.0 + self.epsilon) * node_states + structure.neighbor_sum(node_states)
+    return self.mlp(pooled, training=training)
+
+  def get_config(self):
+    return dict(super().get_config(), units=self.units, mlp=_serialization.serialize(self.mlp),
+                epsilon=self.epsilon_init, learn_epsilon=self.learn_epsilon)

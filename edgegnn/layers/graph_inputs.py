@@ -1,0 +1,73 @@
+"""Layers that turn the plain-tensor input contract into graph structures."""
+from __future__ import annotations
+
+from edgegnn import _keras_env  # noqa: F401
+import tensorflow as tf
+import tensorflow_gnn as tfgnn
+
+from edgegnn.layers.structure import EDGE_SET, NODE_SET
+
+
+@tf.keras.utils.register_keras_serializable(package="edgegnn")
+class GraphTensorFromPieces(tf.keras.layers.Layer):
+  """Builds a one-component `tfgnn.GraphTensor` from `(node_features, edge_source,
+  edge_target)`: node set "nodes" (feature "hidden_state"), edge set "edges".
+
+  Building the GraphTensor inside the model keeps the model's inputs plain tensors, which
+  is what TFLite converts (TF-GNN's own TFLite tests do the same).
+  """
+
+  def call(self, inputs):
+    node_features, edge_source, edge_target = inputs
+    num_nodes = tf.shape(node_features)[0:1]
+    num_edges = tf.shape(edge_source)[0:1]
+    return tfgnn.GraphTensor.from_pieces(
+        node_sets={NODE_SET: tfgnn.NodeSet.from_fields(
+            sizes=num_nodes, features={tfgnn.HIDDEN_STATE: node_features})},
+        edge_sets={EDGE_SET: tfgnn.EdgeSet.from_fields(
+            sizes=num_edges,
+            adjacency=tfgnn.Adjacency.from_indices(
+                source=(NODE_SET, tf.cast(edge_source, tf.int32)),
+                target=(NODE_SET, tf.cast(edge_target, tf.int32))))})
+
+
+@tf.keras.utils.register_keras_serializable(package="edgegnn")
+class RowNormalize(tf.keras.layers.Layer):
+  """x_i / sum_j x_ij per row (rows summing to 0 stay 0): GCN's feature preprocessing,
+  kept inside the model so a deployed artifact takes raw features."""
+
+  def call(self, node_features):
+    total = tf.reduce_sum(node_features, axis=-1, keepdims=True)
+    return node_features / tf.maximum(total, 1e-12)
+
+
+@tf.keras.utils.register_keras_serializable(package="edgegnn")
+class Membership(tf.keras.layers.Layer):
+  """The readout membership matrix M [G, N] from `node_graph_index` [N] (a batch of merged
+  graphs) or from `node_mask` [N] (one padded graph, G = 1)."""
+
+  def __init__(self, source: str = "node_mask", **kwargs):
+    super().__init__(**kwargs)
+    if source not in ("node_mask", "node_graph_index", "all_nodes"):
+      raise ValueError(f"Unknown membership source {source!r}.")
+    self.source = source
+
+  def call(self, tensor):
+    if self.source == "node_graph_index":
+      index = tf.cast(tensor, tf.int32)
+      return tf.transpose(tf.one_hot(index, tf.reduce_max(index) + 1, dtype=tf.float32))
+    if self.source == "all_nodes":
+      return tf.ones_like(tensor[None, :, 0])
+    return tf.cast(tensor, tf.float32)[None, :]
+
+  def get_config(self):
+    return dict(super().get_config(), source=self.source)
+
+
+@tf.keras.utils.register_keras_serializable(package="edgegnn")
+class KnnCandidates(tf.keras.layers.Layer):
+  """The [N, N] candidate mask of `EdgeConv` from a membership matrix M [G, N]:
+  C = M^T M (1 where two nodes are real nodes of the same graph)."""
+
+  def call(self, membership):
+    return tf.matmul(membership, membership, transpose_a=True)

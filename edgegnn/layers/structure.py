@@ -1,0 +1,147 @@
+"""The two graph layouts a layer can aggregate over: sparse edge lists and dense adjacency.
+
+Every message-passing layer of edgegnn is written once, against the small interface
+below, and runs unchanged in either layout:
+
+* `SparseStructure`: edges as index vectors `source`, `target` (int32 [E]); edge values
+  are [E, ...] tensors; aggregation is GATHER + UNSORTED_SEGMENT_SUM. This is what a
+  `tfgnn.GraphTensor` holds, and what converts to float TFLite with builtin ops.
+* `DenseStructure`: a padded adjacency `A` [N, N] with `A[t, s] = 1` for an edge s -> t;
+  edge values are [N, N, ...] tensors (entry [t, s]); aggregation is BATCH_MATMUL. This
+  converts to *full-integer* TFLite and runs on tflite-micro, where segment ops do not.
+
+Edge values are built only from `source_values(x)` / `target_values(x)` plus elementwise
+ops, so the same layer code broadcasts to [E, ...] or [N, N, ...].
+"""
+from __future__ import annotations
+
+from typing import Union
+
+from edgegnn import _keras_env  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TF)
+import tensorflow as tf
+import tensorflow_gnn as tfgnn
+
+NODE_SET = "nodes"
+EDGE_SET = "edges"
+
+
+class SparseStructure:
+  """Edge-list view of a homogeneous graph (one node set, one edge set)."""
+
+  def __init__(self, source: tf.Tensor, target: tf.Tensor, num_nodes: tf.Tensor):
+    self.source = tf.cast(source, tf.int32)
+    self.target = tf.cast(target, tf.int32)
+    self.num_nodes = num_nodes
+
+  @classmethod
+  def from_graph_tensor(cls, graph: tfgnn.GraphTensor,
+                        edge_set_name: str = EDGE_SET) -> "SparseStructure":
+    edge_set = graph.edge_sets[edge_set_name]
+    node_set_name = edge_set.adjacency.source_name
+    num_nodes = tf.reduce_sum(graph.node_sets[node_set_name].sizes)
+    return cls(edge_set.adjacency[tfgnn.SOURCE], edge_set.adjacency[tfgnn.TARGET],
+               num_nodes)
+
+  def with_self_loops(self) -> "SparseStructure":
+    loops = tf.range(tf.cast(self.num_nodes, tf.int32), dtype=tf.int32)
+    return SparseStructure(tf.concat([self.source, loops], 0),
+                           tf.concat([self.target, loops], 0), self.num_nodes)
+
+  def source_values(self, x: tf.Tensor) -> tf.Tensor:
+    return tf.gather(x, self.source)
+
+  def target_values(self, x: tf.Tensor) -> tf.Tensor:
+    return tf.gather(x, self.target)
+
+  def sum_at_target(self, edge_values: tf.Tensor) -> tf.Tensor:
+    return tf.math.unsorted_segment_sum(edge_values, self.target, self.num_nodes)
+
+  def neighbor_sum(self, x: tf.Tensor) -> tf.Tensor:
+    """sum_{s -> t} x_s for every node t."""
+    return self.sum_at_target(self.source_values(x))
+
+  def in_degree(self) -> tf.Tensor:
+    ones = tf.ones_like(self.target, dtype=tf.float32)
+    return tf.math.unsorted_segment_sum(ones, self.target, self.num_nodes)
+
+  def softmax_at_target(self, edge_logits: tf.Tensor) -> tf.Tensor:
+    """Softmax of [E, H] logits over the incoming edges of each target node."""
+    peak = tf.math.unsorted_segment_max(edge_logits, self.target, self.num_nodes)
+    weights = tf.exp(edge_logits - tf.gather(peak, self.target))
+    total = tf.gather(self.sum_at_target(weights), self.target)
+    return weights / total
+
+  def weighted_neighbor_sum(self, edge_weights: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
+    """sum_s w_{ts,h} x_{s,h,:}: edge_weights [E, H], x [N, H, C] -> [N, H, C]."""
+    return self.sum_at_target(edge_weights[..., None] * self.source_values(x))
+
+
+class DenseStructure:
+  """Padded adjacency view: `adjacency[t, s] = 1` for an edge s -> t (zero padding)."""
+
+  def __init__(self, adjacency: tf.Tensor):
+    self.adjacency = adjacency
+    self.num_nodes = tf.shape(adjacency)[0]
+
+  def with_self_loops(self) -> "DenseStructure":
+    return DenseStructure(self.adjacency + tf.eye(self.num_nodes, dtype=self.adjacency.dtype))
+
+  def source_values(self, x: tf.Tensor) -> tf.Tensor:
+    return tf.expand_dims(x, 0)
+
+  def target_values(self, x: tf.Tensor) -> tf.Tensor:
+    return tf.expand_dims(x, 1)
+
+  def _edge_mask(self, rank: int) -> tf.Tensor:
+    mask = self.adjacency
+    for _ in range(rank - 2):
+      mask = tf.expand_dims(mask, -1)
+    return mask
+
+  def sum_at_target(self, edge_values: tf.Tensor) -> tf.Tensor:
+    return tf.reduce_sum(self._edge_mask(len(edge_values.shape)) * edge_values, axis=1)
+
+  def neighbor_sum(self, x: tf.Tensor) -> tf.Tensor:
+    if len(x.shape) == 2:
+      return tf.matmul(self.adjacency, x)
+    flat = tf.reshape(x, [self.num_nodes, -1])
+    return tf.reshape(tf.matmul(self.adjacency, flat), tf.shape(x))
+
+  def in_degree(self) -> tf.Tensor:
+    return tf.reduce_sum(self.adjacency, axis=1)
+
+  def softmax_at_target(self, edge_logits: tf.Tensor) -> tf.Tensor:
+    """Softmax of [N, N, H] logits over the sources s with adjacency[t, s] = 1."""
+    mask = self._edge_mask(len(edge_logits.shape))
+    masked = edge_logits * mask - 1e9 * (1.0 - mask)
+    weights = tf.exp(masked - tf.reduce_max(masked, axis=1, keepdims=True)) * mask
+    total = tf.reduce_sum(weights, axis=1, keepdims=True)
+    return weights / tf.maximum(total, 1e-12)
+
+  def weighted_neighbor_sum(self, edge_weights: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
+    """edge_weights broadcastable to [N, N, H], x [N, H, C] -> [N, H, C] (H batched matmuls)."""
+    per_head = tf.transpose(edge_weights * self._edge_mask(3), [2, 0, 1])   # [H, T, S]
+    values = tf.transpose(x, [1, 0, 2])                     # [H, S, C]
+    return tf.transpose(tf.matmul(per_head, values), [1, 0, 2])
+
+
+Structure = Union[SparseStructure, DenseStructure]
+
+
+def structure_of(graph) -> Structure:
+  """The aggregation structure of a layer's `graph` input.
+
+  Args:
+    graph: a `tfgnn.GraphTensor` with node set "nodes" and edge set "edges" (sparse
+      layout), or a float adjacency tensor [N, N] (dense layout).
+  """
+  if isinstance(graph, (SparseStructure, DenseStructure)):
+    return graph
+  if isinstance(graph, tfgnn.GraphTensor):
+    return SparseStructure.from_graph_tensor(graph)
+  graph = tf.convert_to_tensor(graph)
+  if graph.shape.rank != 2:
+    raise ValueError(
+        f"A dense graph input must be an adjacency matrix [N, N]; got shape {graph.shape}. "
+        "Pass a tfgnn.GraphTensor for the sparse layout.")
+  return DenseStructure(tf.cast(graph, tf.float32))

@@ -1,0 +1,63 @@
+"""Numpy feeds for the plain-tensor input contract (see `edgegnn.models.zoo`).
+
+Turns `edgegnn.data.Graph`s into the dicts a Keras model or a TFLite signature takes.
+numpy only: the same feeds are written as `.npy` sample inputs for devices.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Optional, Sequence
+
+import numpy as np
+
+from edgegnn.data import Graph, merge_graphs
+
+
+def graph_feed(graph: Graph, layout: str = "sparse", capacity: Optional[int] = None,
+               num_edges: Optional[int] = None) -> dict[str, np.ndarray]:
+  """Every input the contract can name for one graph, in `layout`.
+
+  Sparse: node_features, edge_source, edge_target (padded with self-less dummy edges is
+  never done: a sparse artifact with a static edge count must be exported for that count).
+  Dense: node_features, adjacency, node_mask padded to `capacity`; a graph larger than
+  the capacity raises `CapacityError`, it is never truncated.
+  """
+  if layout == "sparse":
+    if num_edges is not None and graph.num_edges != num_edges:
+      raise ValueError(f"The artifact takes exactly {num_edges} edges; this graph has "
+                       f"{graph.num_edges}. Export with num_edges unset (dynamic) or use "
+                       "the dense layout.")
+    if capacity is not None and graph.num_nodes != capacity:
+      raise ValueError(f"The artifact takes exactly {capacity} nodes; this graph has "
+                       f"{graph.num_nodes}.")
+    return {"node_features": graph.node_features.astype(np.float32),
+            "edge_source": graph.edge_source.astype(np.int32),
+            "edge_target": graph.edge_target.astype(np.int32)}
+  if layout == "dense":
+    return {"node_features": graph.padded_features(capacity).astype(np.float32),
+            "adjacency": graph.dense_adjacency(capacity).astype(np.float32),
+            "node_mask": graph.node_mask(capacity).astype(np.float32)}
+  raise ValueError(f"Unknown layout {layout!r}; expected 'sparse' or 'dense'.")
+
+
+def batch_feed(graphs: Sequence[Graph]) -> dict[str, np.ndarray]:
+  """A batch of graphs merged into one disjoint graph plus `node_graph_index`."""
+  merged, index = merge_graphs(graphs)
+  feed = graph_feed(merged)
+  feed["node_graph_index"] = index.astype(np.int32)
+  return feed
+
+
+def select(feed: dict[str, np.ndarray], names: Iterable[str]) -> dict[str, np.ndarray]:
+  """The entries of `feed` a model takes (its input names), in that order."""
+  names = list(names)
+  missing = [n for n in names if n not in feed]
+  if missing:
+    raise ValueError(f"The model needs inputs {missing} that this feed lacks "
+                     f"(feed has {sorted(feed)}).")
+  return {n: feed[n] for n in names}
+
+
+def model_input_names(model) -> list[str]:
+  """Input names of a functional Keras model built by `build_model`."""
+  inputs = model.input
+  return list(inputs) if isinstance(inputs, dict) else [t.name.split(":")[0] for t in inputs]

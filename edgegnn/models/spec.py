@@ -1,0 +1,78 @@
+"""ModelSpec: what to build, as a pipeline file's `model:` section states it."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Mapping, Optional
+
+from edgegnn.config_fields import from_mapping
+
+ARCHITECTURES = ("gcn", "gat", "sage", "gin", "edgeconv", "mlp", "mp")
+LAYOUTS = ("sparse", "dense")
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+  """Architecture and hyper-parameters of a zoo model.
+
+  Attributes:
+    architecture: one of gcn, gat, sage, gin, edgeconv, mlp, mp (the LPGNAS layer).
+    hidden_units: channels of hidden layers (per head for gat / mp).
+    num_layers: message-passing layers (including the output layer for node tasks).
+    dropout: dropout rate on layer inputs.
+    num_heads: attention heads of hidden gat / mp layers.
+    output_heads: attention heads of the output gat / mp layer (averaged).
+    attention: attention alias of mp layers (const, gcn, gat, sym-gat, cos, linear,
+      gene-linear).
+    activation: activation alias between layers.
+    attention_dropout: dropout on attention coefficients (gat / mp).
+    k: neighbours of the dynamic k-NN graph (edgeconv).
+    readout: graph-level pooling: sum, mean, max, mean+max.
+    batch_norm: batch normalisation inside GIN's MLPs.
+    learn_epsilon: GIN's trainable eps.
+    input_normalization: "row" normalises feature rows inside the model; "none".
+    weight_decay: L2 coefficient on kernels (added to the loss as wd/2 * ||W||^2).
+  """
+  architecture: str = "gcn"
+  hidden_units: int = 16
+  num_layers: int = 2
+  dropout: float = 0.5
+  num_heads: int = 8
+  output_heads: int = 1
+  attention: str = "gat"
+  activation: str = "relu"
+  attention_dropout: float = 0.0
+  k: int = 8
+  readout: str = "sum"
+  batch_norm: bool = True
+  learn_epsilon: bool = False
+  input_normalization: str = "none"
+  weight_decay: float = 0.0
+
+  def __post_init__(self):
+    if self.architecture not in ARCHITECTURES:
+      raise ValueError(f"model.architecture: unknown {self.architecture!r}; "
+                       f"expected one of {', '.join(ARCHITECTURES)}.")
+    for name in ("hidden_units", "num_layers", "num_heads", "output_heads", "k"):
+      if getattr(self, name) < 1:
+        raise ValueError(f"model.{name} must be >= 1, got {getattr(self, name)}.")
+    for name in ("dropout", "attention_dropout"):
+      if not 0.0 <= getattr(self, name) < 1.0:
+        raise ValueError(f"model.{name} must be in [0, 1), got {getattr(self, name)}.")
+    if self.input_normalization not in ("none", "row"):
+      raise ValueError("model.input_normalization must be 'none' or 'row', "
+                       f"got {self.input_normalization!r}.")
+    from edgegnn.layers import activations, attention, readout  # validates aliases
+    activations.get(self.activation)
+    if self.attention not in attention.ATTENTIONS:
+      raise ValueError(f"model.attention: unknown {self.attention!r}; expected one of "
+                       f"{', '.join(attention.ATTENTIONS)}.")
+    if self.readout not in readout.REDUCTIONS:
+      raise ValueError(f"model.readout: unknown {self.readout!r}; expected one of "
+                       f"{', '.join(readout.REDUCTIONS)}.")
+
+  @classmethod
+  def from_dict(cls, values: Optional[Mapping[str, Any]], where: str = "model") -> "ModelSpec":
+    return from_mapping(cls, values or {}, where)
+
+  def to_dict(self) -> dict[str, Any]:
+    return dataclasses.asdict(self)

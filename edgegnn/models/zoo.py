@@ -1,0 +1,193 @@
+"""The model zoo: Keras functional models over the plain-tensor input contract.
+
+Input contract (names are the SignatureDef names of every exported artifact):
+
+| layout | inputs | notes |
+|---|---|---|
+| sparse | node_features [N, F] float32, edge_source [E] int32, edge_target [E] int32 | edge j: source -> target; converts to float TFLite (GATHER, UNSORTED_SEGMENT_SUM) |
+| dense  | node_features [C, F] float32, adjacency [C, C] float32, node_mask [C] float32 | padded to capacity C; adjacency[t, s] = 1 for s -> t; converts to full int8 |
+
+Graph-level models trained on batches of merged graphs take `node_graph_index` [N] int32
+as a fourth sparse input (`batched=True`); exported graph-level models classify one graph
+per call. MLPs take `node_features` only (plus `node_mask` / `node_graph_index` for
+graph-level pooling). The output is `{"logits": [N, classes]}` (node task) or
+`{"logits": [G, classes]}` (graph task).
+
+Models of one `ModelSpec` built for different layouts create the same layers in the same
+order, so `dense.set_weights(sparse.get_weights())` moves trained weights between them.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from edgegnn import _keras_env  # noqa: F401
+import tensorflow as tf
+
+from edgegnn import layers as gl
+from edgegnn.models.spec import LAYOUTS, ModelSpec
+
+TASKS = ("node", "graph")
+
+
+def _inputs(spec: ModelSpec, num_features: int, task: str, layout: str,
+            capacity: Optional[int], num_edges: Optional[int], batched: bool):
+  uses_graph = spec.architecture not in ("mlp", "edgeconv")
+  inputs = {"node_features": tf.keras.Input([num_features], batch_size=capacity,
+                                            name="node_features")}
+  if layout == "sparse":
+    if uses_graph:
+      for name in ("edge_source", "edge_target"):
+        inputs[name] = tf.keras.Input([], batch_size=num_edges, dtype=tf.int32, name=name)
+    if task == "graph" and batched:
+      inputs["node_graph_index"] = tf.keras.Input([], batch_size=capacity, dtype=tf.int32,
+                                                  name="node_graph_index")
+  else:
+    if uses_graph:
+      inputs["adjacency"] = tf.keras.Input([capacity], batch_size=capacity, name="adjacency")
+    if uses_graph or task == "graph":
+      inputs["node_mask"] = tf.keras.Input([], batch_size=capacity, name="node_mask")
+  return inputs
+
+
+def _graph_and_membership(inputs, task: str, layout: str, features):
+  graph = membership = None
+  if layout == "sparse":
+    if "edge_source" in inputs:
+      graph = gl.GraphTensorFromPieces(name="graph")(
+          [features, inputs["edge_source"], inputs["edge_target"]])
+    if task == "graph":
+      if "node_graph_index" in inputs:
+        membership = gl.Membership("node_graph_index", name="membership")(
+            inputs["node_graph_index"])
+      else:
+        membership = gl.Membership("all_nodes", name="membership")(features)
+  else:
+    graph = inputs.get("adjacency")
+    if task == "graph":
+      membership = gl.Membership("node_mask", name="membership")(inputs["node_mask"])
+  return graph, membership
+
+
+def _node_layers(spec: ModelSpec, num_classes: int, i: int, last: bool):
+  """The i-th message-passing layer of a node-level model."""
+  units = num_classes if last else spec.hidden_units
+  act = "none" if last else spec.activation
+  name = f"conv{i}"
+  if spec.architecture == "gcn":
+    return gl.GCNConv(units, activation=act, name=name)
+  if spec.architecture == "sage":
+    return gl.SAGEConv(units, activation=act, name=name)
+  if spec.architecture in ("gat", "mp"):
+    heads = spec.output_heads if last else spec.num_heads
+    kwargs = dict(num_heads=heads, activation=act, concat_heads=not last,
+                  attention_dropout=spec.attention_dropout, name=name)
+    if spec.architecture == "gat":
+      return gl.GATConv(units, **kwargs)
+    return gl.MessagePassing(units, attention=spec.attention, **kwargs)
+  if spec.architecture == "gin":
+    if last:
+      return None
+    return gl.GINConv(units, mlp=gl.gin_conv.default_mlp(units, spec.batch_norm, f"{name}_mlp"),
+                      learn_epsilon=spec.learn_epsilon, name=name)
+  raise ValueError(f"model.architecture {spec.architecture!r} has no node-level form; "
+                   "use gcn, gat, sage, gin, mp or mlp for node classification.")
+
+
+def _node_body(spec: ModelSpec, num_classes: int, h, graph, training_dropout):
+  for i in range(spec.num_layers):
+    last = i == spec.num_layers - 1
+    h = training_dropout(i)(h)
+    if spec.architecture == "mlp":
+      h = tf.keras.layers.Dense(num_classes if last else spec.hidden_units,
+                                activation=None if last else gl.activations.get(spec.activation),
+                                name=f"dense{i}")(h)
+      continue
+    layer = _node_layers(spec, num_classes, i, last)
+    h = tf.keras.layers.Dense(num_classes, name=f"dense{i}")(h) if layer is None else layer((h, graph))
+  return h
+
+
+def _graph_body(spec: ModelSpec, num_classes: int, h, graph, membership, training_dropout):
+  if spec.architecture == "edgeconv":
+    candidates = gl.KnnCandidates(name="knn_candidates")(membership)
+    states = []
+    for i in range(spec.num_layers):
+      h = gl.EdgeConv(spec.hidden_units, k=spec.k, name=f"edge_conv{i}")((h, candidates))
+      states.append(h)
+    h = tf.keras.layers.Concatenate(name="concat_layers")(states) if len(states) > 1 else h
+    h = tf.keras.layers.Dense(2 * spec.hidden_units, activation="relu", name="embed")(h)
+    pooled = gl.GraphReadout(spec.readout, name="readout")((h, membership))
+    pooled = tf.keras.layers.Dense(spec.hidden_units, activation="relu", name="head")(pooled)
+    return tf.keras.layers.Dense(num_classes, name="classifier")(training_dropout(-1)(pooled))
+  readouts = [gl.GraphReadout(spec.readout, name="readout0")((h, membership))]
+  for i in range(spec.num_layers):
+    if spec.architecture == "gin":
+      layer = gl.GINConv(spec.hidden_units,
+                         mlp=gl.gin_conv.default_mlp(spec.hidden_units, spec.batch_norm,
+                                                     f"conv{i}_mlp"),
+                         learn_epsilon=spec.learn_epsilon, name=f"conv{i}")
+      h = layer((h, graph))
+    elif spec.architecture == "mlp":
+      h = tf.keras.layers.Dense(spec.hidden_units, activation=gl.activations.get(spec.activation),
+                                name=f"dense{i}")(h)
+    else:
+      h = _node_layers(spec, num_classes, i, last=False)((h, graph))
+    readouts.append(gl.GraphReadout(spec.readout, name=f"readout{i + 1}")((h, membership)))
+  pooled = tf.keras.layers.Concatenate(name="concat_readouts")(readouts)
+  return tf.keras.layers.Dense(num_classes, name="classifier")(training_dropout(-1)(pooled))
+
+
+def build_model(spec: ModelSpec, *, num_features: int, num_classes: int, task: str = "node",
+                layout: str = "sparse", capacity: Optional[int] = None,
+                num_edges: Optional[int] = None, batched: bool = False) -> tf.keras.Model:
+  """Builds the Keras model of `spec` for the plain-tensor input contract.
+
+  Args:
+    spec: architecture and hyper-parameters.
+    num_features: F, node feature width.
+    num_classes: output classes.
+    task: "node" (per-node logits) or "graph" (per-graph logits).
+    layout: "sparse" (edge lists) or "dense" (padded adjacency; needs `capacity`).
+    capacity: static node count (padded) of the inputs; None keeps it dynamic (sparse).
+    num_edges: static edge count for the sparse layout (LCE needs static shapes).
+    batched: graph task, sparse layout: adds the `node_graph_index` input so one call
+      classifies a batch of merged graphs (training); otherwise one graph per call.
+  """
+  if task not in TASKS:
+    raise ValueError(f"task must be one of {TASKS}, got {task!r}.")
+  if layout not in LAYOUTS:
+    raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}.")
+  if layout == "dense" and not capacity:
+    raise ValueError("The dense layout needs a node capacity (capacity=C pads every graph "
+                     "to C nodes).")
+  if task == "node" and spec.architecture == "edgeconv":
+    raise ValueError("edgeconv (DGCNN) is a graph-level model; use task='graph'.")
+  inputs = _inputs(spec, num_features, task, layout, capacity, num_edges, batched)
+  h = inputs["node_features"]
+  if spec.input_normalization == "row":
+    h = gl.RowNormalize(name="row_normalize")(h)
+  graph, membership = _graph_and_membership(inputs, task, layout, h)
+
+  def dropout(i):
+    return tf.keras.layers.Dropout(spec.dropout, name=f"dropout{i if i >= 0 else '_head'}")
+
+  if task == "node":
+    logits = _node_body(spec, num_classes, h, graph, dropout)
+    if layout == "dense" and "node_mask" in inputs:
+      logits = tf.keras.layers.Multiply(name="mask_padding")(
+          [logits, tf.keras.layers.Reshape([1], name="node_mask_column")(inputs["node_mask"])])
+  else:
+    logits = _graph_body(spec, num_classes, h, graph, membership, dropout)
+  logits = tf.keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
+  return tf.keras.Model(inputs=inputs, outputs={"logits": logits},
+                        name=f"{spec.architecture}_{task}_{layout}")
+
+
+def transfer_weights(source: tf.keras.Model, target: tf.keras.Model) -> tf.keras.Model:
+  """Copies weights between two builds of one spec (e.g. sparse -> dense layout)."""
+  src, dst = source.get_weights(), target.get_weights()
+  if len(src) != len(dst) or any(a.shape != b.shape for a, b in zip(src, dst)):
+    raise ValueError(f"Models {source.name} and {target.name} are not builds of the same "
+                     "spec: their weight lists differ.")
+  target.set_weights(src)
+  return target

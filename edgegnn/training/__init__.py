@@ -1,0 +1,7 @@
+"""Training: teacher training with early stopping, checkpoints and resume."""
+from edgegnn.training.config import TrainConfig
+from edgegnn.training.tasks import GraphTask, NodeTask, make_task
+from edgegnn.training.trainer import TrainResult, accuracy, cross_entropy, predict, train
+
+__all__ = ["TrainConfig", "GraphTask", "NodeTask", "make_task", "TrainResult", "accuracy",
+           "cross_entropy", "predict", "train"]

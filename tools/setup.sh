@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# One-step set-up: creates ./.venv with Python 3.11 on first use and installs edgegnn (editable)
+# with its pinned stack. Re-running is cheap: it reinstalls only when pyproject.toml changed.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+py="${PYTHON:-}"
+if [ -z "$py" ]; then
+  for cand in python3.11 python3; do
+    if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+      py="$cand"; break
+    fi
+  done
+fi
+if [ -z "$py" ]; then
+  echo "edgegnn set-up: Python 3.11 is required (set PYTHON=/path/to/python3.11)." >&2
+  exit 1
+fi
+if [ ! -x .venv/bin/python ]; then
+  echo "edgegnn set-up: creating .venv with $py" >&2
+  "$py" -m venv .venv
+fi
+stamp=".venv/.edgegnn-installed"
+want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "edgegnn set-up: installing the pinned stack (first run takes a few minutes)" >&2
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -e ".[dev]"
+  echo "$want" > "$stamp"
+fi
