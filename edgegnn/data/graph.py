@@ -1,0 +1,202 @@
+"""An immutable, numpy-only graph and the helpers that pad or batch it.
+
+`Graph` is the unit every dataset is made of. It holds node features and a directed edge list
+(edge j goes `edge_source[j] -> edge_target[j]`). Undirected graphs list both directions.
+Nothing here imports TensorFlow, except `Graph.to_graph_tensor`, which does so lazily.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Sequence
+
+import numpy as np
+
+from edgegnn.data._arrays import readonly
+
+NODE_SET = "nodes"
+EDGE_SET = "edges"
+FEATURE = "hidden_state"
+
+
+class CapacityError(ValueError):
+  """A graph has more nodes than the fixed capacity it must be padded to."""
+
+
+def _index_array(value: Any, what: str) -> np.ndarray:
+  """Coerces `value` to a 1-D int32 array, refusing non-integer input."""
+  array = np.asarray(value)
+  if array.ndim != 1:
+    raise ValueError(f"{what} must be 1-D, got shape {array.shape}.")
+  if array.size == 0:
+    return np.zeros((0,), np.int32)
+  if array.dtype.kind not in "iu":
+    raise ValueError(f"{what} must hold integers, got dtype {array.dtype}.")
+  return array
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Graph:
+  """A directed graph with float32 node features.
+
+  Arrays are coerced on construction (features to float32, edge indices to int32) and
+  stored as read-only views. Equality is identity (arrays have no single truth value).
+
+  Attributes:
+    node_features: float32 [N, F], one row per node.
+    edge_source: int32 [E], the source node of each edge.
+    edge_target: int32 [E], the target node of each edge.
+  """
+  node_features: np.ndarray
+  edge_source: np.ndarray
+  edge_target: np.ndarray
+
+  def __post_init__(self):
+    features = np.asarray(self.node_features)
+    if features.ndim != 2:
+      raise ValueError(f"node_features must be 2-D [num_nodes, num_features], got shape "
+                       f"{features.shape}.")
+    if features.dtype.kind not in "biuf":
+      raise ValueError(f"node_features must be numeric, got dtype {features.dtype}.")
+    source = _index_array(self.edge_source, "edge_source")
+    target = _index_array(self.edge_target, "edge_target")
+    if source.shape != target.shape:
+      raise ValueError(f"edge_source and edge_target differ in length: {source.shape[0]} vs "
+                       f"{target.shape[0]}.")
+    num_nodes = features.shape[0]
+    for name, indices in (("edge_source", source), ("edge_target", target)):
+      if indices.size and (indices.min() < 0 or indices.max() >= num_nodes):
+        bad = indices[(indices < 0) | (indices >= num_nodes)][0]
+        raise ValueError(f"{name} holds node index {bad}, outside [0, {num_nodes}) for a graph "
+                         f"of {num_nodes} nodes.")
+    object.__setattr__(self, "node_features", readonly(features.astype(np.float32, copy=False)))
+    object.__setattr__(self, "edge_source", readonly(source.astype(np.int32, copy=False)))
+    object.__setattr__(self, "edge_target", readonly(target.astype(np.int32, copy=False)))
+
+  @property
+  def num_nodes(self) -> int:
+    """Number of nodes N."""
+    return int(self.node_features.shape[0])
+
+  @property
+  def num_edges(self) -> int:
+    """Number of directed edges E."""
+    return int(self.edge_source.shape[0])
+
+  @property
+  def num_features(self) -> int:
+    """Node feature width F."""
+    return int(self.node_features.shape[1])
+
+  def in_degree(self) -> np.ndarray:
+    """Returns int32 [N]: entry i counts the edges whose target is node i."""
+    return np.bincount(self.edge_target, minlength=self.num_nodes).astype(np.int32)
+
+  def _check_capacity(self, capacity: int | None) -> int:
+    """Returns the capacity to pad to (default: N); raises CapacityError if N exceeds it."""
+    if capacity is None:
+      return self.num_nodes
+    if isinstance(capacity, bool) or not isinstance(capacity, (int, np.integer)):
+      raise ValueError(f"capacity must be an int, got {capacity!r}.")
+    capacity = int(capacity)
+    if capacity < 0:
+      raise ValueError(f"capacity must be >= 0, got {capacity}.")
+    if self.num_nodes > capacity:
+      raise CapacityError(
+          f"Graph has num_nodes={self.num_nodes} but capacity={capacity}; nodes are never "
+          f"dropped. Use a capacity of at least {self.num_nodes} (e.g. the dataset's "
+          f"max_nodes), or leave this graph out.")
+    return capacity
+
+  def dense_adjacency(self, capacity: int | None = None) -> np.ndarray:
+    """Returns the dense adjacency matrix, zero-padded to `capacity` rows and columns.
+
+    A[t, s] gets 1 for each edge s -> t (parallel edges add up), so `A @ X` sums each
+    node's incoming messages, matching sum aggregation over the edge list.
+
+    Args:
+      capacity: the padded size C; defaults to N.
+
+    Returns:
+      float32 [C, C].
+
+    Raises:
+      CapacityError: if N > capacity.
+    """
+    capacity = self._check_capacity(capacity)
+    adjacency = np.zeros((capacity, capacity), np.float32)
+    np.add.at(adjacency, (self.edge_target, self.edge_source), 1.0)
+    return adjacency
+
+  def padded_features(self, capacity: int | None = None) -> np.ndarray:
+    """Returns float32 [C, F]: the node features followed by zero rows up to `capacity`.
+
+    Raises:
+      CapacityError: if N > capacity.
+    """
+    capacity = self._check_capacity(capacity)
+    padded = np.zeros((capacity, self.num_features), np.float32)
+    padded[:self.num_nodes] = self.node_features
+    return padded
+
+  def node_mask(self, capacity: int | None = None) -> np.ndarray:
+    """Returns float32 [C]: 1 for the N real nodes, 0 for padding.
+
+    Raises:
+      CapacityError: if N > capacity.
+    """
+    capacity = self._check_capacity(capacity)
+    mask = np.zeros((capacity,), np.float32)
+    mask[:self.num_nodes] = 1.0
+    return mask
+
+  def to_graph_tensor(self) -> Any:
+    """Returns this graph as a `tfgnn.GraphTensor` with one component.
+
+    Node set "nodes" carries the features as "hidden_state"; edge set "edges" goes from
+    "nodes" to "nodes". Imports TensorFlow on first use (with Keras 2 selected first).
+    """
+    import edgegnn._keras_env  # pylint: disable=g-import-not-at-top,unused-import
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    import tensorflow_gnn as tfgnn  # pylint: disable=g-import-not-at-top
+    node_set = tfgnn.NodeSet.from_fields(
+        sizes=tf.constant([self.num_nodes], tf.int32),
+        features={FEATURE: tf.constant(self.node_features)})
+    edge_set = tfgnn.EdgeSet.from_fields(
+        sizes=tf.constant([self.num_edges], tf.int32),
+        adjacency=tfgnn.Adjacency.from_indices(
+            source=(NODE_SET, tf.constant(self.edge_source)),
+            target=(NODE_SET, tf.constant(self.edge_target))))
+    return tfgnn.GraphTensor.from_pieces(node_sets={NODE_SET: node_set},
+                                         edge_sets={EDGE_SET: edge_set})
+
+
+def merge_graphs(graphs: Sequence[Graph]) -> tuple[Graph, np.ndarray]:
+  """Returns the disjoint union of `graphs` and the graph each node came from.
+
+  Nodes keep their order (graph 0's nodes first); edge indices are offset accordingly.
+
+  Args:
+    graphs: one or more graphs with the same feature width.
+
+  Returns:
+    (merged graph, node_graph_index int32 [sum N], the position in `graphs` of each node).
+
+  Raises:
+    ValueError: if `graphs` is empty or the feature widths differ.
+  """
+  graphs = tuple(graphs)
+  if not graphs:
+    raise ValueError("merge_graphs needs at least one graph.")
+  widths = sorted({g.num_features for g in graphs})
+  if len(widths) > 1:
+    raise ValueError(f"merge_graphs needs one feature width, got {widths}.")
+  sizes = np.array([g.num_nodes for g in graphs], np.int64)
+  offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+  if sizes.sum() > np.iinfo(np.int32).max:
+    raise ValueError(f"merged graph would have {sizes.sum()} nodes, beyond int32 indices.")
+  merged = Graph(
+      node_features=np.concatenate([g.node_features for g in graphs]),
+      edge_source=np.concatenate([g.edge_source + o for g, o in zip(graphs, offsets)]),
+      edge_target=np.concatenate([g.edge_target + o for g, o in zip(graphs, offsets)]))
+  node_graph_index = np.repeat(np.arange(len(graphs), dtype=np.int32), sizes)
+  return merged, node_graph_index
