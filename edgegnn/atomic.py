@@ -21,6 +21,7 @@ def atomic_path(path: PathLike) -> Iterator[pathlib.Path]:
   tmp_path = pathlib.Path(tmp)
   try:
     yield tmp_path
+    os.chmod(tmp_path, 0o644)
     os.replace(tmp_path, path)
   finally:
     if tmp_path.exists():

@@ -5,7 +5,7 @@ from edgegnn import _keras_env  # noqa: F401
 import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
-from edgegnn.layers.structure import EDGE_SET, NODE_SET
+from edgegnn.layers.structure import EDGE_SET, NODE_SET, reciprocal
 
 
 @tf.keras.utils.register_keras_serializable(package="edgegnn")
@@ -38,7 +38,7 @@ class RowNormalize(tf.keras.layers.Layer):
 
   def call(self, node_features):
     total = tf.reduce_sum(node_features, axis=-1, keepdims=True)
-    return node_features / tf.maximum(total, 1e-12)
+    return node_features * reciprocal(tf.maximum(total, 1e-12))
 
 
 @tf.keras.utils.register_keras_serializable(package="edgegnn")

@@ -4,6 +4,8 @@ from __future__ import annotations
 from edgegnn import _keras_env  # noqa: F401
 import tensorflow as tf
 
+from edgegnn.layers.structure import reciprocal
+
 REDUCTIONS = ("sum", "mean", "max", "mean+max")
 
 
@@ -33,7 +35,7 @@ class GraphReadout(tf.keras.layers.Layer):
     total = tf.matmul(membership, node_states)
     if self.reduce == "sum":
       return total
-    mean = total / tf.maximum(tf.reduce_sum(membership, axis=1, keepdims=True), 1.0)
+    mean = total * reciprocal(tf.maximum(tf.reduce_sum(membership, axis=1, keepdims=True), 1.0))
     if self.reduce == "mean":
       return mean
     peak = tf.reduce_max(membership[:, :, None] * node_states[None, :, :], axis=1)

@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from edgegnn.layers import _serialization
 from edgegnn.layers import activations
-from edgegnn.layers.structure import structure_of
+from edgegnn.layers.structure import reciprocal, structure_of
 
 
 @tf.keras.utils.register_keras_serializable(package="edgegnn")
@@ -59,8 +59,8 @@ class SAGEConv(tf.keras.layers.Layer):
   def call(self, inputs):
     node_states, graph = inputs
     structure = structure_of(graph)
-    degree = tf.maximum(structure.in_degree(), 1.0)[:, None]
-    neighbors = structure.neighbor_sum(self.neighbor_transform(node_states)) / degree
+    inverse_degree = reciprocal(tf.maximum(structure.in_degree(), 1.0))[:, None]
+    neighbors = structure.neighbor_sum(self.neighbor_transform(node_states)) * inverse_degree
     result = self.self_transform(node_states) + neighbors
     if self.use_bias:
       result += self.bias

@@ -145,3 +145,13 @@ def structure_of(graph) -> Structure:
         f"A dense graph input must be an adjacency matrix [N, N]; got shape {graph.shape}. "
         "Pass a tfgnn.GraphTensor for the sparse layout.")
   return DenseStructure(tf.cast(graph, tf.float32))
+
+
+def reciprocal(x: tf.Tensor) -> tf.Tensor:
+  """1 / x for x > 0, written as rsqrt(x) * rsqrt(x).
+
+  TFLite's DIV and SQUARE have no int8 kernels, so they would leave float ops inside a
+  full-int8 artifact; RSQRT and MUL have int8 kernels.
+  """
+  root = tf.math.rsqrt(x)
+  return root * root

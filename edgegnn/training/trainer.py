@@ -63,7 +63,7 @@ class _Checkpoints:
     if self.directory is None or not self.state_path.exists() or not self.manager.latest_checkpoint:
       return None
     state = json.loads(self.state_path.read_text())
-    self.checkpoint.restore(self.manager.latest_checkpoint)
+    self.checkpoint.restore(self.manager.latest_checkpoint).expect_partial()
     if self.best_path.exists():
       with np.load(self.best_path, allow_pickle=False) as f:
         state["best_weights"] = [f[f"w{i}"] for i in range(len(f.files))]
@@ -169,11 +169,12 @@ def train(spec: ModelSpec, dataset, config: TrainConfig, *, seed: int = 0, fold:
   has_val = task.split("val") is not None and len(task.split("val")) > 0
   checkpoints = _Checkpoints(checkpoint_dir, model, optimizer)
   state = checkpoints.restore() or {"epoch": -1, "best": None, "best_epoch": -1, "wait": 0,
-                                     "history": [], "seconds": 0.0}
+                                     "history": [], "seconds": 0.0, "finished": False}
   best_weights = state.pop("best_weights", None)
   start = time.perf_counter() - state["seconds"]
-  bar = tqdm.tqdm(range(state["epoch"] + 1, config.epochs), desc=description, leave=False,
-                  disable=not progress, initial=state["epoch"] + 1, total=config.epochs)
+  first = config.epochs if state.get("finished") else state["epoch"] + 1
+  bar = tqdm.tqdm(range(first, config.epochs), desc=description, leave=False,
+                  disable=None if progress else True, initial=state["epoch"] + 1, total=config.epochs)
   for epoch in bar:
     if config.lr_decay_every:
       learning_rate.assign(config.learning_rate * 0.5 ** (epoch // config.lr_decay_every))
@@ -195,7 +196,8 @@ def train(spec: ModelSpec, dataset, config: TrainConfig, *, seed: int = 0, fold:
     state["epoch"] = epoch
     state["seconds"] = time.perf_counter() - start
     stop = has_val and config.patience and state["wait"] >= config.patience
-    if (epoch + 1) % config.checkpoint_every == 0 or stop or epoch == config.epochs - 1:
+    state["finished"] = bool(stop or epoch == config.epochs - 1)
+    if (epoch + 1) % config.checkpoint_every == 0 or state["finished"]:
       checkpoints.save(state, best_weights)
     if stop:
       break

@@ -1,0 +1,159 @@
+"""The `edgegnn` command line. Each command is a thin shell over a library call."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+
+def _fail(error: Exception) -> None:
+  raise click.ClickException(str(error))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="edgegnn")
+def main():
+  """edgegnn: train TF-GNN models, compress them, export verified .tflite artifacts."""
+
+
+@main.command()
+def datasets():
+  """List the datasets shipped with edgegnn."""
+  from edgegnn import data
+  for name in data.available_datasets():
+    click.echo(name)
+
+
+@main.command()
+@click.argument("pipeline_file", type=click.Path(dir_okay=False))
+@click.option("--out", default=None, help="Output directory (default: the file's `out`).")
+@click.option("--dry-run", is_flag=True, help="Validate the whole file and print the plan.")
+@click.option("--no-progress", is_flag=True, help="Hide progress bars.")
+def run(pipeline_file, out, dry_run, no_progress):
+  """Run a pipeline file: train, export, verify and benchmark; writes OUT/report.json.
+
+  Finished stages are cached by a hash of their config and inputs; a killed run resumes.
+  """
+  from edgegnn import pipeline as pipeline_lib
+  try:
+    pipeline = pipeline_lib.load(pipeline_file)
+  except (ValueError, TypeError) as e:
+    _fail(e)
+  for line in pipeline_lib.plan(pipeline):
+    click.echo(line)
+  if dry_run:
+    return
+  runner = pipeline_lib.Runner(pipeline, out=out, log=click.echo, progress=not no_progress)
+  try:
+    runner.run()
+  except (ValueError, AssertionError, RuntimeError) as e:
+    _fail(e)
+  click.echo(f"report: {runner.out / 'report.json'}")
+
+
+@main.command()
+@click.option("--dataset", required=True, help="Dataset name (see `edgegnn datasets`).")
+@click.option("--architecture", default="gcn", show_default=True,
+              help="gcn, gat, sage, gin, edgeconv, mlp or mp.")
+@click.option("--hidden-units", default=16, show_default=True)
+@click.option("--num-layers", default=2, show_default=True)
+@click.option("--epochs", default=200, show_default=True)
+@click.option("--learning-rate", default=0.01, show_default=True)
+@click.option("--weight-decay", default=5e-4, show_default=True)
+@click.option("--seed", default=0, show_default=True)
+@click.option("--fold", default=0, show_default=True, help="Fold of a TU dataset (0-9).")
+@click.option("--out", required=True, help="Directory for the trained model.")
+def train(dataset, architecture, hidden_units, num_layers, epochs, learning_rate, weight_decay,
+          seed, fold, out):
+  """Train one model; writes OUT/model.json, OUT/weights.h5 and OUT/checkpoint/metrics.json."""
+  from edgegnn import data
+  from edgegnn.models import ModelSpec
+  from edgegnn.models.saving import ModelMeta, save_trained
+  from edgegnn.training import TrainConfig, train as train_fn
+  try:
+    ds = data.load(dataset)
+    spec = ModelSpec(architecture=architecture, hidden_units=hidden_units,
+                     num_layers=num_layers, weight_decay=weight_decay,
+                     input_normalization="row" if ds.task == "node" else "none")
+    result = train_fn(spec, ds, TrainConfig(epochs=epochs, learning_rate=learning_rate),
+                      seed=seed, fold=fold, checkpoint_dir=f"{out}/checkpoint")
+  except (ValueError, TypeError) as e:
+    _fail(e)
+  save_trained(out, result.model, ModelMeta(spec, ds.name, ds.task, ds.num_features,
+                                            ds.num_classes))
+  click.echo(json.dumps(result.metrics, indent=1))
+
+
+@main.command()
+@click.argument("model_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--format", "fmt", default="tflite-float32", show_default=True,
+              help="tflite-float32, tflite-float16, tflite-dynamic-int8, tflite-int8 or lce.")
+@click.option("--layout", default="sparse", show_default=True, help="sparse or dense.")
+@click.option("--capacity", type=int, default=None,
+              help="Node capacity of a dense artifact (default: the dataset's largest graph).")
+@click.option("--target", default=None, help="mobile, arm-linux or mcu: fail if it cannot run.")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False),
+              help="Destination .tflite file (written atomically).")
+def convert(model_dir, fmt, layout, capacity, target, output):
+  """Convert a trained model directory to a .tflite artifact."""
+  from edgegnn import data
+  from edgegnn.deploy.convert import convert as convert_fn
+  from edgegnn.models import feeds
+  from edgegnn.models.saving import load_meta, load_trained
+  try:
+    meta = load_meta(model_dir)
+    ds = data.load(meta.dataset)
+    if layout == "dense" and capacity is None:
+      capacity = ds.max_nodes if ds.task == "graph" else ds.graph.num_nodes
+    model, _ = load_trained(model_dir, layout=layout, capacity=capacity)
+    graphs = [ds.graph] if ds.task == "node" else [ds.graphs[i] for i in ds.split(0)[0][:100]]
+    names = feeds.model_input_names(model)
+    rep = [feeds.select(feeds.graph_feed(g, layout, capacity), names) for g in graphs]
+    result = convert_fn(model, fmt, output, target=target, representative_feeds=rep)
+  except (ValueError, RuntimeError, FileNotFoundError) as e:
+    _fail(e)
+  click.echo(f"wrote {result.path}: {result.bytes} bytes, runtime {result.runtime}, "
+             f"ops {result.ops}")
+
+
+@main.command()
+@click.argument("tflite_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def inspect(tflite_file, as_json):
+  """Ops, tensor and weight bytes, inputs/outputs and compatible runtimes of a .tflite file."""
+  from edgegnn.deploy import tflite_file as tf_file
+  try:
+    info = tf_file.read_model(tflite_file)
+  except ValueError as e:
+    _fail(e)
+  click.echo(json.dumps(tf_file.to_json(info), indent=1) if as_json else tf_file.format_text(info))
+
+
+@main.command()
+@click.argument("tflite_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--runs", default=100, show_default=True)
+@click.option("--warmup", default=10, show_default=True)
+@click.option("--threads", default=1, show_default=True)
+@click.option("--runtime", default="auto", show_default=True, help="auto, litert, lce or tflm.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def bench(tflite_file, runs, warmup, threads, runtime, as_json):
+  """Latency p50/p90 after warm-up, model bytes and peak memory of a .tflite file."""
+  from edgegnn.deploy import bench as bench_lib
+  try:
+    result = bench_lib.benchmark(tflite_file, runs=runs, warmup=warmup, num_threads=threads,
+                                 runtime=runtime)
+  except ValueError as e:
+    _fail(e)
+  if as_json:
+    click.echo(json.dumps(result, indent=1))
+    return
+  lat = result["latency_ms"]
+  click.echo(f"{tflite_file}: {result['model_bytes']} bytes, runtime {result['runtime']}, "
+             f"{result['threads']} thread(s)\n  latency p50 {lat['p50']:.3f} ms, "
+             f"p90 {lat['p90']:.3f} ms over {result['runs']} runs\n"
+             f"  peak memory {result.get('peak_memory_bytes')} bytes")
+
+
+if __name__ == "__main__":
+  sys.exit(main())

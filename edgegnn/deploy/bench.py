@@ -1,0 +1,242 @@
+"""Latency and memory benchmark of a `.tflite` artifact on one runtime.
+
+`benchmark(path)` times `Runtime.invoke` (set inputs, invoke, read outputs; inputs
+are quantized once beforehand) and measures the peak memory of a fresh
+subprocess that loads the model and runs it.
+
+Peak memory is the peak resident set size (`resource.getrusage(RUSAGE_SELF)
+.ru_maxrss`, kilobytes on Linux) that the subprocess reports about itself after
+loading the model and running it (warm-up plus a few timed runs). The parent's
+`RUSAGE_CHILDREN` is not used: it is the maximum over every child the parent ever
+waited for. The same subprocess reports its peak before loading the model
+(`baseline_memory_bytes`: Python, numpy and the runtime library), so
+`model_memory_bytes` is what the model itself added.
+
+Runtime side: no TensorFlow.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from edgegnn.deploy import runtimes, tflite_file
+from edgegnn.deploy.tflite_file import IOTensor, TfliteModelInfo
+
+_PEAK_PREFIX = "EDGEGNN_PEAK "
+
+# argv: package root, model path, inputs .npz (keys are input names), runtime,
+# threads, arena size or "", runs.
+_MEMORY_CHILD = r"""
+import json, resource, sys
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+from edgegnn.deploy import runtimes
+runtime = sys.argv[4]
+if runtime == "lce":
+  runtimes._load_lce_wrapper()
+elif runtime == "litert":
+  import ai_edge_litert.interpreter
+else:
+  from tflite_micro.python.tflite_micro import runtime as _tflm
+arrays = dict(np.load(sys.argv[3]))
+baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+arena = int(sys.argv[6]) if sys.argv[6] else None
+rt = runtimes.open_runtime(sys.argv[2], runtime, num_threads=int(sys.argv[5]),
+                           arena_size=arena)
+prepared = rt.prepare(arrays)
+for _ in range(int(sys.argv[7])):
+  rt.invoke(prepared)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print("EDGEGNN_PEAK " + json.dumps({"baseline_kb": baseline, "peak_kb": peak}),
+      flush=True)
+"""
+
+
+def _node_count(info: TfliteModelInfo) -> int:
+  """Number of node slots: from `node_features` ([N, F] or [1, N, F]), else a guess."""
+  for io in info.inputs:
+    if "node" in io.name and "feature" in io.name and len(io.shape) >= 2:
+      return max(1, io.shape[-2])
+  for io in info.inputs:
+    if io.name in ("adjacency", "node_mask") and io.shape:
+      return max(1, io.shape[-1])
+  for io in info.inputs:
+    if io.dtype.startswith("float") and len(io.shape) >= 2:
+      return max(1, io.shape[-2])
+  return 1
+
+
+def _real_range(io: IOTensor) -> tuple[float, float]:
+  """The real values a quantized tensor can represent."""
+  info = np.iinfo(np.dtype(io.dtype))
+  scale, zero = io.tensor.scale, io.tensor.zero_point
+  return (info.min - zero) * scale, (info.max - zero) * scale
+
+
+def synthesize_inputs(model: TfliteModelInfo | str | os.PathLike | bytes,
+                      seed: int = 0) -> dict[str, np.ndarray]:
+  """Plausible random inputs for a graph model, keyed by signature input name.
+
+  Float features are standard normal (clipped to a quantized input's range);
+  int32/int64 index inputs (`edge_source`, `edge_target`, `neighbors`, ...) are
+  valid node indices below the node count of `node_features`; `adjacency` is a
+  random sparse 0/1 matrix with self-loops; masks (`*mask*`) are ones.
+
+  Args:
+    model: A parsed model, a path or bytes.
+    seed: Random seed.
+
+  Returns:
+    Input name -> array, in the input's shape; floats for quantized inputs.
+  """
+  info = model if isinstance(model, TfliteModelInfo) else tflite_file.read_model(model)
+  rng = np.random.default_rng(seed)
+  num_nodes = _node_count(info)
+  out = {}
+  for io in info.inputs:
+    shape = io.shape
+    quantized = io.dtype in ("int8", "uint8", "int16") and io.quantization is not None
+    real_dtype = np.float32 if quantized else np.dtype(io.dtype)
+    name = io.name.lower()
+    if "mask" in name:
+      value = np.ones(shape, real_dtype)
+    elif "adjacency" in name:
+      n = shape[-1] if shape else 1
+      density = min(1.0, 4.0 / max(n, 1))
+      value = (rng.random(shape) < density).astype(real_dtype)
+      if len(shape) >= 2 and shape[-1] == shape[-2]:
+        value = np.maximum(value, np.eye(shape[-1], dtype=real_dtype))
+    elif np.issubdtype(real_dtype, np.integer):
+      value = rng.integers(0, num_nodes, size=shape).astype(real_dtype)
+    elif real_dtype == np.bool_:
+      value = np.ones(shape, np.bool_)
+    else:
+      value = rng.standard_normal(shape).astype(np.float32)
+      if quantized:
+        low, high = _real_range(io)
+        value = np.clip(value, low, high)
+      value = value.astype(real_dtype)
+    out[io.name] = value
+  return out
+
+
+def _package_root() -> str:
+  return str(Path(__file__).resolve().parents[2])
+
+
+def measure_peak_memory(model: str | os.PathLike | bytes,
+                        inputs: Mapping[str, np.ndarray],
+                        runtime: str, num_threads: int = 1,
+                        arena_size: int | None = None, runs: int = 3,
+                        timeout: float = 300.0) -> dict[str, int]:
+  """Peak RSS of a fresh subprocess that loads the model and runs it `runs` times.
+
+  Args:
+    model: The `.tflite` file or its bytes.
+    inputs: Input name -> array (as `Runtime.prepare` returns them).
+    runtime: "litert", "lce" or "tflm".
+    num_threads: Interpreter threads.
+    arena_size: TFLM arena (None measures it, in a further subprocess).
+    runs: Invocations in the subprocess.
+    timeout: Seconds.
+
+  Returns:
+    {"peak_memory_bytes", "baseline_memory_bytes", "model_memory_bytes"}.
+
+  Raises:
+    RuntimeError: The subprocess failed.
+  """
+  data = bytes(model) if isinstance(model, (bytes, bytearray, memoryview)) else None
+  with tempfile.TemporaryDirectory(prefix="edgegnn-bench-") as folder:
+    path = os.fspath(model) if data is None else os.path.join(folder, "model.tflite")
+    if data is not None:
+      Path(path).write_bytes(data)
+    npz = os.path.join(folder, "inputs.npz")
+    np.savez(npz, **{k: np.asarray(v) for k, v in inputs.items()})
+    proc = subprocess.run(
+        [sys.executable, "-c", _MEMORY_CHILD, _package_root(), path, npz,
+         runtime, str(num_threads), "" if arena_size is None else str(arena_size),
+         str(max(1, runs))],
+        capture_output=True, text=True, timeout=timeout, check=False)
+  for line in proc.stdout.splitlines():
+    if line.startswith(_PEAK_PREFIX):
+      kb = json.loads(line[len(_PEAK_PREFIX):])
+      peak, base = kb["peak_kb"] * 1024, kb["baseline_kb"] * 1024
+      return {"peak_memory_bytes": peak, "baseline_memory_bytes": base,
+              "model_memory_bytes": max(0, peak - base)}
+  raise RuntimeError(f"memory measurement subprocess failed (exit {proc.returncode}):"
+                     f" {proc.stderr.strip()[-1000:]}")
+
+
+def benchmark(path: str | os.PathLike | bytes, inputs: Mapping[str, Any] | None = None,
+              runs: int = 100, warmup: int = 10, num_threads: int = 1,
+              runtime: str = "auto", *, arena_size: int | None = None,
+              measure_memory: bool = True) -> dict[str, Any]:
+  """Benchmarks a `.tflite` artifact.
+
+  Args:
+    path: The `.tflite` file (or its bytes).
+    inputs: Signature input name -> array; None synthesizes them
+      (`synthesize_inputs`).
+    runs: Timed runs.
+    warmup: Untimed runs first.
+    num_threads: Interpreter threads (litert, lce).
+    runtime: "auto", "litert", "lce" or "tflm".
+    arena_size: TFLM arena (None measures it).
+    measure_memory: Also measure peak memory in a subprocess.
+
+  Returns:
+    {"latency_ms": {"p50", "p90", "mean", "min", "max"}, "runs", "warmup",
+    "threads", "runtime" (the runtime used), "model_bytes", "peak_memory_bytes",
+    "baseline_memory_bytes", "model_memory_bytes", "memory_method", "path"}.
+    Memory values are None when `measure_memory` is False.
+  """
+  if runs < 1 or warmup < 0:
+    raise ValueError(f"need runs >= 1 and warmup >= 0, got {runs}, {warmup}")
+  info = tflite_file.read_model(path)
+  chosen = runtimes.resolve_runtime(info, runtime)
+  if inputs is None:
+    inputs = synthesize_inputs(info)
+  rt = runtimes.open_runtime(info, chosen, num_threads=num_threads,
+                             arena_size=arena_size)
+  prepared = rt.prepare(inputs)
+  for _ in range(warmup):
+    rt.invoke(prepared)
+  times = np.empty(runs, np.float64)
+  for i in range(runs):
+    start = time.perf_counter_ns()
+    rt.invoke(prepared)
+    times[i] = (time.perf_counter_ns() - start) / 1e6
+  result: dict[str, Any] = {
+      "path": info.path,
+      "runtime": chosen,
+      "threads": num_threads,
+      "runs": runs,
+      "warmup": warmup,
+      "latency_ms": {
+          "p50": float(np.percentile(times, 50)),
+          "p90": float(np.percentile(times, 90)),
+          "mean": float(times.mean()),
+          "min": float(times.min()),
+          "max": float(times.max()),
+      },
+      "model_bytes": info.file_bytes,
+      "peak_memory_bytes": None,
+      "baseline_memory_bytes": None,
+      "model_memory_bytes": None,
+      "memory_method": "ru_maxrss (RUSAGE_SELF) of a fresh subprocess that loads "
+                       "and runs the model",
+  }
+  if measure_memory:
+    arena = getattr(rt, "arena_size", arena_size)
+    result.update(measure_peak_memory(info.path or info.data, prepared, chosen, num_threads, arena,
+                                      runs=min(runs, 3) + min(warmup, 1)))
+  return result

@@ -1,0 +1,74 @@
+"""Runs an artifact on its real interpreter over the whole test split.
+
+Reports `test_accuracy` and `agreement` (the fraction of test predictions equal to the
+Keras model's). Fails below a floor: a converted model that disagrees with its Keras
+model is not shipped.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional, Sequence
+
+import numpy as np
+
+from edgegnn.deploy.runtimes import open_runtime
+from edgegnn.models import feeds
+
+DEFAULT_FLOORS = {"float": 0.99, "int8": 0.97}
+
+
+class AgreementError(AssertionError):
+  """The artifact's predictions disagree with the Keras model's more than allowed."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Verification:
+  runtime: str
+  examples: int
+  test_accuracy: float
+  agreement: float
+
+
+def floor_for(fmt: str, floors: Optional[dict[str, float]] = None) -> float:
+  floors = {**DEFAULT_FLOORS, **(floors or {})}
+  return floors["int8"] if "int8" in fmt else floors["float"]
+
+
+def verify(artifact: str, *, dataset, test_index: Sequence[int], reference_logits: np.ndarray,
+           input_names: Sequence[str], layout: str, capacity: Optional[int] = None,
+           runtime: str = "auto", floor: float = 0.99) -> Verification:
+  """Runs `artifact` on every test example and compares with `reference_logits`.
+
+  Args:
+    artifact: `.tflite` path.
+    dataset: the dataset (node task: its one graph; graph task: its graphs).
+    test_index: test nodes (node task) or test graphs (graph task).
+    reference_logits: the Keras model's logits for those examples, in the same order.
+    input_names: the artifact's input names (the model's).
+    layout / capacity: how to feed graphs (dense graphs are padded to capacity; a graph
+      above capacity raises CapacityError, never truncated).
+    runtime: "auto", "litert", "lce" or "tflm".
+    floor: minimum agreement.
+  """
+  interpreter = open_runtime(artifact, runtime=runtime)
+  test_index = np.asarray(test_index)
+  if dataset.task == "node":
+    feed = feeds.select(feeds.graph_feed(dataset.graph, layout, capacity), input_names)
+    logits = interpreter.run(feed)["logits"][: dataset.graph.num_nodes][test_index]
+  else:
+    logits = np.concatenate([
+        interpreter.run(feeds.select(feeds.graph_feed(dataset.graphs[i], layout, capacity),
+                                     input_names))["logits"] for i in test_index])
+  predictions = np.argmax(logits, -1)
+  labels = dataset.labels[test_index]
+  result = Verification(
+      runtime=interpreter.name, examples=len(test_index),
+      test_accuracy=float(np.mean(predictions == labels)),
+      agreement=float(np.mean(predictions == np.argmax(reference_logits, -1))))
+  if result.agreement < floor:
+    raise AgreementError(
+        f"{artifact}: agreement with the Keras model {result.agreement:.4f} is below the "
+        f"floor {floor} on {result.examples} test examples ({interpreter.name}). Lower the "
+        "floor only if the loss is expected; otherwise try another format or quantization-"
+        "aware training.")
+  return result

@@ -1,0 +1,183 @@
+"""Pipeline files: a dataset and a list of stages, validated whole before anything runs.
+
+    name: quickstart
+    dataset: cora
+    out: runs/quickstart          # relative to the current directory
+    stages:
+      - train:
+          name: gcn
+          model: {architecture: gcn, hidden_units: 16}
+          train: {epochs: 200, seeds: [0, 1, 2]}
+      - export:
+          model: gcn
+          layout: sparse
+          formats: [tflite-float32]
+          target: mobile
+
+Every key is checked: an unknown key or a wrong type fails naming the stage and key.
+"""
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+from typing import Any, Optional, Union
+
+import yaml
+
+from edgegnn.config_fields import from_mapping
+from edgegnn.models.spec import LAYOUTS, ModelSpec
+from edgegnn.training.config import TrainConfig
+
+
+class PipelineError(ValueError):
+  """The pipeline file is invalid (names the file, stage and key)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainStage:
+  """Trains a model on the pipeline's dataset, for every seed (and fold) of `train`."""
+  name: str
+  model: dict = dataclasses.field(default_factory=dict)
+  train: dict = dataclasses.field(default_factory=dict)
+
+  def __post_init__(self):
+    object.__setattr__(self, "model_spec", ModelSpec.from_dict(self.model, f"{self.name}.model"))
+    object.__setattr__(self, "train_config",
+                       TrainConfig.from_dict(self.train, f"{self.name}.train"))
+
+  @property
+  def produces(self) -> str:
+    return self.name
+
+  def requires(self) -> list[str]:
+    return []
+
+  def to_dict(self) -> dict:
+    return {"train": {"name": self.name, "model": self.model_spec.to_dict(),
+                      "train": self.train_config.to_dict()}}
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportStage:
+  """Converts a trained model to artifacts, verifies and benchmarks each one.
+
+  Attributes:
+    model: name of the stage whose model is exported.
+    name: prefix of the artifact names (default: the model's name).
+    layout: sparse or dense.
+    capacity: node capacity of dense artifacts (default: the largest graph of the dataset).
+    formats: tflite-float32, tflite-float16, tflite-dynamic-int8, tflite-int8, lce.
+    target: mobile, arm-linux or mcu (None: no device check).
+    agreement_floor_float / agreement_floor_int8: verification floors.
+    bench_runs / bench_warmup / bench_threads: latency benchmark settings.
+    representative_graphs: training graphs used to calibrate tflite-int8.
+  """
+  model: str
+  name: Optional[str] = None
+  layout: str = "sparse"
+  capacity: Optional[int] = None
+  formats: tuple[str, ...] = ("tflite-float32",)
+  target: Optional[str] = None
+  agreement_floor_float: float = 0.99
+  agreement_floor_int8: float = 0.97
+  bench_runs: int = 50
+  bench_warmup: int = 5
+  bench_threads: int = 1
+  representative_graphs: int = 100
+
+  def __post_init__(self):
+    from edgegnn.deploy.convert import FORMATS, TARGETS, _check_format_target
+    where = f"export({self.model})"
+    if self.layout not in LAYOUTS:
+      raise ValueError(f"{where}.layout must be one of {LAYOUTS}, got {self.layout!r}.")
+    for fmt in self.formats:
+      if fmt not in FORMATS:
+        raise ValueError(f"{where}.formats: unknown {fmt!r}; expected {', '.join(FORMATS)}.")
+      _check_format_target(fmt, self.target)
+    if self.target is not None and self.target not in TARGETS:
+      raise ValueError(f"{where}.target: unknown {self.target!r}; expected {', '.join(TARGETS)}.")
+    if self.target == "mcu" and self.layout != "dense":
+      raise ValueError(f"{where}: target mcu needs layout dense (tflite-micro has no "
+                       "segment-sum kernel for the sparse layout).")
+    if self.bench_runs < 1 or self.bench_threads < 1 or self.representative_graphs < 1:
+      raise ValueError(f"{where}: bench_runs, bench_threads, representative_graphs must be >= 1.")
+
+  @property
+  def produces(self) -> str:
+    return self.name or f"{self.model}_{self.layout}"
+
+  def requires(self) -> list[str]:
+    return [self.model]
+
+  def to_dict(self) -> dict:
+    return {"export": dataclasses.asdict(self)}
+
+
+STAGES = {"train": TrainStage, "export": ExportStage}
+Stage = Union[TrainStage, ExportStage]
+
+
+@dataclasses.dataclass(frozen=True)
+class Pipeline:
+  name: str
+  dataset: str
+  out: str
+  stages: tuple[Stage, ...]
+  source: Optional[str] = None
+
+
+def _parse_stage(index: int, raw: Any) -> Stage:
+  if not isinstance(raw, dict) or len(raw) != 1:
+    raise PipelineError(f"stages[{index}] must be a mapping with one stage kind "
+                        f"({', '.join(STAGES)}), got {raw!r}.")
+  (kind, body), = raw.items()
+  if kind not in STAGES:
+    raise PipelineError(f"stages[{index}]: unknown stage kind {kind!r}; expected one of "
+                        f"{', '.join(STAGES)}.")
+  try:
+    return from_mapping(STAGES[kind], body or {}, f"stages[{index}].{kind}")
+  except (TypeError, ValueError) as e:
+    raise PipelineError(str(e)) from None
+
+
+def parse(raw: Any, source: Optional[str] = None, default_name: str = "pipeline") -> Pipeline:
+  """Validates a pipeline mapping (as loaded from YAML) completely."""
+  from edgegnn.data import registry
+  if not isinstance(raw, dict):
+    raise PipelineError(f"{source or 'pipeline'}: expected a mapping at the top level.")
+  allowed = {"name", "dataset", "out", "stages"}
+  unknown = sorted(set(raw) - allowed)
+  if unknown:
+    raise PipelineError(f"Unknown top-level key(s) {unknown}; valid keys: {sorted(allowed)}.")
+  if "dataset" not in raw or "stages" not in raw:
+    raise PipelineError("A pipeline needs `dataset` and `stages`.")
+  try:
+    dataset = registry.canonical_name(str(raw["dataset"]))
+  except ValueError as e:
+    raise PipelineError(f"dataset: {e}") from None
+  if not isinstance(raw["stages"], list) or not raw["stages"]:
+    raise PipelineError("stages must be a non-empty list.")
+  stages = tuple(_parse_stage(i, s) for i, s in enumerate(raw["stages"]))
+  produced: set[str] = set()
+  for i, stage in enumerate(stages):
+    for need in stage.requires():
+      if need not in produced:
+        raise PipelineError(f"stages[{i}] uses model {need!r}, which no earlier stage "
+                            f"produces (earlier: {sorted(produced) or 'none'}).")
+    if stage.produces in produced:
+      raise PipelineError(f"stages[{i}]: the name {stage.produces!r} is used twice.")
+    produced.add(stage.produces)
+  name = str(raw.get("name", default_name))
+  return Pipeline(name=name, dataset=dataset, out=str(raw.get("out", f"runs/{name}")),
+                  stages=stages, source=source)
+
+
+def load(path: str | pathlib.Path) -> Pipeline:
+  path = pathlib.Path(path)
+  if not path.exists():
+    raise PipelineError(f"Pipeline file {path} does not exist.")
+  try:
+    raw = yaml.safe_load(path.read_text())
+  except yaml.YAMLError as e:
+    raise PipelineError(f"{path}: not valid YAML: {e}") from None
+  return parse(raw, source=str(path), default_name=path.stem)

@@ -1,0 +1,210 @@
+"""Runs a pipeline: stages in order, each cached by a hash of its config and inputs.
+
+Layout of OUT:
+  report.json                     the machine-readable result (see docs/report.md)
+  models/NAME/seed{S}_fold{F}/    trained weights + model.json (+ checkpoints while training)
+  artifacts/NAME.FORMAT.tflite    exported artifacts (+ NAME_mcu/ C sources for mcu)
+  .cache/STAGE.json               finished stages; a re-run with the same hash is skipped
+
+A killed run restarted with the same command resumes: finished stages are read from the
+cache, and an unfinished training run continues from its last checkpoint.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import pathlib
+import time
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from edgegnn import __version__
+from edgegnn.atomic import atomic_write_text
+from edgegnn.pipeline.config import ExportStage, Pipeline, TrainStage
+
+Log = Callable[[str], None]
+
+
+def _code_fingerprint() -> str:
+  """A hash of edgegnn's own source, so a changed library invalidates cached stages."""
+  root = pathlib.Path(__file__).resolve().parents[1]
+  digest = hashlib.sha256()
+  for path in sorted(root.rglob("*.py")):
+    digest.update(path.read_bytes())
+  return digest.hexdigest()[:16]
+
+
+def _hash(payload: Any) -> str:
+  return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def plan(pipeline: Pipeline) -> list[str]:
+  """One human-readable line per stage (what `edgegnn run --dry-run` prints)."""
+  lines = [f"pipeline {pipeline.name}: dataset {pipeline.dataset}, out {pipeline.out}"]
+  for i, stage in enumerate(pipeline.stages):
+    if isinstance(stage, TrainStage):
+      s, t = stage.model_spec, stage.train_config
+      lines.append(f"  {i + 1}. train {stage.name}: {s.architecture} ({s.num_layers} layers, "
+                   f"{s.hidden_units} units), {t.epochs} epochs max, seeds {list(t.seeds)}")
+    else:
+      lines.append(f"  {i + 1}. export {stage.produces}: model {stage.model}, {stage.layout} "
+                   f"layout, formats {list(stage.formats)}, target {stage.target or 'none'}; "
+                   "verify + bench each artifact")
+  return lines
+
+
+class Runner:
+  """Executes a validated `Pipeline`."""
+
+  def __init__(self, pipeline: Pipeline, out: Optional[str] = None, log: Log = print,
+               progress: bool = True):
+    self.pipeline = pipeline
+    self.out = pathlib.Path(out or pipeline.out)
+    self.log = log
+    self.progress = progress
+    self.report: dict[str, Any] = {"edgegnn_version": __version__, "pipeline": pipeline.name,
+                                   "dataset": pipeline.dataset, "models": [], "artifacts": []}
+    self.stage_hashes: dict[str, str] = {}
+    self._dataset = None
+    self.code = _code_fingerprint()
+
+  @property
+  def dataset(self):
+    if self._dataset is None:
+      from edgegnn import data
+      self._dataset = data.load(self.pipeline.dataset)
+    return self._dataset
+
+  def run(self) -> dict[str, Any]:
+    self.out.mkdir(parents=True, exist_ok=True)
+    for stage in self.pipeline.stages:
+      upstream = [self.stage_hashes[n] for n in stage.requires()]
+      key = _hash({"stage": stage.to_dict(), "dataset": self.pipeline.dataset,
+                   "upstream": upstream, "code": self.code})
+      self.stage_hashes[stage.produces] = key
+      cache = self.out / ".cache" / f"{stage.produces}.json"
+      started = time.perf_counter()
+      if cache.exists() and json.loads(cache.read_text()).get("key") == key:
+        result = json.loads(cache.read_text())["result"]
+        self._merge(result)
+        self.log(f"[cached] {self._summary(stage, result)}")
+        continue
+      if isinstance(stage, TrainStage):
+        result = self._train(stage)
+      else:
+        result = self._export(stage)
+      atomic_write_text(cache, json.dumps({"key": key, "result": result}, indent=1))
+      self._merge(result)
+      self.log(f"[{time.perf_counter() - started:6.1f}s] {self._summary(stage, result)}")
+      self._write_report()
+    self._write_report()
+    return self.report
+
+  def _merge(self, result: dict[str, Any]) -> None:
+    self.report["models"].extend(result.get("models", []))
+    self.report["artifacts"].extend(result.get("artifacts", []))
+
+  def _write_report(self) -> None:
+    atomic_write_text(self.out / "report.json", json.dumps(self.report, indent=1))
+
+  @staticmethod
+  def _summary(stage, result) -> str:
+    if isinstance(stage, TrainStage):
+      m = result["models"][0]
+      return (f"train {m['name']}: test accuracy {100 * m['test_accuracy']:.2f} ± "
+              f"{100 * m['test_accuracy_std']:.2f} % over {len(m['runs'])} run(s)")
+    parts = [f"{a['format']} {a['bytes'] / 1024:.1f} KiB acc {100 * a['test_accuracy']:.2f}% "
+             f"agree {a['agreement']:.3f} p50 {a['latency_ms']['p50']:.2f} ms"
+             for a in result["artifacts"]]
+    return f"export {stage.produces}: " + "; ".join(parts)
+
+  def model_dir(self, name: str, seed: int, fold: int) -> pathlib.Path:
+    return self.out / "models" / name / f"seed{seed}_fold{fold}"
+
+  def _train(self, stage: TrainStage) -> dict[str, Any]:
+    from edgegnn.models.saving import ModelMeta, save_trained
+    from edgegnn.training import train
+    dataset, config = self.dataset, stage.train_config
+    folds = config.folds if dataset.task == "graph" and dataset.num_folds > 1 else (0,)
+    runs = []
+    for seed in config.seeds:
+      for fold in folds:
+        directory = self.model_dir(stage.name, seed, fold)
+        result = train(stage.model_spec, dataset, config, seed=seed, fold=fold,
+                       checkpoint_dir=str(directory / "checkpoint"), progress=self.progress,
+                       description=f"{stage.name} seed {seed} fold {fold}")
+        meta = ModelMeta(stage.model_spec, dataset.name, dataset.task, dataset.num_features,
+                         dataset.num_classes)
+        save_trained(directory, result.model, meta)
+        runs.append(dict(result.metrics, path=str(directory.relative_to(self.out))))
+        params = int(result.model.count_params())
+    accuracies = [r["test_accuracy"] for r in runs]
+    return {"models": [{
+        "name": stage.name, "architecture": stage.model_spec.architecture, "method": "fp32",
+        "bits": 32, "params": params, "test_accuracy": float(np.mean(accuracies)),
+        "test_accuracy_std": float(np.std(accuracies)), "seeds": list(config.seeds),
+        "folds": list(folds), "runs": runs, "path": runs[0]["path"]}]}
+
+  def _export(self, stage: ExportStage) -> dict[str, Any]:
+    from edgegnn.deploy import bench, convert as convert_lib, mcu, verify as verify_lib
+    from edgegnn.models import feeds
+    from edgegnn.models.saving import load_trained
+    from edgegnn.training import make_task, predict
+    dataset = self.dataset
+    source = next(m for m in self.report["models"] if m["name"] == stage.model)
+    model_dir = self.out / source["path"]
+    run = source["runs"][0]
+    trained, meta = load_trained(model_dir, batched=dataset.task == "graph")
+    capacity = None
+    if stage.layout == "dense":
+      capacity = stage.capacity or (dataset.max_nodes if dataset.task == "graph"
+                                    else dataset.graph.num_nodes)
+    export_model, _ = load_trained(model_dir, layout=stage.layout, capacity=capacity)
+    names = feeds.model_input_names(export_model)
+    task = make_task(dataset, run["fold"])
+    test_index = task.split("test")
+    if dataset.task == "node":
+      reference = predict(trained, task)[test_index]
+      representative = [feeds.graph_feed(dataset.graph, stage.layout, capacity)]
+    else:
+      reference = predict(trained, task, test_index)
+      train_graphs = task.split("train")[: stage.representative_graphs]
+      representative = [feeds.graph_feed(dataset.graphs[i], stage.layout, capacity)
+                        for i in train_graphs]
+    representative = [feeds.select(f, names) for f in representative]
+    artifacts = []
+    for fmt in stage.formats:
+      name = f"{stage.produces}.{fmt}"
+      relative = pathlib.Path("artifacts") / f"{name}.tflite"
+      result = convert_lib.convert(export_model, fmt, self.out / relative, target=stage.target,
+                                   representative_feeds=representative)
+      floors = {"float": stage.agreement_floor_float, "int8": stage.agreement_floor_int8}
+      try:
+        checked = verify_lib.verify(
+            str(self.out / relative), dataset=dataset, test_index=test_index,
+            reference_logits=reference, input_names=names, layout=stage.layout,
+            capacity=capacity, runtime=result.runtime, floor=verify_lib.floor_for(fmt, floors))
+      except Exception:
+        (self.out / relative).unlink(missing_ok=True)  # an unverified artifact is not shipped
+        raise
+      timing = bench.benchmark(self.out / relative, inputs=representative[0],
+                               runs=stage.bench_runs, warmup=stage.bench_warmup,
+                               num_threads=stage.bench_threads, runtime=result.runtime)
+      artifact = {
+          "name": name, "model": stage.model, "path": str(relative), "format": fmt,
+          "layout": stage.layout, "capacity": capacity, "target": stage.target,
+          "bytes": result.bytes, "ops": result.ops, "runtime": checked.runtime,
+          "test_accuracy": checked.test_accuracy, "agreement": checked.agreement,
+          "latency_ms": {k: timing["latency_ms"][k] for k in ("p50", "p90")},
+          "peak_memory_bytes": timing.get("peak_memory_bytes"), "bench_threads": stage.bench_threads}
+      if stage.target == "mcu":
+        data = (self.out / relative).read_bytes()
+        arena = mcu.find_arena_size(data, representative[0])
+        c_dir = self.out / "artifacts" / f"{stage.produces}_mcu"
+        c_path, h_path = mcu.write_c_sources(data, arena, c_dir)
+        artifact.update(arena_bytes=arena,
+                        c_sources=[str(pathlib.Path(p).relative_to(self.out))
+                                   for p in (c_path, h_path)])
+      artifacts.append(artifact)
+    return {"artifacts": artifacts}
