@@ -20,7 +20,8 @@ class EdgeConv(tf.keras.layers.Layer):
   Call with `(node_states, candidates)`: `candidates` [N, N] is 1 where s may be a
   neighbour of t (same graph, both real nodes) and 0 elsewhere; a batch of graphs or a
   padded graph is expressed through it. Rows with no candidate (padding) output 0.
-  Graphs with fewer than k candidates use the ones they have.
+  Graphs with fewer than k candidates use the ones they have. Equal distances are broken
+  toward the lower node index (score offset 1e-5 per index), so Keras and TFLite agree.
 
   The k-NN search is a dense [N, N] distance matrix + TOPK_V2, which converts to TFLite
   builtins, so an exported model takes raw points.
@@ -45,12 +46,15 @@ class EdgeConv(tf.keras.layers.Layer):
     node_states, candidates = inputs
     candidates = tf.cast(candidates, node_states.dtype)
     squared = tf.reduce_sum(tf.square(node_states), axis=-1)
-    distance = (squared[:, None] + squared[None, :] -
+    distance = (tf.expand_dims(squared, 1) + tf.expand_dims(squared, 0) -
                 2.0 * tf.matmul(node_states, node_states, transpose_b=True))
     k = tf.minimum(self.k, tf.shape(node_states)[0])
-    score = -distance - 1e9 * (1.0 - candidates)
+    # Ties (e.g. points on a pixel grid) are broken toward the lower node index by an
+    # offset of 1e-5 per index, so TF and every TFLite runtime pick the same neighbours.
+    index = tf.cast(tf.range(tf.shape(node_states)[0]), node_states.dtype)
+    score = -distance - 1e-5 * tf.expand_dims(index, 0) - 1e9 * (1.0 - candidates)
     top_score, neighbors = tf.math.top_k(score, k=k)                   # [N, k]
-    valid = tf.cast(top_score > -1e8, node_states.dtype)[..., None]    # [N, k, 1]
+    valid = tf.expand_dims(tf.cast(top_score > -1e8, node_states.dtype), -1)   # [N, k, 1]
     center = tf.expand_dims(node_states, 1)
     neighbor_states = tf.gather(node_states, neighbors)                # [N, k, F]
     edge_features = tf.concat(

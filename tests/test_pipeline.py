@@ -1,0 +1,160 @@
+"""Pipeline files, the CLI, report.json, caching, and the microcontroller export path."""
+import json
+import pathlib
+import shutil
+import subprocess
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from edgegnn import pipeline
+from edgegnn.cli import main
+from edgegnn.deploy import tflite_file
+from edgegnn.deploy.convert import TargetError, convert
+from edgegnn.models import ModelSpec, build_model
+
+TINY = {
+    "name": "tiny", "dataset": "cora",
+    "stages": [
+        {"train": {"name": "gcn", "model": {"architecture": "gcn", "weight_decay": 5e-4,
+                                            "input_normalization": "row"},
+                   "train": {"epochs": 60, "patience": 30, "seeds": [0, 1]}}},
+        {"export": {"model": "gcn", "formats": ["tflite-float32", "tflite-dynamic-int8"],
+                    "target": "mobile", "bench_runs": 5}},
+    ]}
+
+
+def _write(tmp_path, raw):
+  path = tmp_path / "p.yaml"
+  path.write_text(yaml.safe_dump(raw))
+  return path
+
+
+@pytest.mark.parametrize("mutate,message", [
+    (lambda r: r["stages"][0]["train"]["model"].update(architecure="gcn"),
+     "stages[0].train: Unknown key gcn.model.architecure. Did you mean 'architecture'"),
+    (lambda r: r["stages"][0]["train"]["train"].update(epochs="ten"),
+     "train.epochs must be an integer"),
+    (lambda r: r["stages"].append({"quantize": {}}), "unknown stage kind 'quantize'"),
+    (lambda r: r["stages"][1]["export"].update(model="gat"), "uses model 'gat', which no earlier"),
+    (lambda r: r.update(dataset="pubmed"), "Unknown dataset 'pubmed'. Available: cora"),
+    (lambda r: r["stages"][1]["export"].update(formats=["tflite-int4"]), "unknown 'tflite-int4'"),
+    (lambda r: r["stages"][1]["export"].update(target="mcu", formats=["tflite-int8"]),
+     "target mcu needs layout dense"),
+    (lambda r: r.update(output="x"), "Unknown top-level key(s) ['output']"),
+])
+def test_invalid_pipelines_fail_before_training_naming_the_key(tmp_path, mutate, message):
+  raw = json.loads(json.dumps(TINY))
+  mutate(raw)
+  with pytest.raises((pipeline.PipelineError, TypeError, ValueError)) as error:
+    pipeline.load(_write(tmp_path, raw))
+  assert message in str(error.value)
+  result = CliRunner().invoke(main, ["run", str(tmp_path / "p.yaml"), "--out",
+                                     str(tmp_path / "out")])
+  assert result.exit_code != 0 and message in result.output
+  assert not (tmp_path / "out").exists()
+
+
+def test_dry_run_prints_the_plan(tmp_path):
+  result = CliRunner().invoke(main, ["run", str(_write(tmp_path, TINY)), "--dry-run"])
+  assert result.exit_code == 0, result.output
+  assert "1. train gcn: gcn (2 layers, 16 units), 60 epochs max, seeds [0, 1]" in result.output
+  assert "2. export gcn_sparse" in result.output
+
+
+def test_every_command_has_help():
+  for command in ([], ["run"], ["train"], ["convert"], ["inspect"], ["bench"], ["datasets"]):
+    result = CliRunner().invoke(main, command + ["--help"])
+    assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_pipeline_writes_the_report_contract_and_caches(tmp_path):
+  out = tmp_path / "out"
+  runner = CliRunner()
+  first = runner.invoke(main, ["run", str(_write(tmp_path, TINY)), "--out", str(out),
+                               "--no-progress"])
+  assert first.exit_code == 0, first.output
+  report = json.loads((out / "report.json").read_text())
+  assert {"edgegnn_version", "pipeline", "dataset", "models", "artifacts"} <= set(report)
+  model, = report["models"]
+  assert {"name", "architecture", "method", "bits", "params", "test_accuracy",
+          "test_accuracy_std", "seeds"} <= set(model)
+  assert model["method"] == "fp32" and model["bits"] == 32 and model["seeds"] == [0, 1]
+  assert model["params"] == 1433 * 16 + 16 + 16 * 7 + 7
+  assert model["test_accuracy"] > 0.75
+  assert len(report["artifacts"]) == 2
+  for artifact in report["artifacts"]:
+    assert {"name", "model", "path", "format", "bytes", "ops", "runtime", "test_accuracy",
+            "agreement", "latency_ms"} <= set(artifact)
+    path = out / artifact["path"]
+    assert path.stat().st_size == artifact["bytes"]
+    assert artifact["agreement"] >= 0.99 and artifact["runtime"] == "litert"
+    assert artifact["ops"]["UNSORTED_SEGMENT_SUM"] >= 2  # 2 aggregations + in-degree
+    assert artifact["latency_ms"]["p50"] > 0
+  sizes = {a["format"]: a["bytes"] for a in report["artifacts"]}
+  assert sizes["tflite-dynamic-int8"] < 0.35 * sizes["tflite-float32"]
+  # Everything is cached on a second run.
+  second = runner.invoke(main, ["run", str(tmp_path / "p.yaml"), "--out", str(out),
+                                "--no-progress"])
+  assert second.exit_code == 0
+  assert second.output.count("[cached]") == 2
+  assert json.loads((out / "report.json").read_text()) == report
+  # inspect and bench work on the artifact, with --json.
+  artifact = str(out / report["artifacts"][0]["path"])
+  inspected = json.loads(runner.invoke(main, ["inspect", artifact, "--json"]).output)
+  assert inspected["op_histogram"] == report["artifacts"][0]["ops"]
+  bench = json.loads(runner.invoke(main, ["bench", artifact, "--runs", "5", "--json"]).output)
+  assert bench["latency_ms"]["p90"] >= bench["latency_ms"]["p50"] > 0
+
+
+MCU = {
+    "name": "mcu", "dataset": "mutag",
+    "stages": [
+        {"train": {"name": "gin", "model": {"architecture": "gin", "hidden_units": 16,
+                                            "num_layers": 3},
+                   "train": {"epochs": 150, "lr_decay_every": 50}}},
+        {"export": {"model": "gin", "layout": "dense", "formats": ["tflite-int8"],
+                    "target": "mcu", "bench_runs": 5}},
+    ]}
+
+
+def test_mutag_classifier_runs_on_tflite_micro(tmp_path):
+  out = tmp_path / "out"
+  pipeline.Runner(pipeline.load(_write(tmp_path, MCU)), out=str(out), log=lambda _: None,
+                  progress=False).run()
+  report = json.loads((out / "report.json").read_text())
+  artifact, = report["artifacts"]
+  model, = report["models"]
+  assert artifact["runtime"] == "tflm"
+  assert artifact["bytes"] <= 64 * 1024
+  assert 0 < artifact["arena_bytes"] <= 32 * 1024
+  assert artifact["agreement"] >= 0.97
+  assert abs(artifact["test_accuracy"] - model["test_accuracy"]) <= 0.02 + 1e-9
+  info = tflite_file.read_model(out / artifact["path"])
+  assert info.runtimes.tflm_compatible and not tflite_file.float_compute_ops(info)
+  c_file, h_file = (out / p for p in artifact["c_sources"])
+  assert f"EDGEGNN_TENSOR_ARENA_SIZE {artifact['arena_bytes']}" in h_file.read_text()
+  if shutil.which("g++"):
+    subprocess.run(["g++", "-std=c++17", "-c", str(c_file), "-o", str(tmp_path / "m.o")],
+                   check=True, cwd=c_file.parent)
+
+
+def test_target_the_model_cannot_meet_is_refused_without_a_file(tmp_path, mutag):
+  model = build_model(ModelSpec("gin"), num_features=mutag.num_features, num_classes=2,
+                      task="graph")
+  from edgegnn.models import feeds
+  rep = [feeds.graph_feed(g) for g in mutag.graphs[:10]]
+  target = tmp_path / "gin.tflite"
+  with pytest.raises(TargetError, match="UNSORTED_SEGMENT_SUM.*dense layout"):
+    convert(model, "tflite-int8", target, target="mcu", representative_feeds=rep)
+  with pytest.raises(TargetError, match="needs format tflite-int8"):
+    convert(model, "tflite-float32", target, target="mcu")
+  assert not target.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_inspect_rejects_a_corrupt_file(tmp_path):
+  bad = tmp_path / "bad.tflite"
+  bad.write_bytes(b"\x00" * 64)
+  result = CliRunner().invoke(main, ["inspect", str(bad)])
+  assert result.exit_code != 0 and "bad.tflite" in result.output
