@@ -21,7 +21,8 @@ class EdgeConv(tf.keras.layers.Layer):
   neighbour of t (same graph, both real nodes) and 0 elsewhere; a batch of graphs or a
   padded graph is expressed through it. Rows with no candidate (padding) output 0.
   Graphs with fewer than k candidates use the ones they have. Equal distances are broken
-  toward the lower node index (score offset 1e-5 per index), so Keras and TFLite agree.
+  toward the lower node index (an offset of at most 1e-6 of the row's largest distance), so
+  Keras and TFLite agree.
 
   The k-NN search is a dense [N, N] distance matrix + TOPK_V2, which converts to TFLite
   builtins, so an exported model takes raw points.
@@ -49,10 +50,14 @@ class EdgeConv(tf.keras.layers.Layer):
     distance = (tf.expand_dims(squared, 1) + tf.expand_dims(squared, 0) -
                 2.0 * tf.matmul(node_states, node_states, transpose_b=True))
     k = tf.minimum(self.k, tf.shape(node_states)[0])
-    # Ties (e.g. points on a pixel grid) are broken toward the lower node index by an
-    # offset of 1e-5 per index, so TF and every TFLite runtime pick the same neighbours.
-    index = tf.cast(tf.range(tf.shape(node_states)[0]), node_states.dtype)
-    score = -distance - 1e-5 * tf.expand_dims(index, 0) - 1e9 * (1.0 - candidates)
+    # Exact ties (e.g. points on a pixel grid) are broken toward the lower node index by an
+    # offset of at most 1e-6 of the row's largest distance (so it never reorders distinct
+    # distances at any scale), so TF and every TFLite runtime pick the same neighbours.
+    count = tf.shape(node_states)[0]
+    index = tf.cast(tf.range(count), node_states.dtype) / tf.cast(count, node_states.dtype)
+    scale = tf.reduce_max(distance * candidates, axis=1, keepdims=True)
+    score = (-distance - 1e-6 * scale * tf.expand_dims(index, 0) -
+             1e9 * (1.0 - candidates))
     top_score, neighbors = tf.math.top_k(score, k=k)                   # [N, k]
     valid = tf.expand_dims(tf.cast(top_score > -1e8, node_states.dtype), -1)   # [N, k, 1]
     center = tf.expand_dims(node_states, 1)

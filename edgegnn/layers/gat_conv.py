@@ -21,8 +21,10 @@ class GATConv(MessagePassing):
   """
 
   def __init__(self, units: int, num_heads: int = 8, **kwargs):
-    if kwargs.pop("attention", "gat") != "gat":
-      raise ValueError("GATConv always uses attention='gat'; use MessagePassing for others.")
+    attention = kwargs.pop("attention", "gat")
+    if attention != "gat":
+      raise ValueError(f"GATConv always uses attention='gat', got attention={attention!r}; "
+                       "use MessagePassing for other kinds.")
     super().__init__(units, num_heads=num_heads, attention="gat", **kwargs)
 
   def get_config(self):

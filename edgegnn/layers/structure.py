@@ -111,11 +111,17 @@ class DenseStructure:
     return tf.reduce_sum(self.adjacency, axis=1)
 
   def softmax_at_target(self, edge_logits: tf.Tensor) -> tf.Tensor:
-    """Softmax of [N, N, H] logits over the sources s with adjacency[t, s] = 1."""
-    mask = self._edge_mask(len(edge_logits.shape))
-    masked = edge_logits * mask - 1e9 * (1.0 - mask)
-    weights = tf.exp(masked - tf.reduce_max(masked, axis=1, keepdims=True)) * mask
-    total = tf.reduce_sum(weights, axis=1, keepdims=True)
+    """Per-edge softmax of [N, N, H] logits over the in-edges of each target.
+
+    An entry adjacency[t, s] = m > 1 stands for m parallel edges (or a data self-loop plus
+    the added one): each is one term of the normaliser, as in the sparse layout, and
+    `weighted_neighbor_sum` multiplies by m again.
+    """
+    multiplicity = self._edge_mask(len(edge_logits.shape))
+    present = tf.cast(multiplicity > 0, edge_logits.dtype)
+    masked = edge_logits * present - 1e9 * (1.0 - present)
+    weights = tf.exp(masked - tf.reduce_max(masked, axis=1, keepdims=True)) * present
+    total = tf.reduce_sum(weights * multiplicity, axis=1, keepdims=True)
     return weights / tf.maximum(total, 1e-12)
 
   def weighted_neighbor_sum(self, edge_weights: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
