@@ -111,8 +111,8 @@ def test_pipeline_writes_the_report_contract_and_caches(tmp_path):
 MCU = {
     "name": "mcu", "dataset": "mutag",
     "stages": [
-        {"train": {"name": "gin", "model": {"architecture": "gin", "hidden_units": 16,
-                                            "num_layers": 3},
+        {"train": {"name": "gin", "model": {"architecture": "gin", "hidden_units": 32,
+                                            "num_layers": 4},
                    "train": {"epochs": 150, "lr_decay_every": 50}}},
         {"export": {"model": "gin", "layout": "dense", "formats": ["tflite-int8"],
                     "target": "mcu", "bench_runs": 5}},
