@@ -89,13 +89,17 @@ def train(dataset, architecture, hidden_units, num_layers, epochs, learning_rate
 @click.argument("model_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--format", "fmt", default="tflite-float32", show_default=True,
               help="tflite-float32, tflite-float16, tflite-dynamic-int8, tflite-int8 or lce.")
-@click.option("--layout", default="sparse", show_default=True, help="sparse or dense.")
+@click.option("--layout", default="sparse", show_default=True,
+              help="sparse, dense or neighbors (the full-int8 layout for large graphs).")
 @click.option("--capacity", type=int, default=None,
               help="Node capacity of a dense artifact (default: the dataset's largest graph).")
+@click.option("--max-neighbors", type=int, default=None,
+              help="In-neighbour slots per node of a neighbors artifact (default: the "
+                   "dataset's largest in-degree).")
 @click.option("--target", default=None, help="mobile, arm-linux or mcu: fail if it cannot run.")
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False),
               help="Destination .tflite file (written atomically).")
-def convert(model_dir, fmt, layout, capacity, target, output):
+def convert(model_dir, fmt, layout, capacity, max_neighbors, target, output):
   """Convert a trained model directory to a .tflite artifact."""
   from edgegnn import data
   from edgegnn.deploy.convert import convert as convert_fn
@@ -104,12 +108,13 @@ def convert(model_dir, fmt, layout, capacity, target, output):
   try:
     meta = load_meta(model_dir)
     ds = data.load(meta.dataset)
-    if layout == "dense" and capacity is None:
-      capacity = ds.max_nodes if ds.task == "graph" else ds.graph.num_nodes
-    model, _ = load_trained(model_dir, layout=layout, capacity=capacity)
+    capacity, max_neighbors = feeds.layout_sizes(ds, layout, capacity, max_neighbors)
+    model, _ = load_trained(model_dir, layout=layout, capacity=capacity,
+                            max_neighbors=max_neighbors)
     graphs = [ds.graph] if ds.task == "node" else [ds.graphs[i] for i in ds.split(0)[0][:100]]
     names = feeds.model_input_names(model)
-    rep = [feeds.select(feeds.graph_feed(g, layout, capacity), names) for g in graphs]
+    rep = [feeds.select(feeds.graph_feed(g, layout, capacity, max_neighbors=max_neighbors),
+                        names) for g in graphs]
     result = convert_fn(model, fmt, output, target=target, representative_feeds=rep)
   except (ValueError, RuntimeError, FileNotFoundError) as e:
     _fail(e)

@@ -19,7 +19,8 @@ FEATURE = "hidden_state"
 
 
 class CapacityError(ValueError):
-  """A graph has more nodes than the fixed capacity it must be padded to."""
+  """A graph has more nodes (or a node more in-neighbours) than the fixed capacity it must
+  be padded to."""
 
 
 def _index_array(value: Any, what: str) -> np.ndarray:
@@ -137,6 +138,43 @@ class Graph:
     padded = np.zeros((capacity, self.num_features), np.float32)
     padded[:self.num_nodes] = self.node_features
     return padded
+
+  def neighbor_lists(self, max_neighbors: int, capacity: int | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Returns the padded in-neighbour lists of the neighbors layout.
+
+    Row t of `neighbors` lists the sources s of the edges s -> t (in edge order; parallel
+    edges repeat), padded with index 0 under a zero mask.
+
+    Args:
+      max_neighbors: K, the slots per row.
+      capacity: rows C (default N); padding rows are empty.
+
+    Returns:
+      neighbors int32 [C, K], neighbor_mask float32 [C, K], in_degree int32 [C].
+
+    Raises:
+      CapacityError: if a node has more than K in-edges or N > capacity (nothing is
+        ever dropped).
+    """
+    capacity = self._check_capacity(capacity)
+    degree = self.in_degree()
+    if len(degree) and degree.max() > max_neighbors:
+      raise CapacityError(
+          f"Node {int(degree.argmax())} has {int(degree.max())} in-neighbours but "
+          f"max_neighbors={max_neighbors}; edges are never dropped. Export with "
+          f"max_neighbors of at least {int(degree.max())} (the dataset's largest in-degree).")
+    order = np.argsort(self.edge_target, kind="stable")
+    targets = self.edge_target[order]
+    starts = np.concatenate([[0], np.cumsum(degree)])[:-1]
+    slots = np.arange(len(targets)) - starts[targets]
+    neighbors = np.zeros((capacity, max_neighbors), np.int32)
+    mask = np.zeros((capacity, max_neighbors), np.float32)
+    neighbors[targets, slots] = self.edge_source[order]
+    mask[targets, slots] = 1.0
+    padded_degree = np.zeros((capacity,), np.int32)
+    padded_degree[:self.num_nodes] = degree
+    return neighbors, mask, padded_degree
 
   def node_mask(self, capacity: int | None = None) -> np.ndarray:
     """Returns float32 [C]: 1 for the N real nodes, 0 for padding.

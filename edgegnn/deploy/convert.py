@@ -51,6 +51,11 @@ _FIXES = {
 }
 
 
+_NO_INT8_FIX = ("Replace those ops in the model (e.g. an elu/softplus activation by relu or "
+                "leaky_relu; a division by edgegnn.layers.structure.reciprocal), or use "
+                "tflite-dynamic-int8.")
+
+
 class ConversionError(RuntimeError):
   """The TFLite converter could not produce the requested format."""
 
@@ -145,7 +150,7 @@ def check_target(info: tflite_file.TfliteModelInfo, fmt: str, target: Optional[s
       raise TargetError(
           f"The tflite-int8 artifact would compute in float in {len(floats)} op(s) "
           f"({', '.join(names)}): the converter kept them in float because they have no "
-          f"int8 kernel. {fixes or 'Use the dense layout or tflite-dynamic-int8.'}")
+          f"int8 kernel. {fixes or _NO_INT8_FIX}")
   if target is None:
     return
   custom = info.custom_ops

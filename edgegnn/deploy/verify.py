@@ -36,7 +36,8 @@ def floor_for(fmt: str, floors: Optional[dict[str, float]] = None) -> float:
 
 def verify(artifact: str, *, dataset, test_index: Sequence[int], reference_logits: np.ndarray,
            input_names: Sequence[str], layout: str, capacity: Optional[int] = None,
-           runtime: str = "auto", floor: float = 0.99) -> Verification:
+           runtime: str = "auto", floor: float = 0.99,
+           max_neighbors: Optional[int] = None) -> Verification:
   """Runs `artifact` on every test example and compares with `reference_logits`.
 
   Args:
@@ -45,19 +46,22 @@ def verify(artifact: str, *, dataset, test_index: Sequence[int], reference_logit
     test_index: test nodes (node task) or test graphs (graph task).
     reference_logits: the Keras model's logits for those examples, in the same order.
     input_names: the artifact's input names (the model's).
-    layout / capacity: how to feed graphs (dense graphs are padded to capacity; a graph
-      above capacity raises CapacityError, never truncated).
+    layout / capacity / max_neighbors: how to feed graphs (dense graphs are padded to
+      capacity, neighbour lists to max_neighbors slots; a graph above either raises
+      CapacityError, never truncated).
     runtime: "auto", "litert", "lce" or "tflm".
     floor: minimum agreement.
   """
   interpreter = open_runtime(artifact, runtime=runtime)
   test_index = np.asarray(test_index)
   if dataset.task == "node":
-    feed = feeds.select(feeds.graph_feed(dataset.graph, layout, capacity), input_names)
+    feed = feeds.select(feeds.graph_feed(dataset.graph, layout, capacity,
+                                         max_neighbors=max_neighbors), input_names)
     logits = interpreter.run(feed)["logits"][: dataset.graph.num_nodes][test_index]
   else:
     logits = np.concatenate([
-        interpreter.run(feeds.select(feeds.graph_feed(dataset.graphs[i], layout, capacity),
+        interpreter.run(feeds.select(feeds.graph_feed(dataset.graphs[i], layout, capacity,
+                                                      max_neighbors=max_neighbors),
                                      input_names))["logits"] for i in test_index])
   predictions = np.argmax(logits, -1)
   labels = dataset.labels[test_index]

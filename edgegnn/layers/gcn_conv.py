@@ -20,8 +20,9 @@ class GCNConv(tf.keras.layers.Layer):
     H = act( D^{-1/2} (A + I) D^{-1/2} X W + b ),   D_tt = 1 + in-degree(t)
 
   computed without an edge tensor as
-  `n * (neighbor_sum(n * XW) + n * XW)` with `n = D^{-1/2}`, so the sparse layout needs
-  only GATHER + UNSORTED_SEGMENT_SUM and the dense layout one BATCH_MATMUL.
+  `scaled_neighbor_sum(n * XW, n) + n * n * XW` with `n = D^{-1/2}`, so the sparse layout
+  needs only GATHER + UNSORTED_SEGMENT_SUM and the dense layout one BATCH_MATMUL; the
+  neighbour layout scales each entry by n_t before summing (int8-friendly ranges).
 
   Call with `(node_states, graph)`; `graph` is a `tfgnn.GraphTensor` (sparse layout) or an
   adjacency [N, N] (dense layout).
@@ -59,13 +60,13 @@ class GCNConv(tf.keras.layers.Layer):
     node_states, graph = inputs
     structure = structure_of(graph)
     values = self.transform(node_states)
-    degree = structure.in_degree() + (1.0 if self.add_self_loops else 0.0)
-    norm = tf.math.rsqrt(tf.maximum(degree, 1.0))[:, None]
-    scaled = norm * values
-    pooled = structure.neighbor_sum(scaled)
+    loops = 1.0 if self.add_self_loops else 0.0
+    norm = structure.degree_function(
+        lambda degree: tf.math.rsqrt(tf.maximum(degree + loops, 1.0)))
+    scaled = norm[:, None] * values
+    result = structure.scaled_neighbor_sum(scaled, norm)
     if self.add_self_loops:
-      pooled += scaled
-    result = norm * pooled
+      result += norm[:, None] * scaled
     if self.use_bias:
       result += self.bias
     return activations.get(self.activation)(result)

@@ -59,8 +59,10 @@ class SAGEConv(tf.keras.layers.Layer):
   def call(self, inputs):
     node_states, graph = inputs
     structure = structure_of(graph)
-    inverse_degree = reciprocal(tf.maximum(structure.in_degree(), 1.0))[:, None]
-    neighbors = structure.neighbor_sum(self.neighbor_transform(node_states)) * inverse_degree
+    inverse_degree = structure.degree_function(
+        lambda degree: reciprocal(tf.maximum(degree, 1.0)))
+    neighbors = structure.scaled_neighbor_sum(self.neighbor_transform(node_states),
+                                              inverse_degree)
     result = self.self_transform(node_states) + neighbors
     if self.use_bias:
       result += self.bias

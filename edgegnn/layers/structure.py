@@ -1,4 +1,4 @@
-"""The two graph layouts a layer can aggregate over: sparse edge lists and dense adjacency.
+"""The graph layouts a layer can aggregate over: edge lists, dense adjacency, neighbour lists.
 
 Every message-passing layer of edgegnn is written once, against the small interface
 below, and runs unchanged in either layout:
@@ -9,6 +9,17 @@ below, and runs unchanged in either layout:
 * `DenseStructure`: a padded adjacency `A` [N, N] with `A[t, s] = 1` for an edge s -> t;
   edge values are [N, N, ...] tensors (entry [t, s]); aggregation is BATCH_MATMUL. This
   converts to *full-integer* TFLite and runs on tflite-micro, where segment ops do not.
+* `NeighborStructure`: padded in-neighbour lists ("ELL"): `neighbors` int32 [N, K] (row t
+  lists the sources s of the edges s -> t), `neighbor_mask` [N, K] (1 for a real entry,
+  0 for padding) and `in_degree` int32 [N]; edge values are [N, K, ...] tensors;
+  aggregation is GATHER + MUL + SUM. Memory is N*K instead of N*N, and it converts to
+  *full-integer* TFLite that is fast on large sparse graphs (Cora: see docs/int8.md).
+
+Degree-derived scales (GCN's D^-1/2, SAGE's 1/deg) go through `degree_function(fn)`. In
+the neighbour layout fn is evaluated on the integers 0..K at conversion time and looked up
+by the int32 degree (a GATHER of a constant table), so a full-int8 artifact never
+quantizes a degree count: an 8-bit degree tensor spanning 1..169 (Cora) cannot tell
+degree 1 from 2, which cost 12 points of agreement in the dense layout.
 
 Edge values are built only from `source_values(x)` / `target_values(x)` plus elementwise
 ops, so the same layer code broadcasts to [E, ...] or [N, N, ...].
@@ -60,9 +71,17 @@ class SparseStructure:
     """sum_{s -> t} x_s for every node t."""
     return self.sum_at_target(self.source_values(x))
 
+  def scaled_neighbor_sum(self, x: tf.Tensor, target_scale: tf.Tensor) -> tf.Tensor:
+    """target_scale_t * sum_{s -> t} x_s, target_scale [N]."""
+    return target_scale[:, None] * self.neighbor_sum(x)
+
   def in_degree(self) -> tf.Tensor:
     ones = tf.ones_like(self.target, dtype=tf.float32)
     return tf.math.unsorted_segment_sum(ones, self.target, self.num_nodes)
+
+  def degree_function(self, fn) -> tf.Tensor:
+    """fn(in-degree) per node, [N] float."""
+    return fn(self.in_degree())
 
   def softmax_at_target(self, edge_logits: tf.Tensor) -> tf.Tensor:
     """Softmax of [E, H] logits over the incoming edges of each target node."""
@@ -107,8 +126,16 @@ class DenseStructure:
     flat = tf.reshape(x, [self.num_nodes, -1])
     return tf.reshape(tf.matmul(self.adjacency, flat), tf.shape(x))
 
+  def scaled_neighbor_sum(self, x: tf.Tensor, target_scale: tf.Tensor) -> tf.Tensor:
+    """target_scale_t * sum_{s -> t} x_s, target_scale [N]."""
+    return target_scale[:, None] * self.neighbor_sum(x)
+
   def in_degree(self) -> tf.Tensor:
     return tf.reduce_sum(self.adjacency, axis=1)
+
+  def degree_function(self, fn) -> tf.Tensor:
+    """fn(in-degree) per node, [N] float."""
+    return fn(self.in_degree())
 
   def softmax_at_target(self, edge_logits: tf.Tensor) -> tf.Tensor:
     """Per-edge softmax of [N, N, H] logits over the in-edges of each target.
@@ -122,7 +149,7 @@ class DenseStructure:
     masked = edge_logits * present - 1e9 * (1.0 - present)
     weights = tf.exp(masked - tf.reduce_max(masked, axis=1, keepdims=True)) * present
     total = tf.reduce_sum(weights * multiplicity, axis=1, keepdims=True)
-    return weights / tf.maximum(total, 1e-12)
+    return weights * reciprocal(tf.maximum(total, 1e-12))
 
   def weighted_neighbor_sum(self, edge_weights: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
     """edge_weights broadcastable to [N, N, H], x [N, H, C] -> [N, H, C] (H batched matmuls)."""
@@ -131,7 +158,81 @@ class DenseStructure:
     return tf.transpose(tf.matmul(per_head, values), [1, 0, 2])
 
 
-Structure = Union[SparseStructure, DenseStructure]
+class NeighborStructure:
+  """Padded in-neighbour lists: row t of `neighbors` holds the sources of t's in-edges.
+
+  Args:
+    neighbors: int32 [N, K]; padding entries may hold any valid node index.
+    neighbor_mask: float [N, K], 1 for real entries and 0 for padding.
+    in_degree: int32 [N], the number of real entries per row (<= K).
+  """
+
+  def __init__(self, neighbors: tf.Tensor, neighbor_mask: tf.Tensor, in_degree: tf.Tensor):
+    self.neighbors = tf.cast(neighbors, tf.int32)
+    self.mask = tf.cast(neighbor_mask, tf.float32)
+    self.degree = tf.cast(in_degree, tf.int32)
+    self.num_nodes = tf.shape(self.neighbors)[0]
+    self.max_neighbors = self.neighbors.shape[1]
+    if self.max_neighbors is None:
+      raise ValueError("The neighbour layout needs a static K (neighbors shape [N, K]).")
+
+  def with_self_loops(self) -> "NeighborStructure":
+    loops = tf.range(self.num_nodes, dtype=tf.int32)[:, None]
+    return NeighborStructure(tf.concat([self.neighbors, loops], 1),
+                             tf.concat([self.mask, tf.ones_like(self.mask[:, :1])], 1),
+                             self.degree + 1)
+
+  def source_values(self, x: tf.Tensor) -> tf.Tensor:
+    return tf.gather(x, self.neighbors)
+
+  def target_values(self, x: tf.Tensor) -> tf.Tensor:
+    return tf.expand_dims(x, 1)
+
+  def _edge_mask(self, rank: int) -> tf.Tensor:
+    mask = self.mask
+    for _ in range(rank - 2):
+      mask = tf.expand_dims(mask, -1)
+    return mask
+
+  def sum_at_target(self, edge_values: tf.Tensor) -> tf.Tensor:
+    return tf.reduce_sum(self._edge_mask(len(edge_values.shape)) * edge_values, axis=1)
+
+  def neighbor_sum(self, x: tf.Tensor) -> tf.Tensor:
+    return self.sum_at_target(self.source_values(x))
+
+  def scaled_neighbor_sum(self, x: tf.Tensor, target_scale: tf.Tensor) -> tf.Tensor:
+    """target_scale_t * sum_{s -> t} x_s, scaling each entry before the sum.
+
+    Scaling before summing keeps the sum at the scale of the result: for a normalised
+    aggregation (GCN, mean) its int8 range is not set by the unnormalised sums of the
+    highest-degree nodes, which would leave low-degree nodes a handful of levels.
+    """
+    weights = self.mask * target_scale[:, None]
+    return tf.reduce_sum(weights[..., None] * self.source_values(x), axis=1)
+
+  def in_degree(self) -> tf.Tensor:
+    return tf.cast(self.degree, tf.float32)
+
+  def degree_function(self, fn) -> tf.Tensor:
+    """fn(in-degree) per node as a lookup of the constant table fn(0..K) (int8-exact)."""
+    table = fn(tf.range(self.max_neighbors + 1, dtype=tf.float32))
+    return tf.gather(table, self.degree)
+
+  def softmax_at_target(self, edge_logits: tf.Tensor) -> tf.Tensor:
+    """Per-entry softmax of [N, K, H] logits over each row's real entries."""
+    present = self._edge_mask(len(edge_logits.shape))
+    masked = edge_logits * present - 1e9 * (1.0 - present)
+    weights = tf.exp(masked - tf.reduce_max(masked, axis=1, keepdims=True)) * present
+    return weights * reciprocal(tf.maximum(tf.reduce_sum(weights, axis=1, keepdims=True), 1e-12))
+
+  def weighted_neighbor_sum(self, edge_weights: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
+    """edge_weights [N, K, H], x [N, H, C] -> [N, H, C]."""
+    return self.sum_at_target(edge_weights[..., None] * self.source_values(x))
+
+
+NEIGHBOR_INPUTS = ("neighbors", "neighbor_mask", "in_degree")
+
+Structure = Union[SparseStructure, DenseStructure, NeighborStructure]
 
 
 def structure_of(graph) -> Structure:
@@ -139,12 +240,19 @@ def structure_of(graph) -> Structure:
 
   Args:
     graph: a `tfgnn.GraphTensor` with node set "nodes" and edge set "edges" (sparse
-      layout), or a float adjacency tensor [N, N] (dense layout).
+      layout), a float adjacency tensor [N, N] (dense layout), or a dict with
+      `neighbors`, `neighbor_mask` and `in_degree` (neighbour layout).
   """
-  if isinstance(graph, (SparseStructure, DenseStructure)):
+  if isinstance(graph, (SparseStructure, DenseStructure, NeighborStructure)):
     return graph
   if isinstance(graph, tfgnn.GraphTensor):
     return SparseStructure.from_graph_tensor(graph)
+  if isinstance(graph, dict):
+    missing = [k for k in NEIGHBOR_INPUTS if k not in graph]
+    if missing:
+      raise ValueError(f"A neighbour-layout graph is a dict with {NEIGHBOR_INPUTS}; "
+                       f"missing {missing}.")
+    return NeighborStructure(*(graph[k] for k in NEIGHBOR_INPUTS))
   graph = tf.convert_to_tensor(graph)
   if graph.shape.rank != 2:
     raise ValueError(

@@ -13,13 +13,17 @@ from edgegnn.data import Graph, merge_graphs
 
 
 def graph_feed(graph: Graph, layout: str = "sparse", capacity: Optional[int] = None,
-               num_edges: Optional[int] = None) -> dict[str, np.ndarray]:
+               num_edges: Optional[int] = None,
+               max_neighbors: Optional[int] = None) -> dict[str, np.ndarray]:
   """Every input the contract can name for one graph, in `layout`.
 
   Sparse: node_features, edge_source, edge_target (padded with self-less dummy edges is
   never done: a sparse artifact with a static edge count must be exported for that count).
   Dense: node_features, adjacency, node_mask padded to `capacity`; a graph larger than
   the capacity raises `CapacityError`, it is never truncated.
+  Neighbors: node_features, neighbors, neighbor_mask, in_degree, node_mask with
+  `max_neighbors` slots per node (default: this graph's largest in-degree); a node with
+  more in-edges raises `CapacityError`.
   """
   if layout == "sparse":
     if num_edges is not None and graph.num_edges != num_edges:
@@ -36,7 +40,31 @@ def graph_feed(graph: Graph, layout: str = "sparse", capacity: Optional[int] = N
     return {"node_features": graph.padded_features(capacity).astype(np.float32),
             "adjacency": graph.dense_adjacency(capacity).astype(np.float32),
             "node_mask": graph.node_mask(capacity).astype(np.float32)}
-  raise ValueError(f"Unknown layout {layout!r}; expected 'sparse' or 'dense'.")
+  if layout == "neighbors":
+    if max_neighbors is None:
+      max_neighbors = max(int(graph.in_degree().max(initial=0)), 1)
+    neighbors, mask, degree = graph.neighbor_lists(max_neighbors, capacity)
+    return {"node_features": graph.padded_features(capacity).astype(np.float32),
+            "neighbors": neighbors, "neighbor_mask": mask, "in_degree": degree,
+            "node_mask": graph.node_mask(capacity).astype(np.float32)}
+  raise ValueError(f"Unknown layout {layout!r}; expected 'sparse', 'dense' or 'neighbors'.")
+
+
+def layout_sizes(dataset, layout: str, capacity: Optional[int] = None,
+                 max_neighbors: Optional[int] = None) -> tuple[Optional[int], Optional[int]]:
+  """(capacity, max_neighbors) for exporting `dataset`'s graphs in `layout`.
+
+  Defaults: dense pads to the largest graph (node task: the graph itself); neighbors
+  gives every node as many slots as the dataset's largest in-degree, and pads graph-task
+  graphs to the largest graph too (static shapes: int8 calibration and LCE need them).
+  """
+  graphs = [dataset.graph] if dataset.task == "node" else list(dataset.graphs)
+  pads = layout == "dense" or (layout == "neighbors" and dataset.task == "graph")
+  if pads and capacity is None:
+    capacity = max(g.num_nodes for g in graphs)
+  if layout == "neighbors" and max_neighbors is None:
+    max_neighbors = max(1, max(int(g.in_degree().max(initial=0)) for g in graphs))
+  return capacity, max_neighbors
 
 
 def batch_feed(graphs: Sequence[Graph]) -> dict[str, np.ndarray]:

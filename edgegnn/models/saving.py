@@ -29,10 +29,11 @@ class ModelMeta:
   extra: dict[str, Any] = dataclasses.field(default_factory=dict)
 
   def build(self, layout: str = "sparse", capacity: Optional[int] = None,
-            num_edges: Optional[int] = None, batched: bool = False) -> tf.keras.Model:
+            num_edges: Optional[int] = None, batched: bool = False,
+            max_neighbors: Optional[int] = None) -> tf.keras.Model:
     return build_model(self.spec, num_features=self.num_features, num_classes=self.num_classes,
                        task=self.task, layout=layout, capacity=capacity, num_edges=num_edges,
-                       batched=batched)
+                       batched=batched, max_neighbors=max_neighbors)
 
 
 def save_trained(directory: str | os.PathLike, model: tf.keras.Model, meta: ModelMeta) -> None:
@@ -60,11 +61,13 @@ def load_meta(directory: str | os.PathLike) -> ModelMeta:
 
 def load_trained(directory: str | os.PathLike, layout: str = "sparse",
                  capacity: Optional[int] = None, num_edges: Optional[int] = None,
-                 batched: bool = False) -> tuple[tf.keras.Model, ModelMeta]:
+                 batched: bool = False, max_neighbors: Optional[int] = None
+                 ) -> tuple[tf.keras.Model, ModelMeta]:
   """Rebuilds the saved model in `layout` with its trained weights."""
   meta = load_meta(directory)
   trained = meta.build("sparse", batched=meta.task == "graph")
   trained.load_weights(str(pathlib.Path(directory) / "weights.h5"))
   if layout == "sparse" and capacity is None and num_edges is None and batched == (meta.task == "graph"):
     return trained, meta
-  return transfer_weights(trained, meta.build(layout, capacity, num_edges, batched)), meta
+  return transfer_weights(trained, meta.build(layout, capacity, num_edges, batched,
+                                              max_neighbors)), meta

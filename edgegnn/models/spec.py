@@ -7,7 +7,7 @@ from typing import Any, Mapping, Optional
 from edgegnn.config_fields import from_mapping
 
 ARCHITECTURES = ("gcn", "gat", "sage", "gin", "edgeconv", "mlp", "mp")
-LAYOUTS = ("sparse", "dense")
+LAYOUTS = ("sparse", "dense", "neighbors")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,6 +6,7 @@ Input contract (names are the SignatureDef names of every exported artifact):
 |---|---|---|
 | sparse | node_features [N, F] float32, edge_source [E] int32, edge_target [E] int32 | edge j: source -> target; converts to float TFLite (GATHER, UNSORTED_SEGMENT_SUM) |
 | dense  | node_features [C, F] float32, adjacency [C, C] float32, node_mask [C] float32 | padded to capacity C; adjacency[t, s] = 1 for s -> t; converts to full int8 |
+| neighbors | node_features [N, F] float32, neighbors [N, K] int32, neighbor_mask [N, K] float32, in_degree [N] int32 (+ node_mask [N] for graph tasks) | row t lists the sources of t's in-edges, K = max_neighbors; converts to full int8, fast on large sparse graphs |
 
 Graph-level models trained on batches of merged graphs take `node_graph_index` [N] int32
 as a fourth sparse input (`batched=True`); exported graph-level models classify one graph
@@ -30,7 +31,8 @@ TASKS = ("node", "graph")
 
 
 def _inputs(spec: ModelSpec, num_features: int, task: str, layout: str,
-            capacity: Optional[int], num_edges: Optional[int], batched: bool):
+            capacity: Optional[int], num_edges: Optional[int], batched: bool,
+            max_neighbors: Optional[int]):
   uses_graph = spec.architecture not in ("mlp", "edgeconv")
   inputs = {"node_features": tf.keras.Input([num_features], batch_size=capacity,
                                             name="node_features")}
@@ -41,10 +43,20 @@ def _inputs(spec: ModelSpec, num_features: int, task: str, layout: str,
     if task == "graph" and batched:
       inputs["node_graph_index"] = tf.keras.Input([], batch_size=capacity, dtype=tf.int32,
                                                   name="node_graph_index")
-  else:
+  elif layout == "dense":
     if uses_graph:
       inputs["adjacency"] = tf.keras.Input([capacity], batch_size=capacity, name="adjacency")
     if uses_graph or task == "graph":
+      inputs["node_mask"] = tf.keras.Input([], batch_size=capacity, name="node_mask")
+  else:
+    if uses_graph:
+      inputs["neighbors"] = tf.keras.Input([max_neighbors], batch_size=capacity,
+                                           dtype=tf.int32, name="neighbors")
+      inputs["neighbor_mask"] = tf.keras.Input([max_neighbors], batch_size=capacity,
+                                               name="neighbor_mask")
+      inputs["in_degree"] = tf.keras.Input([], batch_size=capacity, dtype=tf.int32,
+                                           name="in_degree")
+    if task == "graph":
       inputs["node_mask"] = tf.keras.Input([], batch_size=capacity, name="node_mask")
   return inputs
 
@@ -62,7 +74,10 @@ def _graph_and_membership(inputs, task: str, layout: str, features):
       else:
         membership = gl.Membership("all_nodes", name="membership")(features)
   else:
-    graph = inputs.get("adjacency")
+    if layout == "dense":
+      graph = inputs.get("adjacency")
+    elif "neighbors" in inputs:
+      graph = {k: inputs[k] for k in ("neighbors", "neighbor_mask", "in_degree")}
     if task == "graph":
       membership = gl.Membership("node_mask", name="membership")(inputs["node_mask"])
   return graph, membership
@@ -139,7 +154,8 @@ def _graph_body(spec: ModelSpec, num_classes: int, h, graph, membership, trainin
 
 def build_model(spec: ModelSpec, *, num_features: int, num_classes: int, task: str = "node",
                 layout: str = "sparse", capacity: Optional[int] = None,
-                num_edges: Optional[int] = None, batched: bool = False) -> tf.keras.Model:
+                num_edges: Optional[int] = None, batched: bool = False,
+                max_neighbors: Optional[int] = None) -> tf.keras.Model:
   """Builds the Keras model of `spec` for the plain-tensor input contract.
 
   Args:
@@ -147,11 +163,15 @@ def build_model(spec: ModelSpec, *, num_features: int, num_classes: int, task: s
     num_features: F, node feature width.
     num_classes: output classes.
     task: "node" (per-node logits) or "graph" (per-graph logits).
-    layout: "sparse" (edge lists) or "dense" (padded adjacency; needs `capacity`).
-    capacity: static node count (padded) of the inputs; None keeps it dynamic (sparse).
+    layout: "sparse" (edge lists), "dense" (padded adjacency; needs `capacity`) or
+      "neighbors" (padded in-neighbour lists; needs `max_neighbors`).
+    capacity: static node count (padded) of the inputs; None keeps it dynamic (sparse,
+      neighbors).
     num_edges: static edge count for the sparse layout (LCE needs static shapes).
     batched: graph task, sparse layout: adds the `node_graph_index` input so one call
       classifies a batch of merged graphs (training); otherwise one graph per call.
+    max_neighbors: K, the in-neighbour slots per node of the neighbors layout (at least
+      the largest in-degree of the graphs it will be fed).
   """
   if task not in TASKS:
     raise ValueError(f"task must be one of {TASKS}, got {task!r}.")
@@ -160,9 +180,13 @@ def build_model(spec: ModelSpec, *, num_features: int, num_classes: int, task: s
   if layout == "dense" and not capacity:
     raise ValueError("The dense layout needs a node capacity (capacity=C pads every graph "
                      "to C nodes).")
+  if layout == "neighbors" and not max_neighbors:
+    raise ValueError("The neighbors layout needs max_neighbors=K (at least the largest "
+                     "in-degree of the graphs it will be fed).")
   if task == "node" and spec.architecture == "edgeconv":
     raise ValueError("edgeconv (DGCNN) is a graph-level model; use task='graph'.")
-  inputs = _inputs(spec, num_features, task, layout, capacity, num_edges, batched)
+  inputs = _inputs(spec, num_features, task, layout, capacity, num_edges, batched,
+                   max_neighbors)
   h = inputs["node_features"]
   if spec.input_normalization == "row":
     h = gl.RowNormalize(name="row_normalize")(h)

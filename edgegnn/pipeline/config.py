@@ -64,8 +64,10 @@ class ExportStage:
   Attributes:
     model: name of the stage whose model is exported.
     name: prefix of the artifact names (default: the model's name).
-    layout: sparse or dense.
+    layout: sparse, dense or neighbors.
     capacity: node capacity of dense artifacts (default: the largest graph of the dataset).
+    max_neighbors: in-neighbour slots per node of neighbors artifacts (default: the
+      dataset's largest in-degree).
     formats: tflite-float32, tflite-float16, tflite-dynamic-int8, tflite-int8, lce.
     target: mobile, arm-linux or mcu (None: no device check).
     agreement_floor_float / agreement_floor_int8: verification floors.
@@ -76,6 +78,7 @@ class ExportStage:
   name: Optional[str] = None
   layout: str = "sparse"
   capacity: Optional[int] = None
+  max_neighbors: Optional[int] = None
   formats: tuple[str, ...] = ("tflite-float32",)
   target: Optional[str] = None
   agreement_floor_float: float = 0.99
@@ -96,9 +99,9 @@ class ExportStage:
       _check_format_target(fmt, self.target)
     if self.target is not None and self.target not in TARGETS:
       raise ValueError(f"{where}.target: unknown {self.target!r}; expected {', '.join(TARGETS)}.")
-    if self.target == "mcu" and self.layout != "dense":
-      raise ValueError(f"{where}: target mcu needs layout dense (tflite-micro has no "
-                       "segment-sum kernel for the sparse layout).")
+    if self.target == "mcu" and self.layout == "sparse":
+      raise ValueError(f"{where}: target mcu needs layout dense or neighbors (tflite-micro "
+                       "has no segment-sum kernel for the sparse layout).")
     if self.bench_runs < 1 or self.bench_threads < 1 or self.representative_graphs < 1:
       raise ValueError(f"{where}: bench_runs, bench_threads, representative_graphs must be >= 1.")
 

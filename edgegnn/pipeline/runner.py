@@ -156,22 +156,22 @@ class Runner:
     model_dir = self.out / source["path"]
     run = source["runs"][0]
     trained, meta = load_trained(model_dir, batched=dataset.task == "graph")
-    capacity = None
-    if stage.layout == "dense":
-      capacity = stage.capacity or (dataset.max_nodes if dataset.task == "graph"
-                                    else dataset.graph.num_nodes)
-    export_model, _ = load_trained(model_dir, layout=stage.layout, capacity=capacity)
+    capacity, max_neighbors = feeds.layout_sizes(dataset, stage.layout, stage.capacity,
+                                                 stage.max_neighbors)
+    export_model, _ = load_trained(model_dir, layout=stage.layout, capacity=capacity,
+                                   max_neighbors=max_neighbors)
     names = feeds.model_input_names(export_model)
     task = make_task(dataset, run["fold"])
     test_index = task.split("test")
     if dataset.task == "node":
       reference = predict(trained, task)[test_index]
-      representative = [feeds.graph_feed(dataset.graph, stage.layout, capacity)]
+      representative = [feeds.graph_feed(dataset.graph, stage.layout, capacity,
+                                         max_neighbors=max_neighbors)]
     else:
       reference = predict(trained, task, test_index)
       train_graphs = task.split("train")[: stage.representative_graphs]
-      representative = [feeds.graph_feed(dataset.graphs[i], stage.layout, capacity)
-                        for i in train_graphs]
+      representative = [feeds.graph_feed(dataset.graphs[i], stage.layout, capacity,
+                                         max_neighbors=max_neighbors) for i in train_graphs]
     representative = [feeds.select(f, names) for f in representative]
     artifacts = []
     for fmt in stage.formats:
@@ -184,7 +184,8 @@ class Runner:
         checked = verify_lib.verify(
             str(self.out / relative), dataset=dataset, test_index=test_index,
             reference_logits=reference, input_names=names, layout=stage.layout,
-            capacity=capacity, runtime=result.runtime, floor=verify_lib.floor_for(fmt, floors))
+            capacity=capacity, runtime=result.runtime, floor=verify_lib.floor_for(fmt, floors),
+            max_neighbors=max_neighbors)
       except Exception:
         (self.out / relative).unlink(missing_ok=True)  # an unverified artifact is not shipped
         raise
@@ -193,7 +194,8 @@ class Runner:
                                num_threads=stage.bench_threads, runtime=result.runtime)
       artifact = {
           "name": name, "model": stage.model, "path": str(relative), "format": fmt,
-          "layout": stage.layout, "capacity": capacity, "target": stage.target,
+          "layout": stage.layout, "capacity": capacity, "max_neighbors": max_neighbors,
+          "target": stage.target,
           "bytes": result.bytes, "ops": result.ops, "runtime": checked.runtime,
           "test_accuracy": checked.test_accuracy, "agreement": checked.agreement,
           "latency_ms": {k: timing["latency_ms"][k] for k in ("p50", "p90")},
