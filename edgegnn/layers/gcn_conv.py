@@ -6,6 +6,7 @@ from typing import Optional
 from edgegnn import _keras_env  # noqa: F401
 import tensorflow as tf
 
+from edgegnn.layers import _quantization_hook as hook
 from edgegnn.layers import _serialization
 from edgegnn.layers import activations
 from edgegnn.layers.structure import structure_of
@@ -35,12 +36,15 @@ class GCNConv(tf.keras.layers.Layer):
     transform: the linear map X -> XW as an injected Keras layer; defaults to
       `Dense(units, use_bias=False)`. Swap in a fake-quant or binary transform here.
     kernel_regularizer: regulariser of the default transform's kernel.
+    quantization: injected quantization points (`edgegnn.quantization.LayerQuantization`);
+      the layer is then called with `(node_states, graph, protect)`.
   """
 
   def __init__(self, units: int, activation: Optional[str] = "none", use_bias: bool = True,
                add_self_loops: bool = True,
                transform: Optional[tf.keras.layers.Layer] = None,
-               kernel_regularizer=None, **kwargs):
+               kernel_regularizer=None,
+               quantization: Optional[tf.keras.layers.Layer] = None, **kwargs):
     super().__init__(**kwargs)
     self.units = _serialization.check_units("units", units)
     activations.get(activation)  # rejects an unknown alias here, not in call()
@@ -50,16 +54,18 @@ class GCNConv(tf.keras.layers.Layer):
     self.kernel_regularizer = tf.keras.regularizers.get(kernel_regularizer)
     self.transform = _serialization.deserialize(transform) or tf.keras.layers.Dense(
         units, use_bias=False, kernel_regularizer=self.kernel_regularizer, name="transform")
+    self.quantization = _serialization.deserialize(quantization)
 
   def build(self, input_shape):
     if self.use_bias:
       self.bias = self.add_weight(name="bias", shape=[self.units], initializer="zeros")
     super().build(input_shape)
 
-  def call(self, inputs):
-    node_states, graph = inputs
+  def call(self, inputs, training=None):
+    node_states, graph, protect = hook.split_inputs(inputs)
+    q = lambda x, point: hook.quantize(self.quantization, x, point, protect, training)
     structure = structure_of(graph)
-    values = self.transform(node_states)
+    values = q(self.transform(q(node_states, "input")), "message")
     loops = 1.0 if self.add_self_loops else 0.0
     norm = structure.degree_function(
         lambda degree: tf.math.rsqrt(tf.maximum(degree + loops, 1.0)))
@@ -67,13 +73,15 @@ class GCNConv(tf.keras.layers.Layer):
     result = structure.scaled_neighbor_sum(scaled, norm)
     if self.add_self_loops:
       result += norm[:, None] * scaled
+    result = q(result, "aggregate")
     if self.use_bias:
       result += self.bias
-    return activations.get(self.activation)(result)
+    return q(activations.get(self.activation)(result), "output")
 
   def get_config(self):
     return dict(super().get_config(), units=self.units, activation=self.activation,
                 use_bias=self.use_bias, add_self_loops=self.add_self_loops,
                 transform=_serialization.serialize(self.transform),
+                quantization=_serialization.serialize(self.quantization),
                 kernel_regularizer=tf.keras.regularizers.serialize(self.kernel_regularizer)
                 if self.kernel_regularizer else None)

@@ -6,6 +6,7 @@ from typing import Optional
 from edgegnn import _keras_env  # noqa: F401
 import tensorflow as tf
 
+from edgegnn.layers import _quantization_hook as hook
 from edgegnn.layers import _serialization
 from edgegnn.layers import activations
 from edgegnn.layers import attention as attention_lib
@@ -39,13 +40,16 @@ class MessagePassing(tf.keras.layers.Layer):
     transform: injected linear map x -> W x with H * units outputs; defaults to
       `Dense(num_heads * units, use_bias=False)`.
     kernel_regularizer: regulariser of the default transform's kernel.
+    quantization: injected quantization points (`edgegnn.quantization.LayerQuantization`);
+      the layer is then called with `(node_states, graph, protect)`.
   """
 
   def __init__(self, units: int, num_heads: int = 1, attention: str = "gat",
                activation: Optional[str] = "none", concat_heads: bool = True,
                attention_dropout: float = 0.0, use_bias: bool = True,
                transform: Optional[tf.keras.layers.Layer] = None,
-               kernel_regularizer=None, **kwargs):
+               kernel_regularizer=None,
+               quantization: Optional[tf.keras.layers.Layer] = None, **kwargs):
     super().__init__(**kwargs)
     self.units = _serialization.check_units("units", units)
     self.num_heads = _serialization.check_units("num_heads", num_heads)
@@ -63,6 +67,7 @@ class MessagePassing(tf.keras.layers.Layer):
         num_heads * units, use_bias=False, kernel_regularizer=self.kernel_regularizer,
         name="transform")
     self.dropout = tf.keras.layers.Dropout(attention_dropout)
+    self.quantization = _serialization.deserialize(quantization)
 
   @property
   def output_units(self) -> int:
@@ -74,23 +79,26 @@ class MessagePassing(tf.keras.layers.Layer):
     super().build(input_shape)
 
   def call(self, inputs, training=None):
-    node_states, graph = inputs
+    node_states, graph, protect = hook.split_inputs(inputs)
+    q = lambda x, point: hook.quantize(self.quantization, x, point, protect, training)
     structure = structure_of(graph).with_self_loops()
-    z = tf.reshape(self.transform(node_states), [-1, self.num_heads, self.units])
-    alpha = self.dropout(self.score(z, structure), training=training)
-    pooled = structure.weighted_neighbor_sum(alpha, z)           # [N, H, C]
+    z = tf.reshape(q(self.transform(q(node_states, "input")), "message"),
+                   [-1, self.num_heads, self.units])
+    alpha = self.dropout(q(self.score(z, structure), "attention"), training=training)
+    pooled = q(structure.weighted_neighbor_sum(alpha, z), "aggregate")   # [N, H, C]
     if self.concat_heads:
       result = tf.reshape(pooled, [-1, self.num_heads * self.units])
     else:
       result = tf.reduce_mean(pooled, axis=1)
     if self.use_bias:
       result += self.bias
-    return activations.get(self.activation)(result)
+    return q(activations.get(self.activation)(result), "output")
 
   def get_config(self):
     return dict(super().get_config(), units=self.units, num_heads=self.num_heads,
                 attention=self.attention, activation=self.activation,
                 concat_heads=self.concat_heads, attention_dropout=self.attention_dropout,
                 use_bias=self.use_bias, transform=_serialization.serialize(self.transform),
+                quantization=_serialization.serialize(self.quantization),
                 kernel_regularizer=tf.keras.regularizers.serialize(self.kernel_regularizer)
                 if self.kernel_regularizer else None)

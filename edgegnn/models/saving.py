@@ -33,7 +33,17 @@ class ModelMeta:
             max_neighbors: Optional[int] = None) -> tf.keras.Model:
     return build_model(self.spec, num_features=self.num_features, num_classes=self.num_classes,
                        task=self.task, layout=layout, capacity=capacity, num_edges=num_edges,
-                       batched=batched, max_neighbors=max_neighbors)
+                       batched=batched, max_neighbors=max_neighbors,
+                       quantization=self.quantization)
+
+  @property
+  def quantization(self):
+    """The model's `QuantizationConfig` (extra["quantization"]), None for float models."""
+    raw = self.extra.get("quantization")
+    if raw is None:
+      return None
+    from edgegnn.quantization import QuantizationConfig  # pylint: disable=g-import-not-at-top
+    return QuantizationConfig.from_dict(raw)
 
 
 def save_trained(directory: str | os.PathLike, model: tf.keras.Model, meta: ModelMeta) -> None:

@@ -19,6 +19,7 @@ order, so `dense.set_weights(sparse.get_weights())` moves trained weights betwee
 """
 from __future__ import annotations
 
+import functools
 from typing import Optional
 
 from edgegnn import _keras_env  # noqa: F401
@@ -83,46 +84,90 @@ def _graph_and_membership(inputs, task: str, layout: str, features):
   return graph, membership
 
 
-def _node_layers(spec: ModelSpec, num_classes: int, i: int, last: bool):
+class _Quantized:
+  """Layer factories for a float model (quantization None) or a fake-quant one."""
+
+  def __init__(self, quantization):
+    self.config = quantization
+
+  def dense(self, units, **kwargs):
+    if self.config is None:
+      return tf.keras.layers.Dense(units, **kwargs)
+    from edgegnn.quantization import QuantDense  # pylint: disable=g-import-not-at-top
+    return QuantDense(units, weight_bits=self.config.weight_bits, **kwargs)
+
+  def conv_kwargs(self, name: str, transforms=("transform",), units: int = 0) -> dict:
+    if self.config is None:
+      return {}
+    from edgegnn.quantization import POINTS, LayerQuantization  # pylint: disable=g-import-not-at-top
+    # Only the first layer quantizes its input; later inputs are quantized outputs already.
+    points = POINTS if name in ("conv0", "edge_conv0") else tuple(p for p in POINTS
+                                                                 if p != "input")
+    kwargs = {t: self.dense(units, use_bias=False, name=t) for t in transforms}
+    kwargs["quantization"] = LayerQuantization(
+        bits=self.config.activation_bits, range_tracking=self.config.range_tracking,
+        percentile=self.config.percentile, momentum=self.config.momentum, points=points,
+        name=f"{name}_quantization")
+    return kwargs
+
+  def protect(self, graph):
+    if self.config is None or not self.config.masked or graph is None:
+      return None
+    from edgegnn.quantization import ProtectiveMask  # pylint: disable=g-import-not-at-top
+    return ProtectiveMask(self.config.p_min, self.config.p_max, name="protective_mask")(graph)
+
+
+def _call(layer, h, graph, protect):
+  return layer((h, graph) if protect is None else (h, graph, protect))
+
+
+def _node_layers(spec: ModelSpec, num_classes: int, i: int, last: bool, q: _Quantized):
   """The i-th message-passing layer of a node-level model."""
   units = num_classes if last else spec.hidden_units
   act = "none" if last else spec.activation
   name = f"conv{i}"
   if spec.architecture == "gcn":
-    return gl.GCNConv(units, activation=act, name=name)
+    return gl.GCNConv(units, activation=act, name=name, **q.conv_kwargs(name, units=units))
   if spec.architecture == "sage":
-    return gl.SAGEConv(units, activation=act, name=name)
+    return gl.SAGEConv(units, activation=act, name=name, **q.conv_kwargs(
+        name, ("self_transform", "neighbor_transform"), units))
   if spec.architecture in ("gat", "mp"):
     heads = spec.output_heads if last else spec.num_heads
     kwargs = dict(num_heads=heads, activation=act, concat_heads=not last,
-                  attention_dropout=spec.attention_dropout, name=name)
+                  attention_dropout=spec.attention_dropout, name=name,
+                  **q.conv_kwargs(name, units=heads * units))
     if spec.architecture == "gat":
       return gl.GATConv(units, **kwargs)
     return gl.MessagePassing(units, attention=spec.attention, **kwargs)
   if spec.architecture == "gin":
     if last:
       return None
-    return gl.GINConv(units, mlp=gl.gin_conv.default_mlp(units, spec.batch_norm, f"{name}_mlp"),
-                      learn_epsilon=spec.learn_epsilon, name=name)
+    kwargs = q.conv_kwargs(name, transforms=())
+    return gl.GINConv(units, mlp=gl.gin_conv.default_mlp(units, spec.batch_norm, f"{name}_mlp",
+                                                         dense=q.dense),
+                      learn_epsilon=spec.learn_epsilon, name=name, **kwargs)
   raise ValueError(f"model.architecture {spec.architecture!r} has no node-level form; "
                    "use gcn, gat, sage, gin, mp or mlp for node classification.")
 
 
-def _node_body(spec: ModelSpec, num_classes: int, h, graph, training_dropout):
+def _node_body(spec: ModelSpec, num_classes: int, h, graph, training_dropout, q: _Quantized):
+  protect = q.protect(graph)
   for i in range(spec.num_layers):
     last = i == spec.num_layers - 1
     h = training_dropout(i)(h)
     if spec.architecture == "mlp":
-      h = tf.keras.layers.Dense(num_classes if last else spec.hidden_units,
-                                activation=None if last else gl.activations.get(spec.activation),
-                                name=f"dense{i}")(h)
+      h = q.dense(num_classes if last else spec.hidden_units,
+                  activation=None if last else gl.activations.get(spec.activation),
+                  name=f"dense{i}")(h)
       continue
-    layer = _node_layers(spec, num_classes, i, last)
-    h = tf.keras.layers.Dense(num_classes, name=f"dense{i}")(h) if layer is None else layer((h, graph))
+    layer = _node_layers(spec, num_classes, i, last, q)
+    h = q.dense(num_classes, name=f"dense{i}")(h) if layer is None else _call(layer, h, graph,
+                                                                            protect)
   return h
 
 
-def _graph_body(spec: ModelSpec, num_classes: int, h, graph, membership, training_dropout):
+def _graph_body(spec: ModelSpec, num_classes: int, h, graph, membership, training_dropout,
+                q: _Quantized):
   if spec.architecture == "edgeconv":
     candidates = gl.KnnCandidates(name="knn_candidates")(membership)
     states = []
@@ -134,28 +179,31 @@ def _graph_body(spec: ModelSpec, num_classes: int, h, graph, membership, trainin
     pooled = gl.GraphReadout(spec.readout, name="readout")((h, membership))
     pooled = tf.keras.layers.Dense(spec.hidden_units, activation="relu", name="head")(pooled)
     return tf.keras.layers.Dense(num_classes, name="classifier")(training_dropout(-1)(pooled))
+  protect = q.protect(graph)
   readouts = [gl.GraphReadout(spec.readout, name="readout0")((h, membership))]
   for i in range(spec.num_layers):
     if spec.architecture == "gin":
+      name = f"conv{i}"
       layer = gl.GINConv(spec.hidden_units,
                          mlp=gl.gin_conv.default_mlp(spec.hidden_units, spec.batch_norm,
-                                                     f"conv{i}_mlp"),
-                         learn_epsilon=spec.learn_epsilon, name=f"conv{i}")
-      h = layer((h, graph))
+                                                     f"{name}_mlp", dense=q.dense),
+                         learn_epsilon=spec.learn_epsilon, name=name,
+                         **q.conv_kwargs(name, transforms=()))
+      h = _call(layer, h, graph, protect)
     elif spec.architecture == "mlp":
-      h = tf.keras.layers.Dense(spec.hidden_units, activation=gl.activations.get(spec.activation),
-                                name=f"dense{i}")(h)
+      h = q.dense(spec.hidden_units, activation=gl.activations.get(spec.activation),
+                  name=f"dense{i}")(h)
     else:
-      h = _node_layers(spec, num_classes, i, last=False)((h, graph))
+      h = _call(_node_layers(spec, num_classes, i, False, q), h, graph, protect)
     readouts.append(gl.GraphReadout(spec.readout, name=f"readout{i + 1}")((h, membership)))
   pooled = tf.keras.layers.Concatenate(name="concat_readouts")(readouts)
-  return tf.keras.layers.Dense(num_classes, name="classifier")(training_dropout(-1)(pooled))
+  return q.dense(num_classes, name="classifier")(training_dropout(-1)(pooled))
 
 
 def build_model(spec: ModelSpec, *, num_features: int, num_classes: int, task: str = "node",
                 layout: str = "sparse", capacity: Optional[int] = None,
                 num_edges: Optional[int] = None, batched: bool = False,
-                max_neighbors: Optional[int] = None) -> tf.keras.Model:
+                max_neighbors: Optional[int] = None, quantization=None) -> tf.keras.Model:
   """Builds the Keras model of `spec` for the plain-tensor input contract.
 
   Args:
@@ -172,6 +220,9 @@ def build_model(spec: ModelSpec, *, num_features: int, num_classes: int, task: s
       classifies a batch of merged graphs (training); otherwise one graph per call.
     max_neighbors: K, the in-neighbour slots per node of the neighbors layout (at least
       the largest in-degree of the graphs it will be fed).
+    quantization: an `edgegnn.quantization.QuantizationConfig`: fake-quantized weights
+      (`QuantDense`) and activations (`LayerQuantization` in every message-passing layer),
+      plus Degree-Quant's `ProtectiveMask` for method "dq". None builds the float model.
   """
   if task not in TASKS:
     raise ValueError(f"task must be one of {TASKS}, got {task!r}.")
@@ -185,6 +236,9 @@ def build_model(spec: ModelSpec, *, num_features: int, num_classes: int, task: s
                      "in-degree of the graphs it will be fed).")
   if task == "node" and spec.architecture == "edgeconv":
     raise ValueError("edgeconv (DGCNN) is a graph-level model; use task='graph'.")
+  if quantization is not None and spec.architecture == "edgeconv":
+    raise ValueError("quantization (qat / dq) covers gcn, gat, sage, gin, mp and mlp; "
+                     "edgeconv has no quantized form yet (binarize it instead).")
   inputs = _inputs(spec, num_features, task, layout, capacity, num_edges, batched,
                    max_neighbors)
   h = inputs["node_features"]
@@ -196,12 +250,13 @@ def build_model(spec: ModelSpec, *, num_features: int, num_classes: int, task: s
     return tf.keras.layers.Dropout(spec.dropout, name=f"dropout{i if i >= 0 else '_head'}")
 
   if task == "node":
-    logits = _node_body(spec, num_classes, h, graph, dropout)
+    logits = _node_body(spec, num_classes, h, graph, dropout, _Quantized(quantization))
     if layout == "dense" and "node_mask" in inputs:
       logits = tf.keras.layers.Multiply(name="mask_padding")(
           [logits, tf.keras.layers.Reshape([1], name="node_mask_column")(inputs["node_mask"])])
   else:
-    logits = _graph_body(spec, num_classes, h, graph, membership, dropout)
+    logits = _graph_body(spec, num_classes, h, graph, membership, dropout,
+                         _Quantized(quantization))
   logits = tf.keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
   return tf.keras.Model(inputs=inputs, outputs={"logits": logits},
                         name=f"{spec.architecture}_{task}_{layout}")

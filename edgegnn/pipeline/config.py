@@ -58,6 +58,100 @@ class TrainStage:
 
 
 @dataclasses.dataclass(frozen=True)
+class QuantizedTrainStage:
+  """Quantization-aware training of a model from scratch (stage kinds degree_quant, qat).
+
+  Attributes:
+    name: the model's name.
+    model: the `ModelSpec` mapping.
+    train: the `TrainConfig` mapping.
+    quantization: the `QuantizationConfig` mapping (weight_bits, activation_bits, p_min,
+      p_max, percentile, momentum); its method is the stage kind's.
+  """
+  name: str
+  model: dict = dataclasses.field(default_factory=dict)
+  train: dict = dataclasses.field(default_factory=dict)
+  quantization: dict = dataclasses.field(default_factory=dict)
+  kind = "degree_quant"
+  method = "dq"
+
+  def __post_init__(self):
+    from edgegnn.quantization import QuantizationConfig
+    where = f"{self.kind}({self.name})"
+    object.__setattr__(self, "model_spec", ModelSpec.from_dict(self.model, f"{where}.model"))
+    object.__setattr__(self, "train_config",
+                       TrainConfig.from_dict(self.train, f"{where}.train"))
+    raw = dict(self.quantization)
+    if raw.get("method", self.method) != self.method:
+      raise ValueError(f"{where}.quantization.method is {raw['method']!r}, but a {self.kind} "
+                       f"stage trains with method {self.method!r}; use that stage kind.")
+    raw["method"] = self.method
+    object.__setattr__(self, "quantization_config",
+                       QuantizationConfig.from_dict(raw, f"{where}.quantization"))
+    if self.model_spec.architecture == "edgeconv":
+      raise ValueError(f"{where}.model: edgeconv has no quantized form; use gcn, gat, sage, "
+                       "gin, mp or mlp.")
+
+  @property
+  def produces(self) -> str:
+    return self.name
+
+  def requires(self) -> list[str]:
+    return []
+
+  def to_dict(self) -> dict:
+    return {self.kind: {"name": self.name, "model": self.model_spec.to_dict(),
+                        "train": self.train_config.to_dict(),
+                        "quantization": self.quantization_config.to_dict()}}
+
+
+@dataclasses.dataclass(frozen=True)
+class QatStage(QuantizedTrainStage):
+  """Plain quantization-aware training: min/max momentum ranges, no protective mask."""
+  kind = "qat"
+  method = "qat"
+
+
+@dataclasses.dataclass(frozen=True)
+class PtqStage:
+  """Post-training quantization of a trained float model, calibrated on training graphs.
+
+  Attributes:
+    name: the quantized model's name.
+    model: the float model's stage name.
+    quantization: the `QuantizationConfig` mapping (bits; method is ptq).
+    calibration_graphs: training graphs used to set ranges (graph tasks).
+  """
+  name: str
+  model: str
+  quantization: dict = dataclasses.field(default_factory=dict)
+  calibration_graphs: int = 100
+
+  def __post_init__(self):
+    from edgegnn.quantization import QuantizationConfig
+    raw = dict(self.quantization)
+    if raw.get("method", "ptq") != "ptq":
+      raise ValueError(f"ptq({self.name}).quantization.method must be ptq.")
+    raw["method"] = "ptq"
+    object.__setattr__(self, "quantization_config",
+                       QuantizationConfig.from_dict(raw, f"ptq({self.name}).quantization"))
+    if self.calibration_graphs < 1:
+      raise ValueError(f"ptq({self.name}).calibration_graphs must be >= 1.")
+
+  @property
+  def produces(self) -> str:
+    return self.name
+
+  def requires(self) -> list[str]:
+    return [self.model]
+
+  def to_dict(self) -> dict:
+    return {"ptq": {"name": self.name, "model": self.model,
+                    "quantization": self.quantization_config.to_dict(),
+                    "calibration_graphs": self.calibration_graphs}}
+
+
+@dataclasses.dataclass(frozen=True)
 class ExportStage:
   """Converts a trained model to artifacts, verifies and benchmarks each one.
 
@@ -116,8 +210,9 @@ class ExportStage:
     return {"export": dataclasses.asdict(self)}
 
 
-STAGES = {"train": TrainStage, "export": ExportStage}
-Stage = Union[TrainStage, ExportStage]
+STAGES = {"train": TrainStage, "degree_quant": QuantizedTrainStage, "qat": QatStage,
+          "ptq": PtqStage, "export": ExportStage}
+Stage = Union[TrainStage, QuantizedTrainStage, PtqStage, ExportStage]
 
 
 @dataclasses.dataclass(frozen=True)

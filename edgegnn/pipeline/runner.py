@@ -21,7 +21,8 @@ import numpy as np
 
 from edgegnn import __version__
 from edgegnn.atomic import atomic_write_text
-from edgegnn.pipeline.config import ExportStage, Pipeline, TrainStage
+from edgegnn.pipeline.config import (ExportStage, Pipeline, PtqStage, QuantizedTrainStage,
+                                     TrainStage)
 
 Log = Callable[[str], None]
 
@@ -43,10 +44,15 @@ def plan(pipeline: Pipeline) -> list[str]:
   """One human-readable line per stage (what `edgegnn run --dry-run` prints)."""
   lines = [f"pipeline {pipeline.name}: dataset {pipeline.dataset}, out {pipeline.out}"]
   for i, stage in enumerate(pipeline.stages):
-    if isinstance(stage, TrainStage):
+    if isinstance(stage, (TrainStage, QuantizedTrainStage)):
       s, t = stage.model_spec, stage.train_config
-      lines.append(f"  {i + 1}. train {stage.name}: {s.architecture} ({s.num_layers} layers, "
+      kind = (f"{stage.kind} ({stage.quantization_config.label})"
+              if isinstance(stage, QuantizedTrainStage) else "train")
+      lines.append(f"  {i + 1}. {kind} {stage.name}: {s.architecture} ({s.num_layers} layers, "
                    f"{s.hidden_units} units), {t.epochs} epochs max, seeds {list(t.seeds)}")
+    elif isinstance(stage, PtqStage):
+      lines.append(f"  {i + 1}. ptq {stage.name}: {stage.quantization_config.label} of model "
+                   f"{stage.model}, ranges calibrated on training graphs")
     else:
       lines.append(f"  {i + 1}. export {stage.produces}: model {stage.model}, {stage.layout} "
                    f"layout, formats {list(stage.formats)}, target {stage.target or 'none'}; "
@@ -90,8 +96,10 @@ class Runner:
         self._merge(result)
         self.log(f"[cached] {self._summary(stage, result)}")
         continue
-      if isinstance(stage, TrainStage):
+      if isinstance(stage, (TrainStage, QuantizedTrainStage)):
         result = self._train(stage)
+      elif isinstance(stage, PtqStage):
+        result = self._ptq(stage)
       else:
         result = self._export(stage)
       atomic_write_text(cache, json.dumps({"key": key, "result": result}, indent=1))
@@ -110,9 +118,9 @@ class Runner:
 
   @staticmethod
   def _summary(stage, result) -> str:
-    if isinstance(stage, TrainStage):
+    if not isinstance(stage, ExportStage):
       m = result["models"][0]
-      return (f"train {m['name']}: test accuracy {100 * m['test_accuracy']:.2f} ± "
+      return (f"{m['method']} {m['name']}: test accuracy {100 * m['test_accuracy']:.2f} ± "
               f"{100 * m['test_accuracy_std']:.2f} % over {len(m['runs'])} run(s)")
     parts = [f"{a['format']} {a['bytes'] / 1024:.1f} KiB acc {100 * a['test_accuracy']:.2f}% "
              f"agree {a['agreement']:.3f} p50 {a['latency_ms']['p50']:.2f} ms"
@@ -122,29 +130,87 @@ class Runner:
   def model_dir(self, name: str, seed: int, fold: int) -> pathlib.Path:
     return self.out / "models" / name / f"seed{seed}_fold{fold}"
 
-  def _train(self, stage: TrainStage) -> dict[str, Any]:
+  def _train(self, stage) -> dict[str, Any]:
+    from edgegnn.models import build_model
     from edgegnn.models.saving import ModelMeta, save_trained
     from edgegnn.training import train
     dataset, config = self.dataset, stage.train_config
+    quantization = getattr(stage, "quantization_config", None)
+    extra = {"quantization": quantization.to_dict()} if quantization else {}
     folds = config.folds if dataset.task == "graph" and dataset.num_folds > 1 else (0,)
     runs = []
     for seed in config.seeds:
       for fold in folds:
         directory = self.model_dir(stage.name, seed, fold)
+        model = None
+        if quantization is not None:
+          import tensorflow as tf  # pylint: disable=g-import-not-at-top
+          tf.keras.utils.set_random_seed(seed)
+          model = build_model(stage.model_spec, num_features=dataset.num_features,
+                              num_classes=dataset.num_classes, task=dataset.task,
+                              batched=dataset.task == "graph", quantization=quantization)
         result = train(stage.model_spec, dataset, config, seed=seed, fold=fold,
                        checkpoint_dir=str(directory / "checkpoint"), progress=self.progress,
-                       description=f"{stage.name} seed {seed} fold {fold}")
+                       description=f"{stage.name} seed {seed} fold {fold}", model=model)
         meta = ModelMeta(stage.model_spec, dataset.name, dataset.task, dataset.num_features,
-                         dataset.num_classes)
+                         dataset.num_classes, extra=extra)
         save_trained(directory, result.model, meta)
         runs.append(dict(result.metrics, path=str(directory.relative_to(self.out))))
         params = int(result.model.count_params())
+    return {"models": [self._model_entry(stage.name, stage.model_spec.architecture,
+                                         quantization, params, runs, list(config.seeds),
+                                         list(folds))]}
+
+  @staticmethod
+  def _model_entry(name, architecture, quantization, params, runs, seeds, folds) -> dict:
     accuracies = [r["test_accuracy"] for r in runs]
-    return {"models": [{
-        "name": stage.name, "architecture": stage.model_spec.architecture, "method": "fp32",
-        "bits": 32, "params": params, "test_accuracy": float(np.mean(accuracies)),
-        "test_accuracy_std": float(np.std(accuracies)), "seeds": list(config.seeds),
-        "folds": list(folds), "runs": runs, "path": runs[0]["path"]}]}
+    entry = {"name": name, "architecture": architecture,
+             "method": quantization.method if quantization else "fp32",
+             "bits": quantization.activation_bits if quantization else 32,
+             "params": params, "test_accuracy": float(np.mean(accuracies)),
+             "test_accuracy_std": float(np.std(accuracies)), "seeds": seeds, "folds": folds,
+             "runs": runs, "path": runs[0]["path"]}
+    if quantization:
+      entry.update(weight_bits=quantization.weight_bits,
+                   activation_bits=quantization.activation_bits,
+                   quantization=quantization.to_dict())
+    return entry
+
+  def _ptq(self, stage: PtqStage) -> dict[str, Any]:
+    from edgegnn.models import feeds
+    from edgegnn.models.saving import ModelMeta, load_trained, save_trained
+    from edgegnn.quantization import calibration
+    from edgegnn.training import accuracy, make_task, predict
+    dataset, quantization = self.dataset, stage.quantization_config
+    source = next(m for m in self.report["models"] if m["name"] == stage.model)
+    runs = []
+    for run in source["runs"]:
+      float_model, meta = load_trained(self.out / run["path"], batched=dataset.task == "graph")
+      meta = ModelMeta(meta.spec, meta.dataset, meta.task, meta.num_features, meta.num_classes,
+                       extra={"quantization": quantization.to_dict()})
+      model = meta.build("sparse", batched=dataset.task == "graph")
+      calibration.transfer_float_weights(float_model, model)
+      task = make_task(dataset, run["fold"])
+      names = feeds.model_input_names(model)
+      if dataset.task == "node":
+        calibration.calibrate(model, [feeds.select(task.full_feed(), names)])
+      else:
+        index = task.split("train")[: stage.calibration_graphs]
+        calibration.calibrate(model, [feeds.select(f, names) for f, _ in task.batches(index, 32)])
+      metrics = {"seed": run["seed"], "fold": run["fold"]}
+      for split in ("train", "val", "test"):
+        index = task.split(split)
+        if index is None or not len(index):
+          continue
+        logits = (predict(model, task)[index] if dataset.task == "node"
+                  else predict(model, task, index))
+        metrics[f"{split}_accuracy"] = accuracy(logits, task.labels[index])
+      directory = self.model_dir(stage.name, run["seed"], run["fold"])
+      save_trained(directory, model, meta)
+      runs.append(dict(metrics, path=str(directory.relative_to(self.out))))
+    return {"models": [self._model_entry(stage.name, meta.spec.architecture, quantization,
+                                         int(model.count_params()), runs, source["seeds"],
+                                         source["folds"])]}
 
   def _export(self, stage: ExportStage) -> dict[str, Any]:
     from edgegnn.deploy import bench, convert as convert_lib, mcu, verify as verify_lib

@@ -1,0 +1,70 @@
+"""QuantizationConfig: how a model is quantized, as a pipeline stage's `quantization:` says."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Mapping, Optional
+
+from edgegnn.config_fields import from_mapping
+
+METHODS = ("ptq", "qat", "dq")
+
+# The reference settings of Degree-Quant (paper and camlsys/degree-quant).
+_DQ_DEFAULTS = {8: dict(p_min=0.0, p_max=0.1, percentile=0.1),
+                4: dict(p_min=0.1, p_max=0.2, percentile=1.0)}
+
+
+@dataclasses.dataclass(frozen=True)
+class QuantizationConfig:
+  """Attributes:
+    method: "dq" (Degree-Quant: protective mask + percentile ranges), "qat" (the same
+      quantizers, min/max momentum ranges, no mask) or "ptq" (min/max ranges calibrated
+      on the training graph after float training, no quantization-aware training).
+    weight_bits / activation_bits: 2..8 each (e.g. W4A8); weights are always quantized.
+    p_min / p_max: protection probabilities of dq (default by activation bits: INT8 0.0 /
+      0.1, INT4 0.1 / 0.2).
+    percentile: lower clipping percentile of dq ranges (INT8 0.1, INT4 1.0).
+    momentum: range-tracking momentum.
+  """
+  method: str = "dq"
+  weight_bits: int = 8
+  activation_bits: int = 8
+  p_min: Optional[float] = None
+  p_max: Optional[float] = None
+  percentile: Optional[float] = None
+  momentum: float = 0.9
+
+  def __post_init__(self):
+    if self.method not in METHODS:
+      raise ValueError(f"quantization.method: unknown {self.method!r}; expected one of "
+                       f"{', '.join(METHODS)}.")
+    for name in ("weight_bits", "activation_bits"):
+      bits = getattr(self, name)
+      if not isinstance(bits, int) or not 2 <= bits <= 8:
+        raise ValueError(f"quantization.{name} must be an integer in [2, 8], got {bits!r}.")
+    defaults = _DQ_DEFAULTS[8 if self.activation_bits > 4 else 4]
+    for name, value in defaults.items():
+      if getattr(self, name) is None:
+        object.__setattr__(self, name, value)
+    if not 0.0 <= self.p_min <= self.p_max <= 1.0:
+      raise ValueError(f"quantization: need 0 <= p_min <= p_max <= 1, got {self.p_min}, "
+                       f"{self.p_max}.")
+
+  @property
+  def masked(self) -> bool:
+    return self.method == "dq"
+
+  @property
+  def range_tracking(self) -> str:
+    return "percentile" if self.method == "dq" else "minmax"
+
+  @property
+  def label(self) -> str:
+    """e.g. "dq-w8a8"."""
+    return f"{self.method}-w{self.weight_bits}a{self.activation_bits}"
+
+  @classmethod
+  def from_dict(cls, raw: Optional[Mapping[str, Any]], where: str = "quantization"):
+    return from_mapping(cls, dict(raw or {}), where)
+
+  def to_dict(self) -> dict[str, Any]:
+    return dataclasses.asdict(self)
