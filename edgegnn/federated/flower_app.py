@@ -17,7 +17,9 @@ weight list, its example count and scalar metrics (checked by `WeightLayout.chec
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
+import time
 from typing import Optional
 
 import numpy as np
@@ -116,13 +118,37 @@ def serve(job: FederatedJob, log=None) -> GlobalModelStrategy:
   return strategy
 
 
-def join(job: FederatedJob, partition_id: int) -> None:
-  """Runs one client of the processes engine until the server ends the run."""
+def _wait_for_port(address: str, deadline: float) -> bool:
+  host, _, port = address.rpartition(":")
+  while time.time() < deadline:
+    try:
+      with socket.create_connection((host.strip("[]"), int(port)), timeout=2):
+        return True
+    except OSError:
+      time.sleep(0.5)
+  return False
+
+
+def join(job: FederatedJob, partition_id: int, patience: float = 300.0) -> None:
+  """Runs one client of the processes engine until the server ends the run.
+
+  The client waits for the server to listen, and when the connection breaks (a server
+  killed and restarted) it reconnects, for up to `patience` seconds without a server.
+  It returns when the server ends the run.
+  """
+  import grpc  # pylint: disable=g-import-not-at-top
   from flwr.client import start_client  # pylint: disable=g-import-not-at-top
   factory = ClientFactory(job)
   factory.client(partition_id)  # load data and model before connecting
-  start_client(server_address=job.config.address, client_fn=lambda context: factory.client(partition_id),
-               insecure=True, max_wait_time=600.0)
+  while _wait_for_port(job.config.address, time.time() + patience):
+    try:
+      start_client(server_address=job.config.address,
+                   client_fn=lambda context: factory.client(partition_id), insecure=True)
+      return
+    except grpc.RpcError as e:  # the server went away: wait for it to come back
+      print(f"connection lost ({e.code()}); reconnecting", flush=True)
+      time.sleep(1.0)
+  raise TimeoutError(f"No server at {job.config.address} for {patience} s.")
 
 
 def main(argv=None) -> int:

@@ -84,7 +84,7 @@ class WeightLayout:
       raise WireError(f"An update must hold the model's {len(self.names)} weight arrays, "
                       f"got {len(weights)} arrays.")
     for name, shape, dtype, w in zip(self.names, self.shapes, self.dtypes, weights):
-      if not isinstance(w, np.ndarray) or tuple(w.shape) != shape or w.dtype.name != dtype:
+      if not isinstance(w, (np.ndarray, np.generic)) or tuple(w.shape) != shape or w.dtype.name != dtype:
         got = (f"{type(w).__name__} {getattr(w, 'shape', '?')} {getattr(w, 'dtype', '?')}")
         raise WireError(f"Array for {name} must be {dtype} {shape}; got {got}. Only model "
                         "weights may leave a client.")
