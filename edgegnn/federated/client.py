@@ -1,0 +1,169 @@
+"""The client side: local training (`client_update`) and the Flower client around it.
+
+A client gets a built model and a `client_update`: a callable
+
+    client_update(model, data, *, server_round, seed) -> {metric name: float}
+
+that trains `model` in place on the client's `ClientData`. `LocalTraining` is the FP32
+default (local epochs of a fresh client optimizer on a loss); a quantization-aware
+update (e.g. Degree-Quant) plugs in as another callable with the same signature, with a
+`model_fn` that builds its model.
+
+`FlowerClient` is the one Flower client every engine runs: it receives the global
+weights, runs `client_update`, and returns only the updated weights (checked against the
+model's `WeightLayout`), its example count and scalar metrics.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Protocol
+
+import numpy as np
+
+from edgegnn import _keras_env  # noqa: F401
+import tensorflow as tf
+from flwr.client import NumPyClient
+
+from edgegnn.federated.client_data import ClientData, NodeClientData
+from edgegnn.federated.weights import WeightLayout, WireError
+from edgegnn.models import feeds
+from edgegnn.training import cross_entropy
+
+LossFn = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
+OptimizerFn = Callable[[], tf.keras.optimizers.Optimizer]
+
+
+class ClientUpdate(Protocol):
+  def __call__(self, model: tf.keras.Model, data: ClientData, *, server_round: int,
+               seed: int) -> dict[str, float]:
+    ...
+
+
+def decayed_kernels(model: tf.keras.Model) -> list[tf.Variable]:
+  """The variables an L2 penalty applies to (kernels, not biases or norms)."""
+  return [v for v in model.trainable_variables if "kernel" in v.name or "vector" in v.name]
+
+
+class LocalTraining:
+  r"""FP32 client update: `local_epochs` passes of a fresh optimizer over the client data.
+
+  Minimises  L(w) = 1/|B| sum_{i in B} CE(f_w(x)_i, y_i) + lambda/2 sum ||W_kernel||^2
+  per batch B. The optimizer starts fresh each round (its slots are zeroed), as in
+  FedAvg, where client optimizer state does not outlive a round.
+
+  Args:
+    optimizer_fn: builds the client optimizer (default Adam(0.01)).
+    loss_fn: loss(logits, labels).
+    local_epochs: passes over the client's examples per round.
+    batch_size: graphs per step (graph data; node data is one full-subgraph step).
+    weight_decay: lambda.
+  """
+
+  def __init__(self, optimizer_fn: Optional[OptimizerFn] = None, loss_fn: LossFn = cross_entropy,
+               local_epochs: int = 1, batch_size: int = 32, weight_decay: float = 0.0):
+    if local_epochs < 1 or batch_size < 1:
+      raise ValueError(f"LocalTraining needs local_epochs >= 1 and batch_size >= 1, got "
+                       f"{local_epochs} and {batch_size}.")
+    if weight_decay < 0:
+      raise ValueError(f"weight_decay must be >= 0, got {weight_decay}.")
+    self.optimizer_fn = optimizer_fn or (lambda: tf.keras.optimizers.Adam(0.01))
+    self.loss_fn = loss_fn
+    self.local_epochs = local_epochs
+    self.batch_size = batch_size
+    self.weight_decay = weight_decay
+    self._compiled: dict[int, tuple[Any, Any, Any]] = {}
+
+  def _compile(self, model: tf.keras.Model):
+    if id(model) in self._compiled:
+      return self._compiled[id(model)]
+    optimizer = self.optimizer_fn()
+    names = feeds.model_input_names(model)
+    decayed = decayed_kernels(model)
+
+    def step(feed, labels, rows):
+      with tf.GradientTape() as tape:
+        logits = model(feed, training=True)["logits"]
+        if rows is not None:
+          logits = tf.gather(logits, rows)
+        loss = self.loss_fn(logits, labels)
+        if self.weight_decay and decayed:
+          loss += self.weight_decay * tf.add_n([tf.nn.l2_loss(v) for v in decayed])
+      grads = tape.gradient(loss, model.trainable_variables)
+      optimizer.apply_gradients(zip(grads, model.trainable_variables))
+      return loss
+
+    node_step = tf.function(lambda f, l, r: step(f, l, r), reduce_retracing=True)
+    graph_step = tf.function(lambda f, l: step(f, l, None), reduce_retracing=True)
+    self._compiled[id(model)] = (optimizer, names, (node_step, graph_step))
+    return self._compiled[id(model)]
+
+  def __call__(self, model: tf.keras.Model, data: ClientData, *, server_round: int,
+               seed: int) -> dict[str, float]:
+    optimizer, names, (node_step, graph_step) = self._compile(model)
+    for variable in optimizer.variables:
+      variable.assign(tf.zeros_like(variable))
+    rng = np.random.default_rng([seed, server_round])
+    losses = []
+    for _ in range(self.local_epochs):
+      for feed, labels, rows in data.batches(self.batch_size, rng):
+        feed = feeds.select(feed, names)
+        if isinstance(data, NodeClientData):
+          losses.append(float(node_step(feed, labels, rows)))
+        else:
+          losses.append(float(graph_step(feed, labels)))
+    return {"train_loss": float(np.mean(losses))}
+
+
+def check_metrics(metrics: dict[str, Any]) -> dict[str, float]:
+  """Metrics leave a client only as named finite scalars."""
+  out = {}
+  for key, value in metrics.items():
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+      raise WireError(f"Metric {key!r} must be a number, got {type(value).__name__}; "
+                      "clients send scalars only.")
+    out[str(key)] = float(value)
+  return out
+
+
+class FlowerClient(NumPyClient):
+  """The Flower client of every engine: global weights in, updated weights out.
+
+  Args:
+    model: the client's model (built by the `model_fn`).
+    client_update: trains `model` in place on `data` (see `ClientUpdate`).
+    data: the client's examples; they never leave this object.
+    seed: the client's seed (local shuffling, per round).
+  """
+
+  def __init__(self, model: tf.keras.Model, client_update: ClientUpdate, data: ClientData,
+               seed: int):
+    self.model = model
+    self.layout = WeightLayout.from_model(model)
+    self.client_update = client_update
+    self.data = data
+    self.seed = int(seed)
+
+  def get_parameters(self, config):
+    return self.model.get_weights()
+
+  def fit(self, parameters, config):
+    self.layout.check(parameters)
+    self.model.set_weights(parameters)
+    metrics = self.client_update(self.model, self.data, server_round=int(config.get("round", 0)),
+                                 seed=self.seed)
+    update = self.model.get_weights()
+    self.layout.check(update)
+    return update, self.data.num_examples, check_metrics(metrics)
+
+  def evaluate(self, parameters, config):
+    self.layout.check(parameters)
+    self.model.set_weights(parameters)
+    names = feeds.model_input_names(self.model)
+    losses, correct = [], 0
+    for feed, labels, rows in self.data.batches(256):
+      logits = self.model(feeds.select(feed, names), training=False)["logits"]
+      if rows is not None:
+        logits = tf.gather(logits, rows)
+      losses.append(float(cross_entropy(logits, labels)) * len(labels))
+      correct += int(np.sum(np.argmax(logits.numpy(), -1) == labels))
+    n = max(self.data.num_examples, 1)
+    return sum(losses) / n, self.data.num_examples, {"accuracy": correct / n}

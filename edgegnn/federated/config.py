@@ -1,0 +1,120 @@
+"""FederatedConfig: the `federated:` section of a pipeline stage."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Mapping, Optional
+
+from edgegnn.config_fields import from_mapping
+
+SETTINGS = ("graph", "subgraph", "node")
+ENGINES = ("simulation", "processes", "inprocess")
+STRATEGIES = ("fedavg", "fedavgm", "fedadam")
+SUBGRAPH_METHODS = ("louvain", "region_growing")
+
+
+@dataclasses.dataclass(frozen=True)
+class FederatedConfig:
+  """How a model is trained with federated averaging.
+
+  Attributes:
+    setting: "graph" (each client holds whole graphs of a TU dataset), "subgraph" (each
+      client holds one community of a large graph; edges between clients are lost) or
+      "node" (each client holds the ego-networks of its labelled nodes).
+    num_clients: K, the number of clients.
+    rounds: R, federated rounds.
+    local_epochs: passes over its own data a client makes per round.
+    batch_size: graphs per local step (graph setting).
+    learning_rate: the client optimizer's (Adam) learning rate.
+    iid: graph setting: uniform random split of the training graphs (True) or
+      Dirichlet label skew (False).
+    alpha: Dirichlet concentration of the label skew (smaller = more skewed).
+    min_client_examples: Dirichlet split: redraw until each client has this many graphs.
+    subgraph_method: "louvain" (community detection, FedGraphNN / FedSage style) or
+      "region_growing" (METIS-like balanced greedy graph growing).
+    ego_hops: node setting: radius of each ego-network.
+    strategy: server aggregation: "fedavg", "fedavgm" (server momentum) or "fedadam".
+    server_learning_rate: fedavgm's server step (1.0 with momentum 0 is plain FedAvg).
+    server_momentum: fedavgm's momentum.
+    server_eta / server_tau: fedadam's server step size and adaptivity.
+    fraction_fit: fraction of the available clients sampled each round.
+    min_fit_clients: a round needs at least this many clients to train.
+    min_available_clients: the server waits until this many clients are connected.
+    accept_failures: aggregate a round whose some clients failed (the rest count).
+    round_timeout: seconds the processes engine waits for a client's update (None: forever).
+    eval_every: rounds between server-side evaluations of the global model.
+    fold: TU fold whose training graphs are partitioned and whose test graphs evaluate.
+    seeds: seeds to run (the report gives the mean and std over them).
+    engine: "simulation" (Flower's simulation engine, Ray), "processes" (a server process
+      and one process per client over loopback gRPC) or "inprocess" (the TFF-style
+      `initialize()` / `next()` loop with the same client and strategy code).
+    address: host:port of the processes engine's server.
+    checkpoint_dir: where the global model is checkpointed every round (None: OUT/checkpoint).
+  """
+  setting: str = "subgraph"
+  num_clients: int = 5
+  rounds: int = 100
+  local_epochs: int = 1
+  batch_size: int = 32
+  learning_rate: float = 0.01
+  iid: bool = True
+  alpha: float = 0.5
+  min_client_examples: int = 10
+  subgraph_method: str = "louvain"
+  ego_hops: int = 2
+  strategy: str = "fedavg"
+  server_learning_rate: float = 1.0
+  server_momentum: float = 0.0
+  server_eta: float = 0.01
+  server_tau: float = 1e-3
+  fraction_fit: float = 1.0
+  min_fit_clients: int = 1
+  min_available_clients: int = 1
+  accept_failures: bool = True
+  round_timeout: Optional[float] = None
+  eval_every: int = 1
+  fold: int = 0
+  seeds: tuple[int, ...] = (0,)
+  engine: str = "simulation"
+  address: str = "127.0.0.1:9092"
+  checkpoint_dir: Optional[str] = None
+
+  def __post_init__(self):
+    for name, valid in (("setting", SETTINGS), ("engine", ENGINES), ("strategy", STRATEGIES),
+                        ("subgraph_method", SUBGRAPH_METHODS)):
+      if getattr(self, name) not in valid:
+        raise ValueError(f"federated.{name}: unknown {getattr(self, name)!r}; expected one "
+                         f"of {', '.join(valid)}.")
+    for name in ("num_clients", "rounds", "local_epochs", "batch_size", "ego_hops",
+                 "min_fit_clients", "min_available_clients", "eval_every"):
+      if getattr(self, name) < 1:
+        raise ValueError(f"federated.{name} must be >= 1, got {getattr(self, name)}.")
+    if self.min_client_examples < 0 or not 0 <= self.fold < 10:
+      raise ValueError("federated.min_client_examples must be >= 0 and federated.fold in 0..9.")
+    for name in ("learning_rate", "alpha", "server_learning_rate", "server_eta", "server_tau"):
+      if getattr(self, name) <= 0:
+        raise ValueError(f"federated.{name} must be > 0, got {getattr(self, name)}.")
+    if not 0 <= self.server_momentum < 1:
+      raise ValueError(f"federated.server_momentum must be in [0, 1), got {self.server_momentum}.")
+    if not 0 < self.fraction_fit <= 1:
+      raise ValueError(f"federated.fraction_fit must be in (0, 1], got {self.fraction_fit}.")
+    if self.min_fit_clients > self.num_clients or self.min_available_clients > self.num_clients:
+      raise ValueError(
+          f"federated.min_fit_clients ({self.min_fit_clients}) and min_available_clients "
+          f"({self.min_available_clients}) cannot exceed num_clients ({self.num_clients}); "
+          "lower them (below num_clients to tolerate crashed clients).")
+    if self.min_fit_clients > self.min_available_clients:
+      raise ValueError("federated.min_fit_clients must be <= min_available_clients (Flower "
+                       "samples fit clients among the available ones).")
+    if self.round_timeout is not None and self.round_timeout <= 0:
+      raise ValueError("federated.round_timeout must be > 0 seconds or null.")
+    if not self.seeds:
+      raise ValueError("federated.seeds must list at least one seed.")
+    object.__setattr__(self, "seeds", tuple(int(s) for s in self.seeds))
+
+  @classmethod
+  def from_dict(cls, values: Optional[Mapping[str, Any]],
+                where: str = "federated") -> "FederatedConfig":
+    return from_mapping(cls, values or {}, where)
+
+  def to_dict(self) -> dict[str, Any]:
+    return dataclasses.asdict(self)
