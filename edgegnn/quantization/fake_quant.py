@@ -66,7 +66,7 @@ class ActivationQuantizer(tf.keras.layers.Layer):
     percentile: lo <- m lo + (1 - m) P_q(x),          hi <- m hi + (1 - m) P_{100-q}(x)
 
   (P over the non-zero entries, see `percentile`)
-  (the first batch sets the range directly). Degree-Quant's protective mask keeps the
+  (the first batch sets the range directly; the range always contains 0). Degree-Quant's protective mask keeps the
   rows i with protect_i = 1 at full precision during training:
 
     y_i = x_i if protect_i else FQ(x_i)
@@ -110,6 +110,11 @@ class ActivationQuantizer(tf.keras.layers.Layer):
       lo, hi = tf.reduce_min(x), tf.reduce_max(x)
     else:
       lo, hi = percentile(x, self.percentile), percentile(x, 100.0 - self.percentile)
+    # The range always contains 0 (exactly representable, as int8 zero points need) and is
+    # never empty: a constant tensor (one-hot features: all non-zeros are 1) would give
+    # lo = hi and a zero quantization step.
+    lo = tf.minimum(lo, 0.0)
+    hi = tf.maximum(hi, lo + 1e-6)
     m = tf.where(self.seen > 0, self.momentum, 0.0)
     self.lo.assign(m * self.lo + (1.0 - m) * lo)
     self.hi.assign(m * self.hi + (1.0 - m) * hi)
