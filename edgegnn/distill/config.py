@@ -36,9 +36,11 @@ class DistillConfig:
     gfkd_nodes: nodes per fake graph.
     gfkd_steps: generator optimisation steps.
     gfkd_learning_rate: generator Adam learning rate.
-    gfkd_samples: structure samples per step (REINFORCE, with their mean as baseline).
+    gfkd_samples: structure samples per step (REINFORCE, leave-one-out baseline).
     gfkd_bn_weight: weight of the teacher batch-norm statistics prior.
     gfkd_edge_prior: initial edge probability of the Bernoulli structure.
+    gfkd_one_hot: the student sees one-hot feature samples of the learned categorical
+      features (False: the softmax rows themselves).
     epochs: maximum student epochs.
     learning_rate: student Adam learning rate.
     weight_decay: L2 coefficient on the student's kernels (wd/2 * ||W||^2).
@@ -58,15 +60,16 @@ class DistillConfig:
   cpf_steps: int = 10
   cpf_confidence: str = "inductive"
   cpf_hidden_units: int = 0
-  cpf_dropout: float = 0.5
-  cpf_edge_dropout: float = 0.0
+  cpf_dropout: float = 0.8
+  cpf_edge_dropout: float = 0.5
   gfkd_graphs: int = 256
   gfkd_nodes: int = 18
   gfkd_steps: int = 200
   gfkd_learning_rate: float = 0.05
   gfkd_samples: int = 4
-  gfkd_bn_weight: float = 1.0
+  gfkd_bn_weight: float = 0.0
   gfkd_edge_prior: float = 0.1
+  gfkd_one_hot: bool = True
   epochs: int = 300
   learning_rate: float = 0.01
   weight_decay: float = 5e-4

@@ -165,7 +165,7 @@ class ParameterizedLabelPropagation(tf.keras.layers.Layer):
 def build_cpf_student(num_features: int, num_classes: int, num_nodes: int, labelled_index,
                       labels, *, num_steps: int = 10, confidence: str = "inductive",
                       hidden_units: int = 0, dropout: float = 0.5, edge_dropout: float = 0.0,
-                      input_normalization: str = "row") -> tf.keras.Model:
+                      input_normalization: str = "none") -> tf.keras.Model:
   """A CPF student on the zoo's sparse input contract (node_features, edge_source,
   edge_target) returning {"logits": log f^K}, with the prior set from `labels`.
 

@@ -16,15 +16,16 @@ minimises, over the structure distribution,
 where mu_b, var_b are the batch statistics of the inputs of the teacher's batch-norm layer b
 on the fake batch and mu_b^T, var_b^T its running statistics (the prior the teacher keeps of
 its training data). phi gets exact gradients by back-propagation; the discrete A does not:
-theta gets the score-function (REINFORCE) estimate from S samples with their mean as the
-baseline,
+theta gets the score-function (REINFORCE) estimate from S samples with the leave-one-out
+mean as the baseline,
 
-    d J / d theta_m,ij ~= 1/S sum_s (L_m(A^s) - mean_s' L_m(A^s')) (A^s_m,ij - p_m,ij)
+    d J / d theta_m,ij ~= 1/S sum_s (L_m(A^s) - mean_{s' != s} L_m(A^s')) (A^s_m,ij - p_m,ij)
 
 (d log Bern(A; sigmoid(theta)) / d theta = A - p), never back-propagating through A.
 
 The student then minimises T^2 KL(p_T(teacher) || p_T(student)) on batches of fresh samples
-A ~ Bern(p) with the learned X. `train_on_generator` takes the teacher, the student and
+A ~ Bern(p) with features X (by default one-hot rows drawn from softmax(phi), so the student
+sees categorical node features like the real data's, and new ones every epoch). `train_on_generator` takes the teacher, the student and
 the generator only: no dataset is passed to it.
 """
 from __future__ import annotations
@@ -139,6 +140,24 @@ def batch_norm_prior(records) -> tf.Tensor:
   return total
 
 
+def score_function_gradient(losses: np.ndarray, samples: np.ndarray,
+                            probabilities: np.ndarray) -> np.ndarray:
+  """REINFORCE estimate of d E_{A ~ Bern(p)}[L_m(A)] / d theta for p = sigmoid(theta).
+
+  Args:
+    losses: [S, M] loss of graph m under sample s.
+    samples: [S, M, n, n] the sampled 0/1 adjacencies.
+    probabilities: [M, n, n] p.
+
+  Returns:
+    [M, n, n]: 1/S sum_s (L_m(A^s) - b_s) (A^s - p), per entry, with the leave-one-out
+    baseline b_s = mean_{s' != s} L_m(A^s') (unbiased; needs S >= 2).
+  """
+  num_samples = losses.shape[0]
+  advantage = (losses - losses.mean(0, keepdims=True)) * num_samples / (num_samples - 1)
+  return (advantage[:, :, None, None] * (samples - probabilities[None])).mean(0)
+
+
 def fit_generator(teacher: tf.keras.Model, generator: FakeGraphGenerator, *, steps: int,
                   learning_rate: float, samples: int, bn_weight: float,
                   seed: int = 0) -> list[dict[str, float]]:
@@ -164,13 +183,11 @@ def fit_generator(teacher: tf.keras.Model, generator: FakeGraphGenerator, *, ste
       feature_grads.append(tape.gradient(loss, generator.feature_logits))
       per_sample.append((per_graph + prior).numpy())
       adjacencies.append(adjacency)
-    losses = np.stack(per_sample)                                 # [S, M]
-    advantage = losses - losses.mean(0, keepdims=True)
     p = generator.edge_probabilities().numpy()
-    score = np.stack(adjacencies) - p[None]                       # [S, M, n, n]
-    edge_grad = (advantage[:, :, None, None] * score).mean(0) * generator._upper
+    edge_grad = score_function_gradient(np.stack(per_sample), np.stack(adjacencies), p)
     # The objective is a mean over graphs: scale like the feature gradient.
-    edge_grad = edge_grad / generator.num_graphs
+    edge_grad = edge_grad * generator._upper / generator.num_graphs
+    losses = np.stack(per_sample)
     optimizer.apply_gradients([
         (tf.add_n(feature_grads) / samples, generator.feature_logits),
         (tf.constant(edge_grad.astype(np.float32)), generator.edge_logits)])
@@ -180,11 +197,24 @@ def fit_generator(teacher: tf.keras.Model, generator: FakeGraphGenerator, *, ste
   return history
 
 
+def sample_one_hot_features(generator: FakeGraphGenerator,
+                            rng: np.random.Generator) -> np.ndarray:
+  """One-hot rows drawn from the categorical distributions softmax(phi): [M, n, F]."""
+  probs = generator.node_features().numpy().astype(np.float64)
+  cumulative = np.cumsum(probs, -1)
+  draws = rng.random(probs.shape[:-1] + (1,)) * cumulative[..., -1:]
+  index = np.minimum((draws > cumulative).sum(-1), probs.shape[-1] - 1)
+  return np.eye(probs.shape[-1], dtype=np.float32)[index]
+
+
 def generated_batches(generator: FakeGraphGenerator, batch_size: int,
-                      rng: np.random.Generator) -> Iterator[dict[str, np.ndarray]]:
-  """One epoch of numpy feeds: fresh structure samples, learned features, shuffled."""
+                      rng: np.random.Generator,
+                      one_hot: bool = True) -> Iterator[dict[str, np.ndarray]]:
+  """One epoch of numpy feeds, shuffled: fresh structure samples A ~ Bern(p) and features
+  X (one-hot samples of softmax(phi) when `one_hot`, else softmax(phi) itself)."""
   adjacency = generator.sample_adjacency(rng)
-  features = generator.node_features().numpy()
+  features = (sample_one_hot_features(generator, rng) if one_hot
+              else generator.node_features().numpy())
   order = rng.permutation(generator.num_graphs)
   for start in range(0, len(order), batch_size):
     feed = generator.feed(adjacency, features, order[start:start + batch_size])
@@ -195,7 +225,7 @@ def generated_batches(generator: FakeGraphGenerator, batch_size: int,
 def train_on_generator(teacher: tf.keras.Model, student: tf.keras.Model,
                        generator: FakeGraphGenerator, *, epochs: int, learning_rate: float,
                        batch_size: int, temperature: float, weight_decay: float = 0.0,
-                       seed: int = 0,
+                       one_hot: bool = True, seed: int = 0,
                        on_batch: Optional[Callable[[dict], None]] = None) -> list[dict]:
   """Distils `teacher` into `student` on generated graphs only (no dataset argument).
 
@@ -224,7 +254,7 @@ def train_on_generator(teacher: tf.keras.Model, student: tf.keras.Model,
   history = []
   for epoch in range(epochs):
     losses = []
-    for feed in generated_batches(generator, batch_size, rng):
+    for feed in generated_batches(generator, batch_size, rng, one_hot):
       if on_batch is not None:
         on_batch(feed)
       teacher_logits = teacher(feeds.select(feed, teacher_names), training=False)["logits"]
@@ -247,7 +277,7 @@ def distill_graph_free(teacher: tf.keras.Model, student: tf.keras.Model, dataset
   history = train_on_generator(
       teacher, student, generator, epochs=config.epochs, learning_rate=config.learning_rate,
       batch_size=config.batch_size, temperature=config.temperature,
-      weight_decay=config.weight_decay, seed=seed)
+      weight_decay=config.weight_decay, one_hot=config.gfkd_one_hot, seed=seed)
   task = GraphTask.from_fold(dataset, fold)
   test = task.split("test")
   labels = dataset.labels[test]
