@@ -27,7 +27,8 @@ class DistillConfig:
     lsp_layers: distillation points: "layer" (same name in student and teacher) or
       "student_layer:teacher_layer", e.g. ["conv0"] or ["conv0:conv0", "logits:logits"].
     sd_weight: beta of L = CE + beta * L_ADR (gnn-sd).
-    sd_layers: layers whose NDR is retained, shallow to deep (empty: every conv{i}).
+    sd_layers: layers whose NDR is retained, shallow to deep (empty: every hidden conv{i},
+      i.e. all but the output layer).
     cpf_steps: K label-propagation steps.
     cpf_confidence: inductive or transductive edge confidences.
     cpf_hidden_units: hidden width of the feature-transformation MLP (0: linear).

@@ -123,7 +123,7 @@ def _node_objective(method: methods.Method, config: DistillConfig, dataset,
     return lsp_objective, tuple(s for s, _ in pairs)
 
   if method.name == "gnn-sd":
-    layers = list(config.sd_layers) or _conv_layers(student)
+    layers = list(config.sd_layers) or _conv_layers(student)[:-1]   # hidden layers
     if len(layers) < 2:
       raise ValueError(f"gnn-sd needs at least two layers to retain discrepancy; student "
                        f"{student.name} offers {layers}. Set distill.sd_layers.")
