@@ -1,4 +1,21 @@
-"""Knowledge distillation: losses and students that carry a teacher's knowledge over."""
-from edgegnn.distill.lsp import KERNELS, local_structure, lsp_loss, union_edges
+"""Knowledge distillation: losses and students that carry a teacher's knowledge over.
 
-__all__ = ["KERNELS", "local_structure", "lsp_loss", "union_edges"]
+| module | concept |
+|---|---|
+| soft_targets | soft-target KD loss (T, alpha, T^2 scaling) |
+| lsp | local structure preserving loss (kernels, union of edges) |
+| hidden_states | named hidden states of a model (distillation points) |
+| cpf | CPF student: parameterized label propagation + feature transformation |
+| self_distillation | GNN-SD: neighbourhood discrepancy rate, adaptive discrepancy retaining |
+| gfkd | graph-free KD: learned fake graphs, REINFORCE structure gradients |
+| node_trainer | the training loop of node-level methods |
+| methods, config | method registry (`get`) and `DistillConfig` |
+| distill | `distill(teacher, student, dataset, config, seed)` |
+"""
+from edgegnn.distill.config import DistillConfig
+from edgegnn.distill.distill import GLNN_STUDENT, distill
+from edgegnn.distill.lsp import KERNELS, local_structure, lsp_loss, union_edges
+from edgegnn.distill.methods import METHODS, get
+
+__all__ = ["DistillConfig", "GLNN_STUDENT", "distill", "KERNELS", "local_structure",
+           "lsp_loss", "union_edges", "METHODS", "get"]

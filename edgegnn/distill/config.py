@@ -1,0 +1,131 @@
+"""DistillConfig: the `distill:` section of a pipeline file."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Mapping, Optional
+
+from edgegnn.config_fields import from_mapping
+from edgegnn.distill import methods
+
+SOFT_NODES = ("all", "unlabelled", "train")
+
+
+@dataclasses.dataclass(frozen=True)
+class DistillConfig:
+  """How a student learns from a teacher (or from itself, gnn-sd).
+
+  Attributes:
+    method: kd, lsp, glnn, cpf, gnn-sd, gfkd (or an alias; see `methods.get`).
+    temperature: T of the soft targets (kd, glnn, lsp's soft part, gfkd).
+    alpha: weight of the label cross-entropy; 1 - alpha weighs the soft targets
+      (kd, glnn; lsp with alpha < 1 adds soft targets to CE + LSP).
+    soft_nodes: nodes with soft targets: all (GLNN's transductive setting), unlabelled
+      (not in the training split), train.
+    lsp_weight: lambda of L = CE + lambda * L_LSP.
+    lsp_kernel: distance, rbf, linear, hamming (`lsp.KERNELS`).
+    lsp_sigma: RBF width.
+    lsp_layers: distillation points: "layer" (same name in student and teacher) or
+      "student_layer:teacher_layer", e.g. ["conv0"] or ["conv0:conv0", "logits:logits"].
+    sd_weight: beta of L = CE + beta * L_ADR (gnn-sd).
+    sd_layers: layers whose NDR is retained, shallow to deep (empty: every hidden conv{i},
+      i.e. all but the output layer).
+    cpf_steps: K label-propagation steps.
+    cpf_confidence: inductive or transductive edge confidences.
+    cpf_hidden_units: hidden width of the feature-transformation MLP (0: linear).
+    cpf_dropout / cpf_edge_dropout: feature and edge-confidence dropout.
+    gfkd_graphs: number of fake graphs learned.
+    gfkd_nodes: nodes per fake graph.
+    gfkd_steps: generator optimisation steps.
+    gfkd_learning_rate: generator Adam learning rate.
+    gfkd_samples: structure samples per step (REINFORCE, leave-one-out baseline).
+    gfkd_bn_weight: weight of the teacher batch-norm statistics prior.
+    gfkd_edge_prior: initial edge probability of the Bernoulli structure.
+    gfkd_one_hot: the student sees one-hot feature samples of the learned categorical
+      features (False: the softmax rows themselves).
+    epochs: maximum student epochs.
+    learning_rate: student Adam learning rate.
+    weight_decay: L2 coefficient on the student's kernels (wd/2 * ||W||^2).
+    patience: early stopping on validation accuracy (node tasks; 0 = off).
+    batch_size: graphs per step (gfkd).
+  """
+  method: str = "kd"
+  temperature: float = 1.0
+  alpha: float = 0.5
+  soft_nodes: str = "all"
+  lsp_weight: float = 1.0
+  lsp_kernel: str = "rbf"
+  lsp_sigma: float = 1.0
+  lsp_layers: tuple[str, ...] = ("conv0",)
+  sd_weight: float = 1.0
+  sd_layers: tuple[str, ...] = ()
+  cpf_steps: int = 10
+  cpf_confidence: str = "inductive"
+  cpf_hidden_units: int = 0
+  cpf_dropout: float = 0.8
+  cpf_edge_dropout: float = 0.5
+  gfkd_graphs: int = 256
+  gfkd_nodes: int = 18
+  gfkd_steps: int = 200
+  gfkd_learning_rate: float = 0.05
+  gfkd_samples: int = 4
+  gfkd_bn_weight: float = 0.0
+  gfkd_edge_prior: float = 0.1
+  gfkd_one_hot: bool = True
+  epochs: int = 300
+  learning_rate: float = 0.01
+  weight_decay: float = 5e-4
+  patience: int = 100
+  batch_size: int = 32
+
+  def __post_init__(self):
+    object.__setattr__(self, "method", methods.get(self.method).name)
+    from edgegnn.distill import cpf, lsp  # pylint: disable=g-import-not-at-top
+    lsp.get_kernel(self.lsp_kernel)
+    if not self.temperature > 0:
+      raise ValueError(f"distill.temperature must be > 0, got {self.temperature}.")
+    if not 0.0 <= self.alpha <= 1.0:
+      raise ValueError(f"distill.alpha must be in [0, 1], got {self.alpha}.")
+    if self.soft_nodes not in SOFT_NODES:
+      raise ValueError(f"distill.soft_nodes must be one of {', '.join(SOFT_NODES)}, "
+                       f"got {self.soft_nodes!r}.")
+    if self.cpf_confidence not in cpf.CONFIDENCES:
+      raise ValueError(f"distill.cpf_confidence must be one of {', '.join(cpf.CONFIDENCES)}, "
+                       f"got {self.cpf_confidence!r}.")
+    for name in ("lsp_weight", "sd_weight", "gfkd_bn_weight", "weight_decay", "lsp_sigma",
+                 "cpf_hidden_units", "patience"):
+      if getattr(self, name) < 0:
+        raise ValueError(f"distill.{name} must be >= 0, got {getattr(self, name)}.")
+    for name in ("cpf_steps", "gfkd_graphs", "gfkd_nodes", "gfkd_steps", "gfkd_samples",
+                 "epochs", "batch_size"):
+      if getattr(self, name) < 1:
+        raise ValueError(f"distill.{name} must be >= 1, got {getattr(self, name)}.")
+    if self.gfkd_samples < 2:
+      raise ValueError("distill.gfkd_samples must be >= 2 (the REINFORCE baseline is the "
+                       "mean over samples).")
+    for name in ("cpf_dropout", "cpf_edge_dropout"):
+      if not 0.0 <= getattr(self, name) < 1.0:
+        raise ValueError(f"distill.{name} must be in [0, 1), got {getattr(self, name)}.")
+    if not 0.0 < self.gfkd_edge_prior < 1.0:
+      raise ValueError(f"distill.gfkd_edge_prior must be in (0, 1), got {self.gfkd_edge_prior}.")
+    if self.learning_rate <= 0 or self.gfkd_learning_rate <= 0:
+      raise ValueError("distill.learning_rate and distill.gfkd_learning_rate must be > 0.")
+    object.__setattr__(self, "lsp_layers", tuple(str(s) for s in self.lsp_layers))
+    object.__setattr__(self, "sd_layers", tuple(str(s) for s in self.sd_layers))
+    if self.method == "lsp" and not self.lsp_layers:
+      raise ValueError("distill.lsp_layers must name at least one layer for method lsp.")
+
+  def lsp_pairs(self) -> list[tuple[str, str]]:
+    """(student layer, teacher layer) of every LSP distillation point."""
+    pairs = []
+    for entry in self.lsp_layers:
+      student, _, teacher = entry.partition(":")
+      pairs.append((student, teacher or student))
+    return pairs
+
+  @classmethod
+  def from_dict(cls, values: Optional[Mapping[str, Any]],
+                where: str = "distill") -> "DistillConfig":
+    return from_mapping(cls, values or {}, where)
+
+  def to_dict(self) -> dict[str, Any]:
+    return dataclasses.asdict(self)

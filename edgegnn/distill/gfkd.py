@@ -1,0 +1,289 @@
+"""Graph-free knowledge distillation (GFKD, Deng & Zhang, 2021) for graph classification.
+
+No training graph is available; only the trained teacher is. GFKD learns M fake graphs of
+n nodes from the teacher's forward passes, then distils the teacher into the student on
+samples of those graphs only.
+
+Fake graph m: a Bernoulli distribution over its undirected edges, p_m,ij = sigmoid(theta_m,ij)
+(i < j, no self-loops), and learned node features X_m = softmax(phi_m) (rows on the simplex,
+like one-hot atom types), with a target class y_m (classes balanced over m). The generator
+minimises, over the structure distribution,
+
+    J(theta, phi) = E_{A ~ Bern(p)} [ sum_m CE(T(A_m, X_m), y_m) + w_BN * R_BN(A, X) ]
+
+    R_BN = sum_{BN layers b} ||mu_b(A, X) - mu_b^T||_2 + ||var_b(A, X) - var_b^T||_2
+
+where mu_b, var_b are the batch statistics of the inputs of the teacher's batch-norm layer b
+on the fake batch and mu_b^T, var_b^T its running statistics (the prior the teacher keeps of
+its training data). phi gets exact gradients by back-propagation; the discrete A does not:
+theta gets the score-function (REINFORCE) estimate from S samples with the leave-one-out
+mean as the baseline,
+
+    d J / d theta_m,ij ~= 1/S sum_s (L_m(A^s) - mean_{s' != s} L_m(A^s')) (A^s_m,ij - p_m,ij)
+
+(d log Bern(A; sigmoid(theta)) / d theta = A - p), never back-propagating through A.
+
+The student then minimises T^2 KL(p_T(teacher) || p_T(student)) on batches of fresh samples
+A ~ Bern(p) with features X (by default one-hot rows drawn from softmax(phi), so the student
+sees categorical node features like the real data's, and new ones every epoch). `train_on_generator` takes the teacher, the student and
+the generator only: no dataset is passed to it.
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import Callable, Iterator, Optional
+
+import numpy as np
+
+from edgegnn import _keras_env  # noqa: F401
+import tensorflow as tf
+
+from edgegnn.distill import soft_targets
+from edgegnn.models import feeds
+from edgegnn.training.tasks import GraphTask
+from edgegnn.training.trainer import TrainResult, accuracy, predict
+
+
+class FakeGraphGenerator(tf.Module):
+  """M learned fake graphs: Bernoulli edge logits theta [M, n, n] and features phi [M, n, F].
+
+  Args:
+    num_graphs: M.
+    num_nodes: n nodes per graph.
+    num_features: F, the teacher's input width.
+    num_classes: C; graph m targets class m mod C.
+    edge_prior: initial edge probability.
+    seed: initialisation seed.
+  """
+
+  def __init__(self, num_graphs: int, num_nodes: int, num_features: int, num_classes: int,
+               edge_prior: float = 0.1, seed: int = 0):
+    super().__init__(name="fake_graph_generator")
+    for name, value in (("num_graphs", num_graphs), ("num_nodes", num_nodes),
+                        ("num_features", num_features), ("num_classes", num_classes)):
+      if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}.")
+    if not 0 < edge_prior < 1:
+      raise ValueError(f"edge_prior must be in (0, 1), got {edge_prior}.")
+    rng = np.random.default_rng(seed)
+    prior = np.log(edge_prior / (1 - edge_prior))
+    self.num_graphs, self.num_nodes = num_graphs, num_nodes
+    self.num_features, self.num_classes = num_features, num_classes
+    self.edge_logits = tf.Variable(
+        (prior + 0.01 * rng.standard_normal([num_graphs, num_nodes, num_nodes])).astype(
+            np.float32), name="edge_logits")
+    self.feature_logits = tf.Variable(
+        rng.standard_normal([num_graphs, num_nodes, num_features]).astype(np.float32),
+        name="feature_logits")
+    self.targets = (np.arange(num_graphs) % num_classes).astype(np.int32)
+    self._upper = np.triu(np.ones([num_nodes, num_nodes], np.float32), 1)
+
+  def edge_probabilities(self) -> tf.Tensor:
+    """p [M, n, n]: symmetric, zero diagonal (theta's upper triangle is used)."""
+    upper = tf.sigmoid(self.edge_logits) * self._upper
+    return upper + tf.transpose(upper, [0, 2, 1])
+
+  def node_features(self) -> tf.Tensor:
+    """X [M, n, F] = softmax(phi) (differentiable)."""
+    return tf.nn.softmax(self.feature_logits, -1)
+
+  def sample_adjacency(self, rng: np.random.Generator) -> np.ndarray:
+    """A ~ Bern(p): [M, n, n] symmetric 0/1, zero diagonal."""
+    p = self.edge_probabilities().numpy() * self._upper
+    upper = (rng.random(p.shape) < p).astype(np.float32) * self._upper
+    return upper + np.transpose(upper, [0, 2, 1])
+
+  def feed(self, adjacency: np.ndarray, features, index: Optional[np.ndarray] = None) -> dict:
+    """A merged-batch feed (node_features, edge_source, edge_target, node_graph_index) of
+    the graphs `index` (default all) with `adjacency` [M, n, n] and `features` [M, n, F]."""
+    index = np.arange(self.num_graphs) if index is None else np.asarray(index)
+    n = self.num_nodes
+    graph, row, col = np.nonzero(adjacency[index])
+    offset = graph * n
+    x = tf.gather(features, index) if tf.is_tensor(features) else np.asarray(features)[index]
+    return {"node_features": tf.reshape(x, [len(index) * n, self.num_features]),
+            "edge_source": (offset + col).astype(np.int32),
+            "edge_target": (offset + row).astype(np.int32),
+            "node_graph_index": np.repeat(np.arange(len(index)), n).astype(np.int32)}
+
+
+def _batch_norm_layers(model: tf.keras.Model) -> list[tf.keras.layers.BatchNormalization]:
+  return [m for m in model.submodules if isinstance(m, tf.keras.layers.BatchNormalization)]
+
+
+@contextlib.contextmanager
+def recording_batch_norm_inputs(model: tf.keras.Model):
+  """Within the block, every call of a BatchNormalization layer of `model` appends
+  (layer, its input) to the yielded list. The layers compute exactly as before."""
+  records = []
+  layers = _batch_norm_layers(model)
+  for layer in layers:
+    original = layer.call
+
+    def recorder(inputs, *args, _layer=layer, _original=original, **kwargs):
+      records.append((_layer, inputs))
+      return _original(inputs, *args, **kwargs)
+    layer.call = recorder
+  try:
+    yield records
+  finally:
+    for layer in layers:
+      del layer.call
+
+
+def batch_norm_prior(records) -> tf.Tensor:
+  """R_BN over recorded (layer, input) pairs (see module doc)."""
+  total = tf.constant(0.0)
+  for layer, inputs in records:
+    mean, variance = tf.nn.moments(inputs, axes=[0])
+    total += tf.norm(mean - layer.moving_mean) + tf.norm(variance - layer.moving_variance)
+  return total
+
+
+def score_function_gradient(losses: np.ndarray, samples: np.ndarray,
+                            probabilities: np.ndarray) -> np.ndarray:
+  """REINFORCE estimate of d E_{A ~ Bern(p)}[L_m(A)] / d theta for p = sigmoid(theta).
+
+  Args:
+    losses: [S, M] loss of graph m under sample s.
+    samples: [S, M, n, n] the sampled 0/1 adjacencies.
+    probabilities: [M, n, n] p.
+
+  Returns:
+    [M, n, n]: 1/S sum_s (L_m(A^s) - b_s) (A^s - p), per entry, with the leave-one-out
+    baseline b_s = mean_{s' != s} L_m(A^s') (unbiased; needs S >= 2).
+  """
+  num_samples = losses.shape[0]
+  advantage = (losses - losses.mean(0, keepdims=True)) * num_samples / (num_samples - 1)
+  return (advantage[:, :, None, None] * (samples - probabilities[None])).mean(0)
+
+
+def fit_generator(teacher: tf.keras.Model, generator: FakeGraphGenerator, *, steps: int,
+                  learning_rate: float, samples: int, bn_weight: float,
+                  seed: int = 0) -> list[dict[str, float]]:
+  """Learns the generator from the teacher's forward passes (REINFORCE for structure)."""
+  rng = np.random.default_rng([seed, 1])
+  optimizer = tf.keras.optimizers.Adam(learning_rate)
+  names = feeds.model_input_names(teacher)
+  targets = tf.constant(generator.targets)
+  use_bn = bn_weight > 0 and bool(_batch_norm_layers(teacher))
+  history = []
+  for step in range(steps):
+    per_sample, feature_grads, adjacencies = [], [], []
+    for _ in range(samples):
+      adjacency = generator.sample_adjacency(rng)
+      with tf.GradientTape() as tape:
+        feed = generator.feed(adjacency, generator.node_features())
+        with (recording_batch_norm_inputs(teacher) if use_bn
+              else contextlib.nullcontext([])) as records:
+          logits = teacher(feeds.select(feed, names), training=False)["logits"]
+        per_graph = tf.nn.sparse_softmax_cross_entropy_with_logits(targets, logits)
+        prior = bn_weight * batch_norm_prior(records) if use_bn else tf.constant(0.0)
+        loss = tf.reduce_mean(per_graph) + prior
+      feature_grads.append(tape.gradient(loss, generator.feature_logits))
+      per_sample.append((per_graph + prior).numpy())
+      adjacencies.append(adjacency)
+    p = generator.edge_probabilities().numpy()
+    edge_grad = score_function_gradient(np.stack(per_sample), np.stack(adjacencies), p)
+    # The objective is a mean over graphs: scale like the feature gradient.
+    edge_grad = edge_grad * generator._upper / generator.num_graphs
+    losses = np.stack(per_sample)
+    optimizer.apply_gradients([
+        (tf.add_n(feature_grads) / samples, generator.feature_logits),
+        (tf.constant(edge_grad.astype(np.float32)), generator.edge_logits)])
+    history.append({"step": step, "loss": float(losses.mean()),
+                    "teacher_agreement": float(np.mean(np.argmax(logits.numpy(), -1)
+                                                       == generator.targets))})
+  return history
+
+
+def sample_one_hot_features(generator: FakeGraphGenerator,
+                            rng: np.random.Generator) -> np.ndarray:
+  """One-hot rows drawn from the categorical distributions softmax(phi): [M, n, F]."""
+  probs = generator.node_features().numpy().astype(np.float64)
+  cumulative = np.cumsum(probs, -1)
+  draws = rng.random(probs.shape[:-1] + (1,)) * cumulative[..., -1:]
+  index = np.minimum((draws > cumulative).sum(-1), probs.shape[-1] - 1)
+  return np.eye(probs.shape[-1], dtype=np.float32)[index]
+
+
+def generated_batches(generator: FakeGraphGenerator, batch_size: int,
+                      rng: np.random.Generator,
+                      one_hot: bool = True) -> Iterator[dict[str, np.ndarray]]:
+  """One epoch of numpy feeds, shuffled: fresh structure samples A ~ Bern(p) and features
+  X (one-hot samples of softmax(phi) when `one_hot`, else softmax(phi) itself)."""
+  adjacency = generator.sample_adjacency(rng)
+  features = (sample_one_hot_features(generator, rng) if one_hot
+              else generator.node_features().numpy())
+  order = rng.permutation(generator.num_graphs)
+  for start in range(0, len(order), batch_size):
+    feed = generator.feed(adjacency, features, order[start:start + batch_size])
+    feed["node_features"] = feed["node_features"].numpy()
+    yield feed
+
+
+def train_on_generator(teacher: tf.keras.Model, student: tf.keras.Model,
+                       generator: FakeGraphGenerator, *, epochs: int, learning_rate: float,
+                       batch_size: int, temperature: float, weight_decay: float = 0.0,
+                       one_hot: bool = True, seed: int = 0,
+                       on_batch: Optional[Callable[[dict], None]] = None) -> list[dict]:
+  """Distils `teacher` into `student` on generated graphs only (no dataset argument).
+
+  Args:
+    on_batch: called with every feed the student trains on (instrumentation).
+  """
+  tf.keras.utils.set_random_seed(seed)
+  rng = np.random.default_rng([seed, 2])
+  teacher_names = feeds.model_input_names(teacher)
+  student_names = feeds.model_input_names(student)
+  optimizer = tf.keras.optimizers.Adam(learning_rate)
+  variables = student.trainable_variables
+  decayed = [v for v in variables if "kernel" in v.name]
+
+  @tf.function(reduce_retracing=True)
+  def step(student_feed, teacher_logits):
+    with tf.GradientTape() as tape:
+      logits = student(student_feed, training=True)["logits"]
+      loss = soft_targets.soft_target_loss(logits, teacher_logits, temperature)
+      if weight_decay and decayed:
+        loss += weight_decay * tf.add_n([tf.nn.l2_loss(v) for v in decayed])
+    grads = tape.gradient(loss, variables)
+    optimizer.apply_gradients([(g, v) for g, v in zip(grads, variables) if g is not None])
+    return loss
+
+  history = []
+  for epoch in range(epochs):
+    losses = []
+    for feed in generated_batches(generator, batch_size, rng, one_hot):
+      if on_batch is not None:
+        on_batch(feed)
+      teacher_logits = teacher(feeds.select(feed, teacher_names), training=False)["logits"]
+      losses.append(float(step(feeds.select(feed, student_names), teacher_logits)))
+    history.append({"epoch": epoch, "train_loss": float(np.mean(losses))})
+  return history
+
+
+def distill_graph_free(teacher: tf.keras.Model, student: tf.keras.Model, dataset, config,
+                       *, seed: int = 0, fold: int = 0) -> TrainResult:
+  """GFKD end to end: learn fake graphs, distil on them, then evaluate on fold `fold`'s
+  test graphs. The dataset is read only for that evaluation."""
+  num_features = int(teacher.input["node_features"].shape[-1])
+  num_classes = int(teacher.output["logits"].shape[-1])
+  generator = FakeGraphGenerator(config.gfkd_graphs, config.gfkd_nodes, num_features,
+                                 num_classes, config.gfkd_edge_prior, seed=seed)
+  generator_history = fit_generator(
+      teacher, generator, steps=config.gfkd_steps, learning_rate=config.gfkd_learning_rate,
+      samples=config.gfkd_samples, bn_weight=config.gfkd_bn_weight, seed=seed)
+  history = train_on_generator(
+      teacher, student, generator, epochs=config.epochs, learning_rate=config.learning_rate,
+      batch_size=config.batch_size, temperature=config.temperature,
+      weight_decay=config.weight_decay, one_hot=config.gfkd_one_hot, seed=seed)
+  task = GraphTask.from_fold(dataset, fold)
+  test = task.split("test")
+  labels = dataset.labels[test]
+  metrics = {"seed": seed, "fold": fold, "epochs_run": config.epochs,
+             "test_accuracy": accuracy(predict(student, task, test), labels),
+             "teacher_test_accuracy": accuracy(predict(teacher, task, test), labels),
+             "generator_loss": generator_history[-1]["loss"],
+             "generator_teacher_agreement": generator_history[-1]["teacher_agreement"]}
+  return TrainResult(model=student, metrics=metrics, history=history)

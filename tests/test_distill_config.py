@@ -1,0 +1,73 @@
+"""DistillConfig validation, method aliases, hidden states of zoo models."""
+import numpy as np
+import pytest
+
+from edgegnn.data import Graph
+from edgegnn.distill import DistillConfig, get, methods
+from edgegnn.distill.hidden_states import with_hidden_states
+from edgegnn.models import ModelSpec, build_model, feeds
+
+
+@pytest.mark.parametrize("alias,name", [("soft-targets", "kd"), ("gnn-to-mlp", "glnn"),
+                                        ("sd", "gnn-sd"), ("graph-free", "gfkd"),
+                                        ("cpf", "cpf"), ("lsp", "lsp")])
+def test_aliases_resolve_through_one_get(alias, name):
+  assert get(alias).name == name
+  assert DistillConfig(method=alias).method == name
+
+
+def test_unknown_method_lists_valid_ones():
+  with pytest.raises(ValueError, match="kd, lsp, glnn, cpf, gnn-sd, gfkd"):
+    get("fitnets")
+
+
+def test_from_dict_rejects_unknown_key_with_suggestion():
+  with pytest.raises(ValueError, match="Did you mean 'temperature'"):
+    DistillConfig.from_dict({"method": "kd", "temprature": 2.0})
+  with pytest.raises(TypeError, match="must be a list"):
+    DistillConfig.from_dict({"lsp_layers": "conv0"})
+
+
+@pytest.mark.parametrize("values,words", [
+    ({"temperature": 0.0}, "temperature"), ({"alpha": 1.2}, "alpha"),
+    ({"lsp_kernel": "cosine"}, "distance, rbf"), ({"soft_nodes": "val"}, "soft_nodes"),
+    ({"gfkd_samples": 1}, "gfkd_samples"), ({"cpf_confidence": "x"}, "cpf_confidence"),
+    ({"method": "lsp", "lsp_layers": []}, "lsp_layers")])
+def test_invalid_values_name_the_key(values, words):
+  with pytest.raises(ValueError, match=words):
+    DistillConfig.from_dict(values)
+
+
+def test_lsp_pairs_and_round_trip():
+  config = DistillConfig.from_dict({"method": "lsp", "lsp_layers": ["conv0", "conv1:conv0"]})
+  assert config.lsp_pairs() == [("conv0", "conv0"), ("conv1", "conv0")]
+  assert DistillConfig.from_dict(config.to_dict()) == config
+  assert set(methods.METHODS) == {"kd", "lsp", "glnn", "cpf", "gnn-sd", "gfkd"}
+
+
+def test_hidden_states_share_weights_and_match_layer_outputs():
+  rng = np.random.default_rng(0)
+  graph = Graph(rng.normal(size=(6, 5)), [0, 1, 2, 3, 4, 5], [1, 2, 3, 4, 5, 0])
+  model = build_model(ModelSpec("gcn", hidden_units=4, num_layers=3, dropout=0.0),
+                      num_features=5, num_classes=3)
+  probe = with_hidden_states(model, ["conv0", "conv1"])
+  feed = feeds.select(feeds.graph_feed(graph), feeds.model_input_names(model))
+  out = probe(feed)
+  assert set(out) == {"logits", "conv0", "conv1"}
+  assert out["conv0"].shape == (6, 4)
+  np.testing.assert_array_equal(out["logits"].numpy(), model(feed)["logits"].numpy())
+  assert probe.trainable_variables == model.trainable_variables or all(
+      a is b for a, b in zip(probe.trainable_variables, model.trainable_variables))
+  # conv0 of a 3-layer GCN: relu(A_hat X W0 + b0) computed by hand
+  a = np.zeros((6, 6)); a[graph.edge_target, graph.edge_source] = 1; a += np.eye(6)
+  d = 1 / np.sqrt(a.sum(1))
+  w = model.get_layer("conv0").get_weights()   # bias, kernel (order by creation)
+  kernel = [x for x in w if x.ndim == 2][0]; bias = [x for x in w if x.ndim == 1][0]
+  want = np.maximum(d[:, None] * a * d[None, :] @ graph.node_features @ kernel + bias, 0)
+  np.testing.assert_allclose(out["conv0"].numpy(), want, rtol=1e-5, atol=1e-5)
+
+
+def test_hidden_states_reject_unknown_layer():
+  model = build_model(ModelSpec("mlp"), num_features=5, num_classes=3)
+  with pytest.raises(ValueError, match="dense0"):
+    with_hidden_states(model, ["conv0"])

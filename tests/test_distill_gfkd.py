@@ -1,0 +1,136 @@
+"""GFKD: the REINFORCE estimator against the exact gradient, the batch-norm recorder, and
+proof that no real training graph reaches the student's training loop."""
+import dataclasses
+import inspect
+import itertools
+
+import numpy as np
+import pytest
+
+from edgegnn.data import Graph
+from edgegnn.distill import DistillConfig, distill, gfkd
+from edgegnn.models import ModelSpec, build_model, feeds
+from edgegnn.training import TrainConfig, train
+import tensorflow as tf
+
+
+def test_score_function_gradient_is_unbiased_on_an_enumerable_problem():
+  """n = 3 nodes -> 3 undirected edges, 8 structures: compare with the exact gradient."""
+  rng = np.random.default_rng(0)
+  theta = np.array([0.3, -0.8, 1.1])
+  p = 1 / (1 + np.exp(-theta))
+  weights = np.array([1.0, -2.0, 0.5])
+  loss = lambda a: (a @ weights) ** 2 + a[0] * a[2]
+  exact = np.zeros(3)
+  for bits in itertools.product([0, 1], repeat=3):
+    a = np.array(bits, float)
+    prob = np.prod(np.where(a == 1, p, 1 - p))
+    exact += prob * loss(a) * (a - p)            # d/dtheta E[L] = E[L (A - p)]
+  samples = (rng.random((20000, 3)) < p).astype(float)
+  upper = np.zeros((20000, 1, 3, 3))
+  upper[:, 0, 0, 1], upper[:, 0, 0, 2], upper[:, 0, 1, 2] = samples.T
+  probs = np.zeros((1, 3, 3))
+  probs[0, 0, 1], probs[0, 0, 2], probs[0, 1, 2] = p
+  losses = np.array([loss(a) for a in samples])[:, None]
+  estimate = gfkd.score_function_gradient(losses, upper, probs)[0]
+  got = np.array([estimate[0, 1], estimate[0, 2], estimate[1, 2]])
+  np.testing.assert_allclose(got, exact, atol=0.05)
+
+
+def test_generator_samples_are_symmetric_loopless_and_follow_p():
+  generator = gfkd.FakeGraphGenerator(4, 6, 3, 2, edge_prior=0.3, seed=1)
+  p = generator.edge_probabilities().numpy()
+  np.testing.assert_allclose(p, np.transpose(p, [0, 2, 1]))
+  assert np.all(np.diagonal(p, axis1=1, axis2=2) == 0)
+  rng = np.random.default_rng(2)
+  mean = np.mean([generator.sample_adjacency(rng) for _ in range(400)], 0)
+  np.testing.assert_allclose(mean, p, atol=0.1)
+  x = gfkd.sample_one_hot_features(generator, rng)
+  assert x.shape == (4, 6, 3) and np.all(x.sum(-1) == 1)
+  feed = generator.feed(generator.sample_adjacency(rng), x)
+  assert feed["node_graph_index"].tolist() == np.repeat(np.arange(4), 6).tolist()
+
+
+def test_batch_norm_recorder_sees_every_bn_layer_and_changes_nothing():
+  model = build_model(ModelSpec("gin", hidden_units=4, num_layers=2), num_features=3,
+                      num_classes=2, task="graph", batched=True)
+  rng = np.random.default_rng(0)
+  graph = Graph(rng.normal(size=(5, 3)), [0, 1, 2, 3], [1, 2, 3, 4])
+  feed = feeds.select(feeds.batch_feed([graph]), feeds.model_input_names(model))
+  before = model(feed, training=False)["logits"].numpy()
+  with gfkd.recording_batch_norm_inputs(model) as records:
+    during = model(feed, training=False)["logits"].numpy()
+  np.testing.assert_array_equal(before, during)
+  assert len(records) == 4                     # 2 GIN layers x 2 BN in each MLP
+  assert all(inputs.shape == (5, 4) for _, inputs in records)
+  prior = gfkd.batch_norm_prior(records)
+  assert float(prior) > 0
+  assert "call" not in vars(records[0][0])     # the layer is restored
+
+
+TEACHER = ModelSpec("gin", hidden_units=16, num_layers=2, dropout=0.0, readout="sum")
+STUDENT = ModelSpec("gin", hidden_units=16, num_layers=2, dropout=0.0, readout="sum",
+                    batch_norm=False)
+SMALL = DistillConfig(method="gfkd", gfkd_graphs=16, gfkd_nodes=8, gfkd_steps=3,
+                      gfkd_samples=2, epochs=2, batch_size=8, weight_decay=0.0)
+
+
+@pytest.fixture(scope="module")
+def mutag_teacher(mutag):
+  return train(TEACHER, mutag, TrainConfig(epochs=5, batch_size=32), seed=0,
+               progress=False).model
+
+
+def _student(mutag):
+  tf.keras.utils.set_random_seed(0)
+  return build_model(STUDENT, num_features=mutag.num_features,
+                     num_classes=mutag.num_classes, task="graph", batched=True)
+
+
+def test_student_trainer_takes_no_dataset_and_sees_only_generated_graphs(mutag,
+                                                                         mutag_teacher):
+  # By construction: the student's training loop has no parameter that could carry data.
+  parameters = set(inspect.signature(gfkd.train_on_generator).parameters)
+  assert parameters == {"teacher", "student", "generator", "epochs", "learning_rate",
+                        "batch_size", "temperature", "weight_decay", "one_hot", "seed",
+                        "on_batch"}
+  # By instrumentation: every graph the student trains on is one of the generator's.
+  generator = gfkd.FakeGraphGenerator(16, 8, mutag.num_features, 2, seed=0)
+  gfkd.fit_generator(mutag_teacher, generator, steps=2, learning_rate=0.05, samples=2,
+                     bn_weight=0.0)
+  seen = []
+  gfkd.train_on_generator(mutag_teacher, _student(mutag), generator, epochs=2,
+                          learning_rate=0.01, batch_size=8, temperature=1.0,
+                          on_batch=seen.append)
+  assert len(seen) == 4                                 # 2 epochs x 16 graphs / 8
+  real = {(g.num_nodes, g.node_features.tobytes(), g.edge_source.tobytes(),
+           g.edge_target.tobytes()) for g in mutag.graphs}
+  for feed in seen:
+    assert np.all(np.bincount(feed["node_graph_index"]) == 8)   # every graph: 8 fake nodes
+    for graph in range(feed["node_graph_index"].max() + 1):
+      rows = feed["node_graph_index"] == graph
+      offset = np.flatnonzero(rows)[0]
+      mask = rows[feed["edge_target"]]
+      key = (8, feed["node_features"][rows].tobytes(),
+             (feed["edge_source"][mask] - offset).astype(np.int32).tobytes(),
+             (feed["edge_target"][mask] - offset).astype(np.int32).tobytes())
+      assert key not in real
+
+
+@pytest.mark.slow
+def test_poisoned_training_graphs_change_nothing(mutag, mutag_teacher):
+  """distill(gfkd) with every training graph of the fold replaced by NaN features gives
+  bit-identical student weights: no training graph reached the student (or the generator)."""
+  train_index, _ = mutag.split(0)
+  poisoned_graphs = list(mutag.graphs)
+  for i in train_index:
+    g = poisoned_graphs[i]
+    poisoned_graphs[i] = Graph(np.full_like(g.node_features, np.nan), g.edge_source,
+                               g.edge_target)
+  poisoned = dataclasses.replace(mutag, graphs=tuple(poisoned_graphs))
+  clean = distill(mutag_teacher, _student(mutag), mutag, SMALL, seed=0, fold=0)
+  dirty = distill(mutag_teacher, _student(mutag), poisoned, SMALL, seed=0, fold=0)
+  for a, b in zip(clean.model.get_weights(), dirty.model.get_weights()):
+    np.testing.assert_array_equal(a, b)
+  assert all(np.isfinite(w).all() for w in dirty.model.get_weights())
+  assert clean.metrics["test_accuracy"] == dirty.metrics["test_accuracy"]
