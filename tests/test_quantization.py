@@ -57,7 +57,7 @@ def test_range_momentum_tracks_across_batches():
 
 def test_protected_rows_skip_quantization_in_training_only():
   quantizer = qz.ActivationQuantizer(2, "minmax")
-  x = tf.constant([[0.1, 0.7], [0.3, 0.9]])
+  x = tf.constant([[0.2, 0.7], [0.4, 0.9]])   # 2-bit grid on [0, 0.9]: 0, .3, .6, .9
   protect = tf.constant([1.0, 0.0])
   trained = quantizer(x, protect=protect, training=True).numpy()
   np.testing.assert_allclose(trained[0], x.numpy()[0])               # full precision

@@ -152,6 +152,60 @@ class PtqStage:
 
 
 @dataclasses.dataclass(frozen=True)
+class DistillStage:
+  """Trains a student from a teacher stage's model (stage kind distill).
+
+  Attributes:
+    name: the student's name.
+    teacher: the teacher's stage name (omit for gnn-sd, which has no teacher).
+    student: the student's `ModelSpec` mapping (an mlp for glnn).
+    distill: the `edgegnn.distill.DistillConfig` mapping (method kd, lsp, glnn, gnn-sd).
+    quantization: optional `QuantizationConfig` mapping: the student is then trained
+      quantization-aware (e.g. a Degree-Quant INT8 student distilled from an FP32 teacher).
+    seeds: student seeds (each distils from the teacher run of the same seed, if any).
+  """
+  name: str
+  student: dict
+  distill: dict
+  teacher: Optional[str] = None
+  quantization: Optional[dict] = None
+  seeds: tuple[int, ...] = (0,)
+
+  def __post_init__(self):
+    from edgegnn.distill import DistillConfig, methods
+    where = f"distill({self.name})"
+    object.__setattr__(self, "model_spec", ModelSpec.from_dict(self.student, f"{where}.student"))
+    config = DistillConfig.from_dict(self.distill, f"{where}.distill")
+    object.__setattr__(self, "distill_config", config)
+    method = methods.get(config.method)
+    if method.name in ("cpf", "gfkd"):
+      raise ValueError(f"{where}: method {method.name} is available from the library "
+                       "(edgegnn.distill.distill) but not as a pipeline stage yet; use kd, lsp, "
+                       "glnn or gnn-sd.")
+    if method.needs_teacher and not self.teacher:
+      raise ValueError(f"{where}: method {method.name} needs `teacher: <stage name>`.")
+    quantization = None
+    if self.quantization is not None:
+      from edgegnn.quantization import QuantizationConfig
+      quantization = QuantizationConfig.from_dict(self.quantization, f"{where}.quantization")
+    object.__setattr__(self, "quantization_config", quantization)
+
+  @property
+  def produces(self) -> str:
+    return self.name
+
+  def requires(self) -> list[str]:
+    return [self.teacher] if self.teacher else []
+
+  def to_dict(self) -> dict:
+    return {"distill": {"name": self.name, "teacher": self.teacher,
+                        "student": self.model_spec.to_dict(),
+                        "distill": dataclasses.asdict(self.distill_config),
+                        "quantization": self.quantization_config.to_dict()
+                        if self.quantization_config else None, "seeds": list(self.seeds)}}
+
+
+@dataclasses.dataclass(frozen=True)
 class ExportStage:
   """Converts a trained model to artifacts, verifies and benchmarks each one.
 
@@ -211,8 +265,8 @@ class ExportStage:
 
 
 STAGES = {"train": TrainStage, "degree_quant": QuantizedTrainStage, "qat": QatStage,
-          "ptq": PtqStage, "export": ExportStage}
-Stage = Union[TrainStage, QuantizedTrainStage, PtqStage, ExportStage]
+          "ptq": PtqStage, "distill": DistillStage, "export": ExportStage}
+Stage = Union[TrainStage, QuantizedTrainStage, PtqStage, DistillStage, ExportStage]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -21,8 +21,8 @@ import numpy as np
 
 from edgegnn import __version__
 from edgegnn.atomic import atomic_write_text
-from edgegnn.pipeline.config import (ExportStage, Pipeline, PtqStage, QuantizedTrainStage,
-                                     TrainStage)
+from edgegnn.pipeline.config import (DistillStage, ExportStage, Pipeline, PtqStage,
+                                     QuantizedTrainStage, TrainStage)
 
 Log = Callable[[str], None]
 
@@ -50,6 +50,13 @@ def plan(pipeline: Pipeline) -> list[str]:
               if isinstance(stage, QuantizedTrainStage) else "train")
       lines.append(f"  {i + 1}. {kind} {stage.name}: {s.architecture} ({s.num_layers} layers, "
                    f"{s.hidden_units} units), {t.epochs} epochs max, seeds {list(t.seeds)}")
+    elif isinstance(stage, DistillStage):
+      c = stage.distill_config
+      lines.append(f"  {i + 1}. distill {stage.name}: {c.method} from "
+                   f"{stage.teacher or 'itself'} into {stage.model_spec.architecture} "
+                   f"({stage.model_spec.hidden_units} units"
+                   + (f", {stage.quantization_config.label}" if stage.quantization_config else "")
+                   + f"), {c.epochs} epochs max, seeds {list(stage.seeds)}")
     elif isinstance(stage, PtqStage):
       lines.append(f"  {i + 1}. ptq {stage.name}: {stage.quantization_config.label} of model "
                    f"{stage.model}, ranges calibrated on training graphs")
@@ -100,6 +107,8 @@ class Runner:
         result = self._train(stage)
       elif isinstance(stage, PtqStage):
         result = self._ptq(stage)
+      elif isinstance(stage, DistillStage):
+        result = self._distill(stage)
       else:
         result = self._export(stage)
       atomic_write_text(cache, json.dumps({"key": key, "result": result}, indent=1))
@@ -175,6 +184,42 @@ class Runner:
                    activation_bits=quantization.activation_bits,
                    quantization=quantization.to_dict())
     return entry
+
+  def _distill(self, stage: DistillStage) -> dict[str, Any]:
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    from edgegnn.distill import distill
+    from edgegnn.models import build_model
+    from edgegnn.models.saving import ModelMeta, load_trained, save_trained
+    dataset, quantization = self.dataset, stage.quantization_config
+    teacher_runs = {}
+    if stage.teacher:
+      source = next(m for m in self.report["models"] if m["name"] == stage.teacher)
+      teacher_runs = {r["seed"]: r for r in source["runs"]}
+    extra = {"quantization": quantization.to_dict()} if quantization else {}
+    extra["distill"] = {"method": stage.distill_config.method, "teacher": stage.teacher}
+    runs = []
+    for seed in stage.seeds:
+      teacher = None
+      if stage.teacher:
+        run = teacher_runs.get(seed) or next(iter(teacher_runs.values()))
+        teacher, _ = load_trained(self.out / run["path"], batched=dataset.task == "graph")
+      tf.keras.utils.set_random_seed(seed)
+      student = build_model(stage.model_spec, num_features=dataset.num_features,
+                            num_classes=dataset.num_classes, task=dataset.task,
+                            batched=dataset.task == "graph", quantization=quantization)
+      result = distill(teacher, student, dataset, stage.distill_config, seed=seed,
+                       progress=self.progress)
+      directory = self.model_dir(stage.name, seed, 0)
+      save_trained(directory, result.model, ModelMeta(
+          stage.model_spec, dataset.name, dataset.task, dataset.num_features,
+          dataset.num_classes, extra=extra))
+      metrics = {k: v for k, v in result.metrics.items() if isinstance(v, (int, float, str))}
+      runs.append(dict(metrics, seed=seed, fold=0, path=str(directory.relative_to(self.out))))
+    entry = self._model_entry(stage.name, stage.model_spec.architecture, quantization,
+                              int(result.model.count_params()), runs, list(stage.seeds), [0])
+    entry.update(method=f"{stage.distill_config.method}"
+                 + (f"+{quantization.method}" if quantization else ""), teacher=stage.teacher)
+    return {"models": [entry]}
 
   def _ptq(self, stage: PtqStage) -> dict[str, Any]:
     from edgegnn.models import feeds
