@@ -100,6 +100,15 @@ def test_pipeline_writes_the_report_contract_and_caches(tmp_path):
   assert second.exit_code == 0
   assert second.output.count("[cached]") == 2
   assert json.loads((out / "report.json").read_text()) == report
+  # A changed stage retrains from scratch: it never resumes the old stage's checkpoints.
+  changed = json.loads(json.dumps(TINY))
+  changed["stages"][0]["train"]["train"]["epochs"] = 3
+  (tmp_path / "changed.yaml").write_text(yaml.safe_dump(changed))
+  third = runner.invoke(main, ["run", str(tmp_path / "changed.yaml"), "--out", str(out),
+                               "--no-progress"])
+  assert third.exit_code == 0, third.output
+  rerun = json.loads((out / "report.json").read_text())["models"][0]
+  assert [r["epochs_run"] for r in rerun["runs"]] == [3, 3]
   # inspect and bench work on the artifact, with --json.
   artifact = str(out / report["artifacts"][0]["path"])
   inspected = json.loads(runner.invoke(main, ["inspect", artifact, "--json"]).output)

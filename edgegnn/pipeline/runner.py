@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import pathlib
+import shutil
 import time
 from typing import Any, Callable, Optional
 
@@ -103,6 +104,7 @@ class Runner:
         self._merge(result)
         self.log(f"[cached] {self._summary(stage, result)}")
         continue
+      self._claim_model_dir(stage.produces, key)
       if isinstance(stage, (TrainStage, QuantizedTrainStage)):
         result = self._train(stage)
       elif isinstance(stage, PtqStage):
@@ -117,6 +119,19 @@ class Runner:
       self._write_report()
     self._write_report()
     return self.report
+
+  def _claim_model_dir(self, name: str, key: str) -> None:
+    """Keeps OUT/models/NAME only if it was written for this stage key.
+
+    A killed run restarted unchanged resumes from its checkpoints; a stage whose config,
+    inputs or code changed must not resume (or reuse) checkpoints of the old one.
+    """
+    directory = self.out / "models" / name
+    stamp = directory / "stage_key.txt"
+    if directory.exists() and (not stamp.exists() or stamp.read_text() != key):
+      shutil.rmtree(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(stamp, key)
 
   def _merge(self, result: dict[str, Any]) -> None:
     self.report["models"].extend(result.get("models", []))
