@@ -3,6 +3,8 @@
 Agreement is the fraction of test predictions (ai-edge-litert vs the Keras training model)
 that are equal; the foundation issue requires >= 99.5 % per architecture.
 """
+import functools
+
 import numpy as np
 import pytest
 
@@ -23,6 +25,17 @@ GRAPH_CASES = [
 ]
 
 
+@functools.lru_cache(maxsize=None)
+def _trained_graph_classifier(spec, dataset):
+  """Trains once per case; the sparse and dense exports share the model (and its test
+  predictions, the reference)."""
+  ds = data.load(dataset)
+  trained = train(spec, ds, TrainConfig(epochs=3, batch_size=64), progress=False).model
+  task = make_task(ds, 0)
+  test_index = task.split("test")
+  return trained, test_index, predict(trained, task, test_index)
+
+
 def _export_and_verify(model, meta_ds, layout, capacity, test_index, reference, tmp_path, name):
   names = feeds.model_input_names(model)
   result = convert_lib.convert(model, "tflite-float32", tmp_path / f"{name}.tflite",
@@ -38,10 +51,7 @@ def _export_and_verify(model, meta_ds, layout, capacity, test_index, reference, 
 def test_graph_classifier_float32_agrees(architecture, dataset, options, layout, tmp_path):
   ds = data.load(dataset)
   spec = ModelSpec(architecture, dropout=0.0, **options)
-  trained = train(spec, ds, TrainConfig(epochs=3, batch_size=64), progress=False).model
-  task = make_task(ds, 0)
-  test_index = task.split("test")
-  reference = predict(trained, task, test_index)
+  trained, test_index, reference = _trained_graph_classifier(spec, dataset)
   capacity = ds.max_nodes if layout == "dense" else None
   export = transfer_weights(trained, build_model(
       spec, num_features=ds.num_features, num_classes=ds.num_classes, task="graph",

@@ -70,8 +70,10 @@ class CrossValidationResult:
 
   @property
   def best_epoch(self) -> int:
-    """e* (0-based): the epoch with the best fold-mean accuracy (earliest on ties)."""
-    return int(np.argmax(self.curve))
+    """e* (0-based): the epoch with the best fold-mean accuracy (earliest on ties, where
+    means equal up to float rounding count as tied)."""
+    curve = self.curve
+    return int(np.flatnonzero(curve >= curve.max() - 1e-9)[0])
 
   @property
   def best_mean_epoch_accuracy(self) -> float:
