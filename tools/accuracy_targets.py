@@ -4,11 +4,12 @@
         --cases gcn-cora gat-cora
 
 Runs each case of `edgegnn.training.accuracy_targets.CASES` (all by default) for the given
-seeds and merges the results into `--json` (default docs/results/foundation.json): a case
-already in the file is replaced, the others are kept, so cases can be measured in separate
-runs. Then rewrites `--markdown` (default docs/foundation.md), a table of every case in the
-JSON with the exact command that measured it. Both files are written atomically after each
-case.
+seeds, seed by seed, and merges the results into `--json` (default
+docs/results/foundation.json); other cases in the file are kept. Seeds already stored for
+a case with identical settings are reused (not retrained), so an interrupted run resumes
+by running the same command again. After every seed it rewrites `--markdown` (default
+docs/foundation.md), a table of every case in the JSON with the command that measured it
+(`seeds` lists the seeds actually measured). Both files are written atomically.
 """
 import argparse
 import json
@@ -84,17 +85,27 @@ def main(argv=None) -> int:
   results = json.loads(json_path.read_text()) if json_path.exists() else {"cases": {}}
   command = "PYTHONPATH=$PWD .venv/bin/python tools/accuracy_targets.py " + " ".join(
       shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
-  for name in args.cases:
-    outcome = accuracy_targets.run_case(accuracy_targets.get(name), args.seeds,
-                                        progress=args.progress)
-    outcome["command"] = command.strip()
-    results["cases"][name] = outcome
-    atomic_write_text(json_path, json.dumps(results, indent=1) + "\n")
-    atomic_write_text(pathlib.Path(args.markdown), markdown(results))
-    print(f"{name}: {_percent(outcome['mean'])} ± {_percent(outcome['std'])} "
-          f"({outcome['metric']}, target {_percent(outcome['target'])}, "
-          f"{'met' if outcome['passed'] else 'NOT met'}, {outcome['seconds']:.0f} s)",
-          flush=True)
+  # Seed-major order, and a write after every seed: an interrupted run keeps what it
+  # measured, and running the same command again only trains the missing seeds.
+  for seed in args.seeds:
+    for name in args.cases:
+      case = accuracy_targets.get(name)
+      stored = results["cases"].get(name, {})
+      wanted = json.loads(json.dumps(accuracy_targets.settings(case)))   # tuples -> lists
+      same = {k: stored.get(k) for k in wanted} == wanted
+      runs = {r["seed"]: r for r in stored.get("runs", [])} if same else {}
+      if seed in runs:
+        continue
+      runs[seed] = accuracy_targets.run_seed(case, seed, progress=args.progress)
+      outcome = accuracy_targets.summarize(case, list(runs.values()))
+      outcome["command"] = command.strip()
+      results["cases"][name] = outcome
+      atomic_write_text(json_path, json.dumps(results, indent=1) + "\n")
+      atomic_write_text(pathlib.Path(args.markdown), markdown(results))
+      print(f"{name} seeds {outcome['seeds']}: {_percent(outcome['mean'])} ± "
+            f"{_percent(outcome['std'])} ({outcome['metric']}, target "
+            f"{_percent(outcome['target'])}, {'met' if outcome['passed'] else 'NOT met'}, "
+            f"{outcome['seconds']:.0f} s)", flush=True)
   return 0
 
 

@@ -99,36 +99,48 @@ def _summary(values: Sequence[float]) -> dict[str, float]:
   return {"mean": float(np.mean(values)), "std": float(np.std(values))}
 
 
-def run_case(case: TargetCase, seeds: Sequence[int], progress: bool = False) -> dict[str, Any]:
-  """Trains `case` once per seed (and per fold for CV cases) and scores it.
+def settings(case: TargetCase) -> dict[str, Any]:
+  """What identifies a measurement of `case` (stored runs are reused only if it matches)."""
+  return {"dataset": case.dataset, "architecture": case.spec.architecture,
+          "model": case.spec.to_dict(), "train": case.config.to_dict(), "target": case.target,
+          "metric": case.metric}
 
-  Returns:
-    A JSON-ready dict: the case's settings, per-seed results, `mean` / `std` over seeds of
-    `case.metric` (fractions), `passed`, and `seconds`.
-  """
+
+def run_seed(case: TargetCase, seed: int, dataset=None,
+             progress: bool = False) -> dict[str, Any]:
+  """One seed of `case`: the trainer's metrics (node cases) or the CV result (graph cases)."""
+  dataset = dataset if dataset is not None else data.load(case.dataset)
   start = time.perf_counter()
-  dataset = data.load(case.dataset)
-  outcome: dict[str, Any] = {
-      "dataset": case.dataset, "architecture": case.spec.architecture,
-      "model": case.spec.to_dict(), "train": case.config.to_dict(), "target": case.target,
-      "metric": case.metric, "seeds": [int(s) for s in seeds]}
   if case.metric == "test_accuracy":
-    runs = [train(case.spec, dataset, case.config, seed=s, progress=progress).metrics
-            for s in seeds]
-    outcome["runs"] = runs
+    run = train(case.spec, dataset, case.config, seed=seed, progress=progress).metrics
+  else:
+    run = cross_validate(case.spec, dataset, case.config, seed=seed,
+                         progress=progress).to_dict()
+  return dict(run, seed=int(seed), run_seconds=round(time.perf_counter() - start, 1))
+
+
+def summarize(case: TargetCase, runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+  """Scores per-seed runs (from `run_seed`): `mean` / `std` over seeds of `case.metric`,
+  both CV figures for graph cases, `passed`, and the total `seconds`."""
+  runs = sorted(runs, key=lambda r: r["seed"])
+  outcome = dict(settings(case), seeds=[r["seed"] for r in runs], runs=list(runs))
+  if case.metric == "test_accuracy":
     scores = [r["test_accuracy"] for r in runs]
   else:
-    runs = [cross_validate(case.spec, dataset, case.config, seed=s, progress=progress)
-            for s in seeds]
-    outcome["runs"] = [r.to_dict() for r in runs]
-    outcome["last_epoch"] = _summary([r.last_epoch_accuracy for r in runs])
-    outcome["paper"] = _summary([r.best_mean_epoch_accuracy for r in runs])
-    outcome["paper"]["best_epochs"] = [r.best_epoch + 1 for r in runs]
-    outcome["fold_std"] = {"last_epoch": float(np.mean([r.last_epoch_std for r in runs])),
-                           "paper": float(np.mean([r.best_mean_epoch_std for r in runs]))}
-    scores = [r.best_mean_epoch_accuracy if case.metric == "paper" else r.last_epoch_accuracy
-              for r in runs]
+    outcome["last_epoch"] = _summary([r["last_epoch_accuracy"] for r in runs])
+    outcome["paper"] = _summary([r["best_mean_epoch_accuracy"] for r in runs])
+    outcome["paper"]["best_epochs"] = [r["best_epoch"] + 1 for r in runs]
+    outcome["fold_std"] = {"last_epoch": float(np.mean([r["last_epoch_std"] for r in runs])),
+                           "paper": float(np.mean([r["best_mean_epoch_std"] for r in runs]))}
+    key = "best_mean_epoch_accuracy" if case.metric == "paper" else "last_epoch_accuracy"
+    scores = [r[key] for r in runs]
   outcome.update(_summary(scores))
   outcome["passed"] = bool(outcome["mean"] >= case.target)
-  outcome["seconds"] = round(time.perf_counter() - start, 1)
+  outcome["seconds"] = round(sum(r["run_seconds"] for r in runs), 1)
   return outcome
+
+
+def run_case(case: TargetCase, seeds: Sequence[int], progress: bool = False) -> dict[str, Any]:
+  """Trains `case` once per seed (and per fold for CV cases) and scores it (`summarize`)."""
+  dataset = data.load(case.dataset)
+  return summarize(case, [run_seed(case, s, dataset, progress) for s in seeds])
