@@ -159,7 +159,8 @@ def train(spec: ModelSpec, dataset, config: TrainConfig, *, seed: int = 0, fold:
     predictor = lambda: node_predict().numpy()
   else:
     # One trace per run: every merged batch has its own node and edge count.
-    feed_signature = {name: tf.TensorSpec(model.input[name].shape, model.input[name].dtype)
+    inputs = model.input if isinstance(model.input, dict) else dict(zip(names, model.inputs))
+    feed_signature = {name: tf.TensorSpec(inputs[name].shape, inputs[name].dtype)
                       for name in names}
     graph_step = tf.function(lambda feed, labels: apply(feed, labels, None), input_signature=[
         feed_signature, tf.TensorSpec([None], tf.int32)])
