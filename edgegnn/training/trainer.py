@@ -162,10 +162,14 @@ def train(spec: ModelSpec, dataset, config: TrainConfig, *, seed: int = 0, fold:
     inputs = model.input if isinstance(model.input, dict) else dict(zip(names, model.inputs))
     feed_signature = {name: tf.TensorSpec(inputs[name].shape, inputs[name].dtype)
                       for name in names}
-    graph_step = tf.function(lambda feed, labels: apply(feed, labels, None), input_signature=[
-        feed_signature, tf.TensorSpec([None], tf.int32)])
-    graph_predict = tf.function(lambda feed: model(feed, training=False)["logits"],
-                                input_signature=[feed_signature])
+
+    @tf.function(input_signature=[feed_signature, tf.TensorSpec([None], tf.int32)])
+    def graph_step(feed, labels):
+      return apply(feed, labels, None)
+
+    @tf.function(input_signature=[feed_signature])
+    def graph_predict(feed):
+      return model(feed, training=False)["logits"]
 
     def run_epoch(epoch):
       rng = np.random.default_rng([seed, epoch])
