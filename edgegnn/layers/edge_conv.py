@@ -8,24 +8,89 @@ import tensorflow as tf
 
 from edgegnn.layers import _serialization
 
+# Exact-integer k-NN scores need every float32 partial sum to stay an integer <= 2^24.
+_FLOAT32_EXACT_BITS = 24
+_MAX_HALF_BITS = 8
+_NO_CANDIDATE = -(2 ** 59)   # scores of non-candidates are below this
+
+
+def grid_half_bits(features: int) -> int:
+  """h: node states are snapped to integers of at most 2h bits (plus sign), split in two
+  h-bit halves, so that the float32 matmuls of `knn_scores` are exact:
+  3 * F * 2^(2h) <= 2^24, h <= 8 (a 2^16-step grid for up to 85 features)."""
+  limit = 2 ** _FLOAT32_EXACT_BITS // (3 * max(int(features), 1))
+  half = max(1, (limit.bit_length() - 1) // 2)                 # 2^(2h) <= limit
+  return min(_MAX_HALF_BITS, half)
+
+
+def knn_scores(node_states: tf.Tensor, candidates: tf.Tensor) -> tf.Tensor:
+  r"""Exact int64 nearness scores: row t ranks the candidates s of node t, larger = nearer.
+
+    c      = max_{i,f} |x_if|                         (padding rows are zero)
+    q_i    = round(x_i * 2^(2h) / c)                  (integers, |q_if| <= 2^(2h))
+    q_i    = 2^h a_i + b_i,   a_i = floor(q_i / 2^h),   b_i in [0, 2^h)
+    score(t, s) = 2 <q_t, q_s> - ||q_s||^2
+                = 2^(2h) (2 <a_t, a_s> - ||a_s||^2)
+                + 2^(h+1) (<a_t, b_s> + <b_t, a_s> - <a_s, b_s>)
+                + (2 <b_t, b_s> - ||b_s||^2)          if candidates[t, s] > 0
+    score(t, s) ~ -2^60                               otherwise
+
+  Since ||q_t - q_s||^2 = ||q_t||^2 - score(t, s), ranking a row by descending score
+  ranks its candidates by ascending snapped squared distance. Each bracket is one float32
+  matmul of integer operands (the column term rides along as an extra feature) whose
+  partial sums stay below 3 F 2^(2h) <= 2^24 (`grid_half_bits`): every one is an exact
+  integer whatever order a kernel sums in. The brackets are added in int64. Keras and
+  every TFLite runtime therefore compute identical scores; equal scores (ties on a grid)
+  stay equal and top_k takes the lower node index first, in TF and in TFLite alike. The
+  grid step c / 2^(2h) (2^-16 of the largest coordinate for F <= 85) is far finer than
+  the spacing of real neighbours.
+  """
+  x = tf.stop_gradient(node_states)
+  candidates = tf.cast(candidates, x.dtype)
+  half = grid_half_bits(x.shape[-1])
+  scale = tf.maximum(tf.reduce_max(tf.abs(x)), 1e-30)
+  grid = tf.round(x * ((2.0 ** (2 * half)) / scale))
+  high = tf.floor(grid * (0.5 ** half))
+  low = grid - high * (2.0 ** half)
+  minus_one = -tf.ones_like(high[:, :1])
+
+  def column(values):
+    return tf.reduce_sum(values, axis=-1, keepdims=True)
+
+  def exact_matmul(left, right, factor):
+    product = tf.matmul(tf.concat(left, -1), tf.concat(right, -1), transpose_b=True)
+    return product * factor                    # a power of two: still exact
+
+  high_term = exact_matmul([2.0 * high, minus_one], [high, column(high * high)],
+                           2.0 ** (2 * half))
+  cross_term = exact_matmul([high, low, minus_one], [low, high, column(high * low)],
+                            2.0 ** (half + 1))
+  low_term = exact_matmul([2.0 * low, minus_one], [low, column(low * low)], 1.0)
+  high_term -= (1.0 - candidates) * (2.0 ** 60)   # exact where candidates[t, s] = 1
+  return (tf.cast(high_term, tf.int64) + tf.cast(cross_term, tf.int64) +
+          tf.cast(low_term, tf.int64))
+
 
 @tf.keras.utils.register_keras_serializable(package="edgegnn")
 class EdgeConv(tf.keras.layers.Layer):
   r"""Edge convolution over a k-nearest-neighbour graph recomputed from the input states:
 
-    N_k(t) = the k nodes s (t itself included) with the smallest ||x_t - x_s||^2
-             among the allowed candidates
+    N_k(t) = the k nodes s (t itself included) with the smallest ||q_t - q_s||^2
+             among the allowed candidates, equal distances to the lower index s
     h'_t   = max_{s in N_k(t)} message_fn( [x_t || x_s - x_t] )
+
+  where q is x snapped to a grid of 2^16 steps of its largest coordinate (`knn_scores`),
+  so that the distances are exact integers: the neighbours do not depend on float
+  summation order, and Keras and TFLite pick the same ones even on a pixel grid full of
+  ties. Messages use the unsnapped states x; no gradient flows through the selection.
 
   Call with `(node_states, candidates)`: `candidates` [N, N] is 1 where s may be a
   neighbour of t (same graph, both real nodes) and 0 elsewhere; a batch of graphs or a
   padded graph is expressed through it. Rows with no candidate (padding) output 0.
-  Graphs with fewer than k candidates use the ones they have. Equal distances are broken
-  toward the lower node index (an offset of at most 1e-6 of the row's largest distance), so
-  Keras and TFLite agree.
+  Graphs with fewer than k candidates use the ones they have.
 
-  The k-NN search is a dense [N, N] distance matrix + TOPK_V2, which converts to TFLite
-  builtins, so an exported model takes raw points.
+  The k-NN search is [N, N] int64 scores (three float32 matmuls of 8-bit halves) +
+  TOPK_V2, all TFLite builtins, so an exported model takes raw points.
 
   Args:
     units: output channels of the default message function.
@@ -45,21 +110,9 @@ class EdgeConv(tf.keras.layers.Layer):
 
   def call(self, inputs, training=None):
     node_states, candidates = inputs
-    candidates = tf.cast(candidates, node_states.dtype)
-    squared = tf.reduce_sum(tf.square(node_states), axis=-1)
-    distance = (tf.expand_dims(squared, 1) + tf.expand_dims(squared, 0) -
-                2.0 * tf.matmul(node_states, node_states, transpose_b=True))
     k = tf.minimum(self.k, tf.shape(node_states)[0])
-    # Exact ties (e.g. points on a pixel grid) are broken toward the lower node index by an
-    # offset of at most 1e-6 of the row's largest distance (so it never reorders distinct
-    # distances at any scale), so TF and every TFLite runtime pick the same neighbours.
-    count = tf.shape(node_states)[0]
-    index = tf.cast(tf.range(count), node_states.dtype) / tf.cast(count, node_states.dtype)
-    scale = tf.reduce_max(distance * candidates, axis=1, keepdims=True)
-    score = (-distance - 1e-6 * scale * tf.expand_dims(index, 0) -
-             1e9 * (1.0 - candidates))
-    top_score, neighbors = tf.math.top_k(score, k=k)                   # [N, k]
-    valid = tf.expand_dims(tf.cast(top_score > -1e8, node_states.dtype), -1)   # [N, k, 1]
+    top_score, neighbors = tf.math.top_k(knn_scores(node_states, candidates), k=k)  # [N, k]
+    valid = tf.expand_dims(tf.cast(top_score > _NO_CANDIDATE, node_states.dtype), -1)  # [N, k, 1]
     center = tf.expand_dims(node_states, 1)
     neighbor_states = tf.gather(node_states, neighbors)                # [N, k, F]
     edge_features = tf.concat(

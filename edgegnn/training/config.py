@@ -21,6 +21,10 @@ class TrainConfig:
     seeds: seeds to train (the report gives the mean and std over them).
     folds: cross-validation folds to run for TU datasets (subset of 0..9).
     checkpoint_every: epochs between checkpoints (a killed run resumes from the last one).
+    record_test_accuracy: also evaluate the test split after every epoch and store it in the
+      history as `test_accuracy` (never used for model selection or early stopping). Needed
+      by the GIN paper's cross-validation protocol (`cross_validation.cross_validate`);
+      off by default because it costs one test pass per epoch.
   """
   epochs: int = 200
   learning_rate: float = 0.01
@@ -30,6 +34,7 @@ class TrainConfig:
   seeds: tuple[int, ...] = (0,)
   folds: tuple[int, ...] = (0,)
   checkpoint_every: int = 10
+  record_test_accuracy: bool = False
 
   def __post_init__(self):
     for name in ("epochs", "batch_size", "checkpoint_every"):

@@ -97,6 +97,8 @@ def predict(model: tf.keras.Model, task, index: Optional[np.ndarray] = None,
 
 
 def _evaluate(model, task, split: str, predictor) -> tuple[float, float]:
+  """Accuracy and loss on a split; `predictor` gives all node logits (node task) or the
+  logits of one merged-graph feed (graph task)."""
   index = task.split(split)
   if index is None or len(index) == 0:
     return float("nan"), float("nan")
@@ -104,7 +106,7 @@ def _evaluate(model, task, split: str, predictor) -> tuple[float, float]:
   if isinstance(task, NodeTask):
     logits = predictor()[index]
   else:
-    logits = predict(model, task, index)
+    logits = np.concatenate([predictor(feed) for feed, _ in task.batches(index, 256)])
   loss = float(cross_entropy(tf.constant(logits), tf.constant(labels, tf.int32)))
   return accuracy(logits, labels), loss
 
@@ -156,15 +158,25 @@ def train(spec: ModelSpec, dataset, config: TrainConfig, *, seed: int = 0, fold:
     run_epoch = lambda epoch: float(node_step())
     predictor = lambda: node_predict().numpy()
   else:
-    graph_step = tf.function(lambda feed, labels: apply(feed, labels, None),
-                             reduce_retracing=True)
+    # One trace per run: every merged batch has its own node and edge count.
+    inputs = model.input if isinstance(model.input, dict) else dict(zip(names, model.inputs))
+    feed_signature = {name: tf.TensorSpec(inputs[name].shape, inputs[name].dtype)
+                      for name in names}
+
+    @tf.function(input_signature=[feed_signature, tf.TensorSpec([None], tf.int32)])
+    def graph_step(feed, labels):
+      return apply(feed, labels, None)
+
+    @tf.function(input_signature=[feed_signature])
+    def graph_predict(feed):
+      return model(feed, training=False)["logits"]
 
     def run_epoch(epoch):
       rng = np.random.default_rng([seed, epoch])
       losses = [float(graph_step(feeds.select(feed, names), labels))
                 for feed, labels in task.batches(task.split("train"), config.batch_size, rng)]
       return float(np.mean(losses))
-    predictor = None
+    predictor = lambda feed: graph_predict(feeds.select(feed, names)).numpy()
 
   has_val = task.split("val") is not None and len(task.split("val")) > 0
   checkpoints = _Checkpoints(checkpoint_dir, model, optimizer)
@@ -192,6 +204,8 @@ def train(spec: ModelSpec, dataset, config: TrainConfig, *, seed: int = 0, fold:
       bar.set_postfix(loss=f"{train_loss:.3f}", val_acc=f"{val_acc:.3f}")
     else:
       bar.set_postfix(loss=f"{train_loss:.3f}")
+    if config.record_test_accuracy:
+      record["test_accuracy"] = _evaluate(model, task, "test", predictor)[0]
     state["history"].append(record)
     state["epoch"] = epoch
     state["seconds"] = time.perf_counter() - start
