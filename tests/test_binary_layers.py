@@ -196,9 +196,10 @@ def test_binary_models_save_and_reload_with_exact_layer_types(architecture, tmp_
   model.save(path)
   loaded = tf.keras.models.load_model(path)
   np.testing.assert_allclose(loaded(feed, training=False)["logits"].numpy(), before, atol=1e-5)
-  types = lambda m: [(type(l).__name__, l.name) for l in m.submodules
-                     if isinstance(l, tf.keras.layers.Layer)]
-  assert sorted(types(loaded)) == sorted(types(model))
+  types = lambda m: sorted(type(l).__name__ for l in m.submodules
+                          if isinstance(l, tf.keras.layers.Layer))
+  assert types(loaded) == types(model)
+  assert [(type(l), l.name) for l in loaded.layers] == [(type(l), l.name) for l in model.layers]
   conv = loaded.get_layer("conv1")
   expected = {"gcn": GCNConv, "sage": SAGEConv, "bin_edgeconv": BinEdgeConv,
               "xor_edgeconv": XorEdgeConv}[architecture]

@@ -67,7 +67,7 @@ def test_trained_binary_gcn_agrees_with_keras_on_the_lce_interpreter(cora, tmp_p
   reference = predict_logits(result.model, task)[cora.test_index]
   checked = _verify(result.model, config.spec, cora, cora.test_index, reference, tmp_path)
   assert checked.agreement >= 0.97 and checked.runtime == "lce"
-  assert checked.test_accuracy > 0.4
+  assert checked.test_accuracy > 0.35
   assert result.metrics["summary"]["binarized_mac_ratio"] == 1.0
 
 

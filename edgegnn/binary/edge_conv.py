@@ -39,7 +39,7 @@ class _BinaryEdgeConvBase(tf.keras.layers.Layer):
     quantizers.get(quantizer)
     self.quantizer = quantizer
     self.transform = _serialization.deserialize(transform) or self._default_transform()
-    self.output_norm = (tf.keras.layers.BatchNormalization(name="output_norm")
+    self.output_norm = (tf.keras.layers.BatchNormalization(momentum=0.9, name="output_norm")
                         if self.output_sign else None)
 
   def _default_transform(self) -> tf.keras.layers.Layer:

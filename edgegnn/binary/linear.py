@@ -57,12 +57,15 @@ class BinaryLinear(tf.keras.layers.Layer):
       On +-1 codes of sparse 0/1 features most terms of every row are "absent" (-1); the
       normalisation removes that common offset, without which training does not start.
       LCE folds it into LceBconv2d's output multiplier and bias.
+    norm_momentum: momentum of the normalisations' moving statistics. 0.9 (not Keras'
+      0.99): sign(BN(.)) thresholds move with every flipped weight sign, and inference
+      uses the moving statistics, so they must follow the current weights closely.
   """
 
   def __init__(self, units: int, precision: str = "binary", input_norm: bool = True,
                use_scale: bool = True, use_bias: bool = False, quantizer: str = "ste_sign",
                real_inputs: str = "tanh", input_offset: float = 0.0,
-               output_norm: bool = False, **kwargs):
+               output_norm: bool = False, norm_momentum: float = 0.9, **kwargs):
     super().__init__(**kwargs)
     self.units = _serialization.check_units("units", units)
     self.precision = quantizers.check_precision(precision)
@@ -77,9 +80,14 @@ class BinaryLinear(tf.keras.layers.Layer):
     self.use_scale = bool(use_scale)
     self.use_bias = bool(use_bias)
     binary_kernel = precision != "float"
-    self.norm = tf.keras.layers.BatchNormalization(name="input_norm") if input_norm else None
+    if not 0.0 <= norm_momentum < 1.0:
+      raise ValueError(f"norm_momentum must be in [0, 1), got {norm_momentum}.")
+    self.norm_momentum = float(norm_momentum)
+    self.norm = (tf.keras.layers.BatchNormalization(momentum=norm_momentum, name="input_norm")
+                 if input_norm else None)
     self.output_norm = bool(output_norm)
-    self.out_norm = (tf.keras.layers.BatchNormalization(name="output_norm")
+    self.out_norm = (tf.keras.layers.BatchNormalization(momentum=norm_momentum,
+                                                        name="output_norm")
                      if output_norm else None)
     self.conv = lq.layers.QuantConv2D(
         units, 1, use_bias=False,
@@ -138,4 +146,5 @@ class BinaryLinear(tf.keras.layers.Layer):
     return dict(super().get_config(), units=self.units, precision=self.precision,
                 input_norm=self.input_norm, use_scale=self.use_scale, use_bias=self.use_bias,
                 quantizer=self.quantizer, real_inputs=self.real_inputs,
-                input_offset=self.input_offset, output_norm=self.output_norm)
+                input_offset=self.input_offset, output_norm=self.output_norm,
+                norm_momentum=self.norm_momentum)

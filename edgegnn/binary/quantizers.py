@@ -37,7 +37,7 @@ QUANTIZERS = ("ste_sign", "approx_sign", "swish_sign")
 
 _QUANTIZERS: dict[str, Callable[[], lq.quantizers.QuantizerFunctionWrapper]] = {
     "ste_sign": lambda: lq.quantizers.SteSign(clip_value=1.0),
-    "approx_sign": lambda: lq.quantizers.QuantizerFunctionWrapper(lq.quantizers.approx_sign),
+    "approx_sign": lambda: lq.quantizers.get("approx_sign"),
     "swish_sign": lambda: lq.quantizers.SwishSign(beta=5.0),
 }
 
