@@ -76,7 +76,9 @@ class SparseStructure:
     return target_scale[:, None] * self.neighbor_sum(x)
 
   def in_degree(self) -> tf.Tensor:
-    ones = tf.ones_like(self.target, dtype=tf.float32)
+    # Derived from the target indices (not tf.ones_like) so that an export with a static
+    # edge count does not fold an [E] vector of ones into a weight buffer.
+    ones = tf.cast(tf.greater_equal(self.target, 0), tf.float32)
     return tf.math.unsorted_segment_sum(ones, self.target, self.num_nodes)
 
   def degree_function(self, fn) -> tf.Tensor:

@@ -1,0 +1,217 @@
+"""Binary model builders: binary GCN / SAGE (citation graphs) and BinEdgeConv / XorEdgeConv
+DGCNN (point clouds), over the zoo's plain-tensor input contract.
+
+| architecture | task | layers |
+|---|---|---|
+| gcn | node | `num_layers` binary GCN layers (last one -> logits) |
+| sage | node | `num_layers` binary SAGE layers |
+| bin_edgeconv | graph | `num_layers` BinEdgeConv (real node states, euclidean k-NN) -> DGCNN head |
+| xor_edgeconv | graph | BinEdgeConv with sign output, then XorEdgeConv layers (binary node states, Hamming k-NN) -> DGCNN head |
+
+DGCNN head: concat of the layer outputs -> embed `BinaryLinear(embed_units)` -> act ->
+mean+max readout -> `BinaryLinear(hidden_units)` -> act -> dropout ->
+`BinaryLinear(num_classes, bias)`. The k-NN graphs are computed inside the model from
+the node states, so an artifact takes raw points (`node_features` + `node_mask`, dense
+layout, one padded graph per call).
+
+The same spec built in the three precisions (float, binary_weights, binary) creates the
+same weights in the same order, so the staged distillation initialises each stage from
+the previous one with `set_weights`. The first point-cloud layer sees raw (x, y,
+intensity) coordinates and is capped at binary_weights (real inputs, binary kernel: a
+float CONV_2D after conversion); every other linear map is fully binary (LceBconv2d).
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Mapping, Optional
+
+from edgegnn import _keras_env  # noqa: F401
+import tensorflow as tf
+
+from edgegnn import layers as gl
+from edgegnn.binary import knn, quantizers
+from edgegnn.binary.edge_conv import BinEdgeConv, XorEdgeConv
+from edgegnn.binary.linear import BinaryLinear
+from edgegnn.binary.node_conv import binary_gcn_conv, binary_sage_conv
+from edgegnn.config_fields import from_mapping
+
+ARCHITECTURES = ("gcn", "sage", "bin_edgeconv", "xor_edgeconv")
+NODE_ARCHITECTURES = ("gcn", "sage")
+
+
+@dataclasses.dataclass(frozen=True)
+class BinarySpec:
+  """A binary model (the `binarize` stage's `model:` section).
+
+  Attributes:
+    architecture: gcn, sage (node tasks) or bin_edgeconv, xor_edgeconv (graph tasks).
+    hidden_units: channels of hidden layers.
+    num_layers: graph layers (node task: including the output layer).
+    dropout: dropout on hidden layer inputs (node) / before the classifier (graph).
+    input_dropout: dropout on the input features of node models (0 by default: dropping
+      words shifts the statistics of the normalisation after the first binary map).
+    k: neighbours of the dynamic k-NN graphs.
+    metric: k-NN distance of XorEdgeConv layers (hamming or euclidean); BinEdgeConv
+      layers use euclidean on their real-valued states.
+    activation: activation alias between layers (node) / on messages and the head
+      (graph).
+    embed_units: width of the DGCNN embedding before the readout.
+    quantizer: sign quantizer alias.
+    input_offset: node models: None binarises the input features as sign(BN(x)); a
+      number c as sign(x - c) with no per-feature parameters (0.5 for 0/1 bag-of-words).
+  """
+  architecture: str = "gcn"
+  hidden_units: int = 128
+  num_layers: int = 2
+  dropout: float = 0.5
+  input_dropout: float = 0.0
+  k: int = 8
+  metric: str = "hamming"
+  activation: str = "none"
+  embed_units: int = 128
+  quantizer: str = "ste_sign"
+  input_offset: Optional[float] = 0.5
+
+  def __post_init__(self):
+    if self.architecture not in ARCHITECTURES:
+      raise ValueError(f"binarize.model.architecture: unknown {self.architecture!r}; "
+                       f"expected one of {', '.join(ARCHITECTURES)}.")
+    for name in ("hidden_units", "num_layers", "k", "embed_units"):
+      if getattr(self, name) < 1:
+        raise ValueError(f"binarize.model.{name} must be >= 1, got {getattr(self, name)}.")
+    for name in ("dropout", "input_dropout"):
+      if not 0.0 <= getattr(self, name) < 1.0:
+        raise ValueError(f"binarize.model.{name} must be in [0, 1), got {getattr(self, name)}.")
+    knn.check_metric(self.metric)
+    gl.activations.get(self.activation)
+    quantizers.get(self.quantizer)
+
+  @property
+  def task(self) -> str:
+    return "node" if self.architecture in NODE_ARCHITECTURES else "graph"
+
+  @classmethod
+  def from_dict(cls, values: Optional[Mapping[str, Any]],
+                where: str = "binarize.model") -> "BinarySpec":
+    return from_mapping(cls, values or {}, where)
+
+  def to_dict(self) -> dict[str, Any]:
+    return dataclasses.asdict(self)
+
+
+def _capped(precision: str, cap: str) -> str:
+  order = quantizers.PRECISIONS
+  return order[min(order.index(precision), order.index(cap))]
+
+
+def _inputs(spec: BinarySpec, num_features: int, layout: str, capacity: Optional[int],
+            num_edges: Optional[int], batched: bool):
+  inputs = {"node_features": tf.keras.Input([num_features], batch_size=capacity,
+                                            name="node_features")}
+  if spec.task == "node":
+    if layout != "sparse":
+      raise ValueError("Binary node models use the sparse layout (edge lists).")
+    for name in ("edge_source", "edge_target"):
+      inputs[name] = tf.keras.Input([], batch_size=num_edges, dtype=tf.int32, name=name)
+  elif layout == "sparse":
+    if batched:
+      inputs["node_graph_index"] = tf.keras.Input([], batch_size=capacity, dtype=tf.int32,
+                                                  name="node_graph_index")
+  else:
+    inputs["node_mask"] = tf.keras.Input([], batch_size=capacity, name="node_mask")
+  return inputs
+
+
+def _node_body(spec: BinarySpec, precision: str, num_classes: int, inputs):
+  graph = gl.GraphTensorFromPieces(name="graph")(
+      [inputs["node_features"], inputs["edge_source"], inputs["edge_target"]])
+  factory = binary_gcn_conv if spec.architecture == "gcn" else binary_sage_conv
+  h = inputs["node_features"]
+  for i in range(spec.num_layers):
+    last = i == spec.num_layers - 1
+    h = tf.keras.layers.Dropout(spec.input_dropout if i == 0 else spec.dropout,
+                                name=f"dropout{i}")(h)
+    h = factory(num_classes if last else spec.hidden_units, precision=precision,
+                activation="none" if last else spec.activation, quantizer=spec.quantizer,
+                input_offset=spec.input_offset if i == 0 else None,
+                name=f"conv{i}")((h, graph))
+  return h
+
+
+def _graph_body(spec: BinarySpec, precision: str, num_classes: int, inputs, layout: str):
+  if layout == "sparse":
+    source = "node_graph_index" if "node_graph_index" in inputs else "all_nodes"
+    membership = gl.Membership(source, name="membership")(
+        inputs.get("node_graph_index", inputs["node_features"]))
+  else:
+    membership = gl.Membership("node_mask", name="membership")(inputs["node_mask"])
+  candidates = gl.KnnCandidates(name="knn_candidates")(membership)
+  h = inputs["node_features"]
+  states = []
+  common = dict(k=spec.k, activation=spec.activation, quantizer=spec.quantizer)
+  for i in range(spec.num_layers):
+    if i == 0:
+      layer = BinEdgeConv(spec.hidden_units, precision=_capped(precision, "binary_weights"),
+                          metric="euclidean",
+                          output_sign=spec.architecture == "xor_edgeconv",
+                          name=f"conv{i}", **common)
+    elif spec.architecture == "bin_edgeconv":
+      layer = BinEdgeConv(spec.hidden_units, precision=precision, metric="euclidean",
+                          name=f"conv{i}", **common)
+    else:
+      layer = XorEdgeConv(spec.hidden_units, precision=precision, metric=spec.metric,
+                          name=f"conv{i}", **common)
+    h = layer((h, candidates))
+    states.append(h)
+  h = tf.keras.layers.Concatenate(name="concat_layers")(states) if len(states) > 1 else h
+  act = gl.activations.get("relu")
+  h = BinaryLinear(spec.embed_units, precision=precision, quantizer=spec.quantizer,
+                   name="embed")(h)
+  h = tf.keras.layers.Activation(act, name="embed_act")(h)
+  pooled = gl.GraphReadout("mean+max", name="readout")((h, membership))
+  pooled = BinaryLinear(spec.hidden_units, precision=precision, quantizer=spec.quantizer,
+                        name="head")(pooled)
+  pooled = tf.keras.layers.Activation(act, name="head_act")(pooled)
+  pooled = tf.keras.layers.Dropout(spec.dropout, name="dropout_head")(pooled)
+  return BinaryLinear(num_classes, precision=precision, use_bias=True,
+                      quantizer=spec.quantizer, name="classifier")(pooled)
+
+
+def build_binary_model(spec: BinarySpec, *, precision: str = "binary", num_features: int,
+                       num_classes: int, layout: Optional[str] = None,
+                       capacity: Optional[int] = None, num_edges: Optional[int] = None,
+                       batched: bool = False) -> tf.keras.Model:
+  """Builds `spec` in `precision` for the plain-tensor input contract.
+
+  Args:
+    spec: the binary architecture.
+    precision: float, binary_weights or binary.
+    num_features, num_classes: input width and classes.
+    layout: node models: "sparse" (edge lists). Graph models: "sparse" (training on merged
+      graphs with `batched=True`) or "dense" (one graph padded to `capacity`, with
+      `node_mask`: the export form). Defaults: sparse for node, dense if a capacity is
+      given for graph models.
+    capacity: static node count (LCE export needs static shapes).
+    num_edges: static edge count of a node model's export.
+    batched: graph models, sparse layout: adds `node_graph_index` (training batches).
+  """
+  quantizers.check_precision(precision)
+  if layout is None:
+    layout = "dense" if (spec.task == "graph" and capacity) else "sparse"
+  if layout not in ("sparse", "dense"):
+    raise ValueError(f"layout must be 'sparse' or 'dense', got {layout!r}.")
+  if layout == "dense" and not capacity:
+    raise ValueError("The dense layout needs a node capacity (capacity=C).")
+  inputs = _inputs(spec, num_features, layout, capacity, num_edges, batched)
+  if spec.task == "node":
+    logits = _node_body(spec, precision, num_classes, inputs)
+  else:
+    logits = _graph_body(spec, precision, num_classes, inputs, layout)
+  logits = tf.keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
+  return tf.keras.Model(inputs=inputs, outputs={"logits": logits},
+                        name=f"{spec.architecture}_{precision}_{layout}")
+
+
+def binary_layers(model: tf.keras.Model) -> list[BinaryLinear]:
+  """Every `BinaryLinear` of `model`, nested ones included, in creation order."""
+  return [layer for layer in model.submodules if isinstance(layer, BinaryLinear)]

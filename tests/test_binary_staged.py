@@ -1,0 +1,54 @@
+"""The binarize stage: its config dataclass and the staged distillation end to end."""
+import numpy as np
+import pytest
+
+from edgegnn import data
+from edgegnn.binary import BinEdgeConv, XorEdgeConv
+from edgegnn.binary.staged import BinarizeConfig, binarize, graph_states
+from edgegnn.models import ModelSpec
+from edgegnn.training import TrainConfig, train
+
+
+def test_config_rejects_unknown_keys_and_bad_values():
+  with pytest.raises(ValueError, match="Did you mean 'lsp_weight'"):
+    BinarizeConfig.from_dict({"lsp_wieght": 1.0})
+  with pytest.raises(ValueError, match="binarize.model.architecture"):
+    BinarizeConfig.from_dict({"model": {"architecture": "gat"}})
+  with pytest.raises(ValueError, match="Did you mean 'hidden_units'"):
+    BinarizeConfig.from_dict({"model": {"hiden_units": 8}})
+  with pytest.raises(ValueError, match="Unknown LSP kernel"):
+    BinarizeConfig.from_dict({"binary_lsp_kernel": "cosine"})
+  with pytest.raises(ValueError, match="nothing to do"):
+    BinarizeConfig.from_dict({"staged": False})
+  with pytest.raises(TypeError, match="binarize.epochs must be an integer"):
+    BinarizeConfig.from_dict({"epochs": "ten"})
+  config = BinarizeConfig.from_dict({"model": {"architecture": "xor_edgeconv", "k": 4}})
+  assert config.spec.k == 4 and config.spec.task == "graph"
+  assert BinarizeConfig.from_dict(config.to_dict()) == config
+
+
+def test_staged_distillation_runs_both_stages_and_the_scratch_baseline(cora):
+  teacher = train(ModelSpec("gcn", input_normalization="row"), cora, TrainConfig(epochs=5),
+                  progress=False).model
+  config = BinarizeConfig.from_dict({"model": {"architecture": "gcn", "hidden_units": 16},
+                                     "epochs": 3, "scratch": True})
+  result = binarize(teacher, cora, config, seed=0)
+  assert [s["stage"] for s in result.stages] == ["binary_weights", "binary", "scratch"]
+  assert result.stages[2]["epochs_run"] == 6  # both stages' budget
+  assert result.metrics["test_accuracy"] == result.stages[1]["test_accuracy"]
+  assert 0.0 <= result.metrics["scratch_test_accuracy"] <= 1.0
+  assert result.metrics["summary"]["binarized_mac_ratio"] == 1.0
+  assert all(l.precision == "binary" for l in result.model.submodules
+             if hasattr(l, "binary_inputs"))
+  with pytest.raises(ValueError, match="node-level model"):
+    binarize(teacher, data.load("mutag"), config)
+
+
+def test_graph_states_are_where_the_knn_graphs_are_built():
+  from edgegnn.binary import BinarySpec, build_binary_model
+  model = build_binary_model(BinarySpec("xor_edgeconv", hidden_units=8, num_layers=3),
+                             num_features=3, num_classes=2, batched=True)
+  states = graph_states(model)
+  assert [s.name.split("/")[0] for s in states] == ["conv0", "conv1"]
+  assert isinstance(model.get_layer("conv0"), BinEdgeConv)
+  assert isinstance(model.get_layer("conv2"), XorEdgeConv)
