@@ -115,6 +115,7 @@ def main(argv=None) -> int:
       runs[seed] = accuracy_targets.run_seed(case, seed, progress=args.progress)
       outcome = accuracy_targets.summarize(case, list(runs.values()))
       outcome["command"] = command.strip()
+      outcome = json.loads(json.dumps(outcome))      # in memory exactly as on disk
       results["cases"][name] = outcome
       atomic_write_text(json_path, json.dumps(results, indent=1) + "\n")
       atomic_write_text(pathlib.Path(args.markdown), markdown(results))

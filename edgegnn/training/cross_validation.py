@@ -9,9 +9,9 @@ of fold f's model after epoch e (e = 1..E):
   last-epoch (no test-set selection):
     acc_last = (1/K) sum_f a_f(E),           std_last = std_f a_f(E)
 
-  GIN paper protocol (Xu et al., ICLR 2019, section 7: "we report the average and
-  standard deviation of validation accuracies across the 10 folds ... we take the single
-  epoch with the best cross-validation accuracy averaged over the 10 folds"):
+  GIN paper protocol (Xu et al., ICLR 2019, section 7: the average and std of the
+  accuracies across the 10 folds, with the number of epochs chosen by the best
+  cross-validation accuracy averaged over the folds):
     curve(e) = (1/K) sum_f a_f(e),   e* = argmax_e curve(e)
     acc_paper = curve(e*),           std_paper = std_f a_f(e*)
 
