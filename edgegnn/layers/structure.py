@@ -97,6 +97,19 @@ class SparseStructure:
     return self.sum_at_target(edge_weights[..., None] * self.source_values(x))
 
 
+def _masked_softmax(edge_logits: tf.Tensor, multiplicity: tf.Tensor,
+                    zero_one: bool = False) -> tf.Tensor:
+  """Softmax over axis 1 (the sources of each target) of the entries with multiplicity
+  m > 0, each counted m times in the normaliser; division-free (int8-convertible).
+  `zero_one`: multiplicity is already a 0/1 mask (no comparison and CAST, which have no
+  int8 kernel)."""
+  present = multiplicity if zero_one else tf.cast(multiplicity > 0, edge_logits.dtype)
+  masked = edge_logits * present - 1e9 * (1.0 - present)
+  weights = tf.exp(masked - tf.reduce_max(masked, axis=1, keepdims=True)) * present
+  total = tf.reduce_sum(weights * multiplicity, axis=1, keepdims=True)
+  return weights * reciprocal(tf.maximum(total, 1e-12))
+
+
 class DenseStructure:
   """Padded adjacency view: `adjacency[t, s] = 1` for an edge s -> t (zero padding)."""
 
@@ -146,12 +159,7 @@ class DenseStructure:
     the added one): each is one term of the normaliser, as in the sparse layout, and
     `weighted_neighbor_sum` multiplies by m again.
     """
-    multiplicity = self._edge_mask(len(edge_logits.shape))
-    present = tf.cast(multiplicity > 0, edge_logits.dtype)
-    masked = edge_logits * present - 1e9 * (1.0 - present)
-    weights = tf.exp(masked - tf.reduce_max(masked, axis=1, keepdims=True)) * present
-    total = tf.reduce_sum(weights * multiplicity, axis=1, keepdims=True)
-    return weights * reciprocal(tf.maximum(total, 1e-12))
+    return _masked_softmax(edge_logits, self._edge_mask(len(edge_logits.shape)))
 
   def weighted_neighbor_sum(self, edge_weights: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
     """edge_weights broadcastable to [N, N, H], x [N, H, C] -> [N, H, C] (H batched matmuls)."""
@@ -222,10 +230,7 @@ class NeighborStructure:
 
   def softmax_at_target(self, edge_logits: tf.Tensor) -> tf.Tensor:
     """Per-entry softmax of [N, K, H] logits over each row's real entries."""
-    present = self._edge_mask(len(edge_logits.shape))
-    masked = edge_logits * present - 1e9 * (1.0 - present)
-    weights = tf.exp(masked - tf.reduce_max(masked, axis=1, keepdims=True)) * present
-    return weights * reciprocal(tf.maximum(tf.reduce_sum(weights, axis=1, keepdims=True), 1e-12))
+    return _masked_softmax(edge_logits, self._edge_mask(len(edge_logits.shape)), zero_one=True)
 
   def weighted_neighbor_sum(self, edge_weights: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
     """edge_weights [N, K, H], x [N, H, C] -> [N, H, C]."""
