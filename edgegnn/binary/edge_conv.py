@@ -19,8 +19,20 @@ def _max_over_neighbors(messages: tf.Tensor, valid: tf.Tensor) -> tf.Tensor:
   return pooled * tf.reduce_max(valid, axis=1)
 
 
+# The edge rule of each operator: its edge features and its default transform's options.
+_EDGE_FEATURES = {
+    "sub": lambda center, neighbor: tf.concat([center, neighbor - center], -1),
+    "xor": lambda center, neighbor: tf.concat([center, -neighbor * center], -1),
+}
+_TRANSFORM_OPTIONS = {
+    "sub": dict(input_norm=True),                            # sign(BN(e)) binarises e
+    "xor": dict(input_norm=False, real_inputs="identity"),   # e is already +-1
+}
+
+
 class _BinaryEdgeConvBase(tf.keras.layers.Layer):
-  """Shared k-NN / gather / transform / max / output-sign machinery."""
+  """Shared k-NN / gather / transform / max / output-sign machinery; the subclass picks
+  its edge rule by `edge_op` ("sub" or "xor")."""
 
   edge_op = "sub"
 
@@ -43,10 +55,11 @@ class _BinaryEdgeConvBase(tf.keras.layers.Layer):
                         if self.output_sign else None)
 
   def _default_transform(self) -> tf.keras.layers.Layer:
-    raise NotImplementedError
+    return BinaryLinear(self.units, precision=self.precision, quantizer=self.quantizer,
+                        name="transform", **_TRANSFORM_OPTIONS[self.edge_op])
 
   def _edge_features(self, center: tf.Tensor, neighbor: tf.Tensor) -> tf.Tensor:
-    raise NotImplementedError
+    return _EDGE_FEATURES[self.edge_op](center, neighbor)
 
   def call(self, inputs, training=None):
     node_states, candidates = inputs
@@ -97,13 +110,6 @@ class BinEdgeConv(_BinaryEdgeConvBase):
 
   edge_op = "sub"
 
-  def _default_transform(self):
-    return BinaryLinear(self.units, precision=self.precision, input_norm=True,
-                        quantizer=self.quantizer, name="transform")
-
-  def _edge_features(self, center, neighbor):
-    return tf.concat([center, neighbor - center], -1)
-
 
 @tf.keras.utils.register_keras_serializable(package="edgegnn")
 class XorEdgeConv(_BinaryEdgeConvBase):
@@ -134,9 +140,3 @@ class XorEdgeConv(_BinaryEdgeConvBase):
     super().__init__(units, k=k, precision=precision, metric=metric, output_sign=True,
                      **kwargs)
 
-  def _default_transform(self):
-    return BinaryLinear(self.units, precision=self.precision, input_norm=False,
-                        quantizer=self.quantizer, real_inputs="identity", name="transform")
-
-  def _edge_features(self, center, neighbor):
-    return tf.concat([center, -neighbor * center], -1)

@@ -110,11 +110,30 @@ def _masked_softmax(edge_logits: tf.Tensor, multiplicity: tf.Tensor,
   return weights * reciprocal(tf.maximum(total, 1e-12))
 
 
-class DenseStructure:
+class _RowStructure:
+  """Layouts whose edge values are [N, M, ...] rows per target, with an entry mask [N, M]
+  (`entry_mask`: the adjacency of the dense layout, the neighbour mask of neighbors)."""
+
+  entry_mask: tf.Tensor
+
+  def target_values(self, x: tf.Tensor) -> tf.Tensor:
+    return tf.expand_dims(x, 1)
+
+  def _edge_mask(self, rank: int) -> tf.Tensor:
+    mask = self.entry_mask
+    for _ in range(rank - 2):
+      mask = tf.expand_dims(mask, -1)
+    return mask
+
+  def sum_at_target(self, edge_values: tf.Tensor) -> tf.Tensor:
+    return tf.reduce_sum(self._edge_mask(len(edge_values.shape)) * edge_values, axis=1)
+
+
+class DenseStructure(_RowStructure):
   """Padded adjacency view: `adjacency[t, s] = 1` for an edge s -> t (zero padding)."""
 
   def __init__(self, adjacency: tf.Tensor):
-    self.adjacency = adjacency
+    self.adjacency = self.entry_mask = adjacency
     self.num_nodes = tf.shape(adjacency)[0]
 
   def with_self_loops(self) -> "DenseStructure":
@@ -123,17 +142,6 @@ class DenseStructure:
   def source_values(self, x: tf.Tensor) -> tf.Tensor:
     return tf.expand_dims(x, 0)
 
-  def target_values(self, x: tf.Tensor) -> tf.Tensor:
-    return tf.expand_dims(x, 1)
-
-  def _edge_mask(self, rank: int) -> tf.Tensor:
-    mask = self.adjacency
-    for _ in range(rank - 2):
-      mask = tf.expand_dims(mask, -1)
-    return mask
-
-  def sum_at_target(self, edge_values: tf.Tensor) -> tf.Tensor:
-    return tf.reduce_sum(self._edge_mask(len(edge_values.shape)) * edge_values, axis=1)
 
   def neighbor_sum(self, x: tf.Tensor) -> tf.Tensor:
     if len(x.shape) == 2:
@@ -168,7 +176,7 @@ class DenseStructure:
     return tf.transpose(tf.matmul(per_head, values), [1, 0, 2])
 
 
-class NeighborStructure:
+class NeighborStructure(_RowStructure):
   """Padded in-neighbour lists: row t of `neighbors` holds the sources of t's in-edges.
 
   Args:
@@ -179,7 +187,7 @@ class NeighborStructure:
 
   def __init__(self, neighbors: tf.Tensor, neighbor_mask: tf.Tensor, in_degree: tf.Tensor):
     self.neighbors = tf.cast(neighbors, tf.int32)
-    self.mask = tf.cast(neighbor_mask, tf.float32)
+    self.mask = self.entry_mask = tf.cast(neighbor_mask, tf.float32)
     self.degree = tf.cast(in_degree, tf.int32)
     self.num_nodes = tf.shape(self.neighbors)[0]
     self.max_neighbors = self.neighbors.shape[1]
@@ -195,17 +203,6 @@ class NeighborStructure:
   def source_values(self, x: tf.Tensor) -> tf.Tensor:
     return tf.gather(x, self.neighbors)
 
-  def target_values(self, x: tf.Tensor) -> tf.Tensor:
-    return tf.expand_dims(x, 1)
-
-  def _edge_mask(self, rank: int) -> tf.Tensor:
-    mask = self.mask
-    for _ in range(rank - 2):
-      mask = tf.expand_dims(mask, -1)
-    return mask
-
-  def sum_at_target(self, edge_values: tf.Tensor) -> tf.Tensor:
-    return tf.reduce_sum(self._edge_mask(len(edge_values.shape)) * edge_values, axis=1)
 
   def neighbor_sum(self, x: tf.Tensor) -> tf.Tensor:
     return self.sum_at_target(self.source_values(x))

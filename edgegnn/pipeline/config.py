@@ -58,7 +58,7 @@ class TrainStage:
 
 
 @dataclasses.dataclass(frozen=True)
-class QuantizedTrainStage:
+class QuantizedTrainStage(TrainStage):
   """Quantization-aware training of a model from scratch (stage kinds degree_quant, qat).
 
   Attributes:
@@ -68,19 +68,14 @@ class QuantizedTrainStage:
     quantization: the `QuantizationConfig` mapping (weight_bits, activation_bits, p_min,
       p_max, percentile, momentum); its method is the stage kind's.
   """
-  name: str
-  model: dict = dataclasses.field(default_factory=dict)
-  train: dict = dataclasses.field(default_factory=dict)
   quantization: dict = dataclasses.field(default_factory=dict)
   kind = "degree_quant"
   method = "dq"
 
   def __post_init__(self):
     from edgegnn.quantization import QuantizationConfig
+    super().__post_init__()
     where = f"{self.kind}({self.name})"
-    object.__setattr__(self, "model_spec", ModelSpec.from_dict(self.model, f"{where}.model"))
-    object.__setattr__(self, "train_config",
-                       TrainConfig.from_dict(self.train, f"{where}.train"))
     raw = dict(self.quantization)
     if raw.get("method", self.method) != self.method:
       raise ValueError(f"{where}.quantization.method is {raw['method']!r}, but a {self.kind} "
@@ -91,13 +86,6 @@ class QuantizedTrainStage:
     if self.model_spec.architecture == "edgeconv":
       raise ValueError(f"{where}.model: edgeconv has no quantized form; use gcn, gat, sage, "
                        "gin, mp or mlp.")
-
-  @property
-  def produces(self) -> str:
-    return self.name
-
-  def requires(self) -> list[str]:
-    return []
 
   def to_dict(self) -> dict:
     return {self.kind: {"name": self.name, "model": self.model_spec.to_dict(),

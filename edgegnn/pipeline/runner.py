@@ -45,7 +45,7 @@ def plan(pipeline: Pipeline) -> list[str]:
   """One human-readable line per stage (what `edgegnn run --dry-run` prints)."""
   lines = [f"pipeline {pipeline.name}: dataset {pipeline.dataset}, out {pipeline.out}"]
   for i, stage in enumerate(pipeline.stages):
-    if isinstance(stage, (TrainStage, QuantizedTrainStage)):
+    if isinstance(stage, TrainStage):
       s, t = stage.model_spec, stage.train_config
       kind = (f"{stage.kind} ({stage.quantization_config.label})"
               if isinstance(stage, QuantizedTrainStage) else "train")
@@ -105,7 +105,7 @@ class Runner:
         self.log(f"[cached] {self._summary(stage, result)}")
         continue
       self._claim_model_dir(stage.produces, key)
-      if isinstance(stage, (TrainStage, QuantizedTrainStage)):
+      if isinstance(stage, TrainStage):
         result = self._train(stage)
       elif isinstance(stage, PtqStage):
         result = self._ptq(stage)
