@@ -39,7 +39,8 @@ def _run(pipeline: pathlib.Path, seeds: int | None, out_root: pathlib.Path) -> t
   command = [str(pathlib.Path(sys.executable).parent / "edgegnn"), "run", str(source),
              "--out", str(out), "--no-progress"]
   subprocess.run(command, check=True, cwd=ROOT)
-  return json.loads((out / "report.json").read_text()), " ".join(shlex.quote(c) for c in command)
+  shown = [c.replace(f"{ROOT}/", "") for c in command]  # paths relative to the repository
+  return json.loads((out / "report.json").read_text()), " ".join(shlex.quote(c) for c in shown)
 
 
 def _cell(model: dict | None) -> str:
