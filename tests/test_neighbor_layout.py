@@ -30,24 +30,57 @@ LAYERS = {
 }
 
 
+# A star: node 0 receives 37 in-edges (one parallel), from every other node: with the
+# row width of 16 it needs two overflow rows.
+_LEAVES = np.concatenate([np.arange(1, 37), [5]])
+STAR = data.Graph(node_features=np.sin(np.arange(37 * 3, dtype=np.float32)).reshape(37, 3),
+                  edge_source=np.concatenate([_LEAVES, [0, 0, 2]]).astype(np.int32),
+                  edge_target=np.concatenate([np.zeros(37), [1, 2, 3]]).astype(np.int32))
+
+
+@pytest.mark.parametrize("graph,max_neighbors", [(GRAPH, 4), (STAR, 37), (STAR, 50)],
+                         ids=["one-row", "overflow-rows", "spare-overflow-columns"])
 @pytest.mark.parametrize("name", sorted(LAYERS))
-def test_layer_matches_sparse_layout(name):
+def test_layer_matches_sparse_layout(name, graph, max_neighbors):
   layer = LAYERS[name]()
-  x = tf.constant(GRAPH.node_features)
-  sparse = layer((x, GRAPH.to_graph_tensor())).numpy()
-  neighbors, mask, degree = GRAPH.neighbor_lists(max_neighbors=4)
-  got = layer((x, {"neighbors": neighbors, "neighbor_mask": mask, "in_degree": degree})).numpy()
+  x = tf.constant(graph.node_features)
+  sparse = layer((x, graph.to_graph_tensor())).numpy()
+  got = layer((x, graph.neighbor_lists(max_neighbors=max_neighbors))).numpy()
   np.testing.assert_allclose(got, sparse, atol=1e-5)
 
 
 def test_neighbor_lists_are_exact_and_never_truncated():
-  neighbors, mask, degree = GRAPH.neighbor_lists(max_neighbors=3, capacity=6)
+  lists = GRAPH.neighbor_lists(max_neighbors=3, capacity=6)
+  neighbors, mask, degree = lists["neighbors"], lists["neighbor_mask"], lists["in_degree"]
+  assert set(lists) == {"neighbors", "neighbor_mask", "in_degree"}   # no overflow rows
   assert degree.tolist() == [1, 2, 3, 1, 0, 0]
   assert sorted(neighbors[2][mask[2] > 0].tolist()) == [0, 0, 1]
   assert sorted(neighbors[1][mask[1] > 0].tolist()) == [0, 3]
   assert mask.sum() == GRAPH.num_edges
   with pytest.raises(data.CapacityError, match="max_neighbors=2.*at least 3"):
     GRAPH.neighbor_lists(max_neighbors=2)
+
+
+def test_overflow_rows_hold_every_in_neighbour_once():
+  assert data.graph.neighbor_row_shape(37) == (16, 2)
+  assert data.graph.neighbor_row_shape(16) == (16, 0)
+  assert data.graph.neighbor_row_shape(5) == (5, 0)
+  lists = STAR.neighbor_lists(max_neighbors=37)
+  assert lists["overflow_rows"][0].tolist() == [37, 38]   # after the 37 first rows
+  assert lists["neighbors"].shape == (40, 16)             # + the empty row 39
+  assert lists["neighbor_mask"][39].sum() == 0
+  assert (lists["overflow_rows"][1:] == 39).all()
+  assert lists["row_node"][[0, 5, 37, 38]].tolist() == [0, 5, 0, 0]
+  node0 = np.concatenate([lists["neighbors"][r][lists["neighbor_mask"][r] > 0]
+                          for r in [0, 37, 38]])
+  assert sorted(node0.tolist()) == sorted(_LEAVES.tolist())
+  assert lists["neighbor_mask"].sum() == STAR.num_edges
+  padded = STAR.neighbor_lists(max_neighbors=37, capacity=40)  # static R = C * (J + 1) + 1
+  assert padded["neighbors"].shape == (121, 16) and padded["overflow_rows"].shape == (40, 2)
+  assert padded["overflow_rows"][0].tolist() == [40, 41]
+  assert padded["overflow_rows"][39].tolist() == [120, 120]
+  with pytest.raises(ValueError, match="max_neighbors must be an int >= 1"):
+    data.graph.neighbor_row_shape(0)
 
 
 def _convert_and_verify(model, ds, test_index, reference, fmt, tmp_path, max_neighbors,
@@ -72,7 +105,9 @@ NODE_CASES = [("gcn", {}), ("sage", {}), ("gat", dict(hidden_units=8, num_heads=
 @pytest.mark.parametrize("architecture,options", NODE_CASES, ids=[c[0] for c in NODE_CASES])
 def test_node_classifier_converts_in_neighbor_layout(architecture, options, cora, tmp_path):
   spec = ModelSpec(architecture, input_normalization="row", weight_decay=5e-4, **options)
-  trained = train(spec, cora, TrainConfig(epochs=30), progress=False).model
+  # Trained to convergence (100 epochs): a half-trained model (30 epochs, ~74 %) has many
+  # near-ties, and its agreement moves by +-0.005 with any change of summation order.
+  trained = train(spec, cora, TrainConfig(epochs=100), progress=False).model
   reference = predict(trained, make_task(cora))[cora.test_index]
   _, k = feeds.layout_sizes(cora, "neighbors")
   export = transfer_weights(trained, build_model(
@@ -80,12 +115,9 @@ def test_node_classifier_converts_in_neighbor_layout(architecture, options, cora
       layout="neighbors", max_neighbors=k))
   _, float32 = _convert_and_verify(export, cora, cora.test_index, reference, "tflite-float32",
                                    tmp_path, k, floor=0.995)
-  # Known gap: PTQ of the LPGNAS layer (2 heads x 8 units) agrees on only 0.946-0.948
-  # (measured with cos and sym-gat attention); GCN, SAGE and GAT reach >= 0.97.
-  floor = 0.93 if architecture == "mp" else 0.97
   result, int8 = _convert_and_verify(export, cora, cora.test_index, reference, "tflite-int8",
-                                     tmp_path, k, floor=floor)
-  assert float32.agreement >= 0.995 and int8.agreement >= floor
+                                     tmp_path, k, floor=0.97)
+  assert float32.agreement >= 0.995 and int8.agreement >= 0.97
   info = tflite_file.read_model(result.path)
   assert not tflite_file.float_compute_ops(info)
   assert "UNSORTED_SEGMENT_SUM" not in result.ops

@@ -23,6 +23,26 @@ class CapacityError(ValueError):
   be padded to."""
 
 
+NEIGHBOR_ROW_WIDTH = 16
+"""Slots per in-neighbour row of the neighbors layout. A node with more in-neighbours
+continues in overflow rows, so the work is about R*W + N*J entries instead of N*max-degree:
+Cora (max in-degree 168, mean 3.9) needs 2708 x 168 = 455k slots in one row per node and
+about 76k this way (docs/int8.md has the measured latencies)."""
+
+
+def neighbor_row_shape(max_neighbors: int) -> tuple[int, int]:
+  """(W, J): row width and overflow columns for in-degrees up to `max_neighbors`.
+
+  W = min(max_neighbors, NEIGHBOR_ROW_WIDTH) and J = ceil(max_neighbors / W) - 1, the most
+  overflow rows one node can need; J = 0 (one row per node) when max_neighbors <= 16.
+  """
+  if isinstance(max_neighbors, bool) or not isinstance(max_neighbors, (int, np.integer)) \
+      or max_neighbors < 1:
+    raise ValueError(f"max_neighbors must be an int >= 1, got {max_neighbors!r}.")
+  width = min(int(max_neighbors), NEIGHBOR_ROW_WIDTH)
+  return width, -(-int(max_neighbors) // width) - 1
+
+
 def _index_array(value: Any, what: str) -> np.ndarray:
   """Coerces `value` to a 1-D int32 array, refusing non-integer input."""
   array = np.asarray(value)
@@ -140,23 +160,33 @@ class Graph:
     return padded
 
   def neighbor_lists(self, max_neighbors: int, capacity: int | None = None
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Returns the padded in-neighbour lists of the neighbors layout.
+                     ) -> dict[str, np.ndarray]:
+    """Returns the in-neighbour rows of the neighbors layout (see `neighbor_row_shape`).
 
-    Row t of `neighbors` lists the sources s of the edges s -> t (in edge order; parallel
-    edges repeat), padded with index 0 under a zero mask.
+    Each node's in-neighbours (the sources s of its edges s -> t, in edge order; parallel
+    edges repeat) fill rows of W = `neighbor_row_shape(max_neighbors)[0]` slots. Row t
+    (t < C) is node t's first row; a node with more than W in-neighbours continues in
+    overflow rows, stored after the C first rows and listed in `overflow_rows[t]`. Padding
+    entries hold index 0 under a zero mask.
 
     Args:
-      max_neighbors: K, the slots per row.
-      capacity: rows C (default N); padding rows are empty.
+      max_neighbors: the largest in-degree the artifact accepts (sets W and the J
+        overflow columns).
+      capacity: nodes C (default N); padding nodes are empty.
 
     Returns:
-      neighbors int32 [C, K], neighbor_mask float32 [C, K], in_degree int32 [C].
+      "neighbors" int32 [R, W], "neighbor_mask" float32 [R, W], "in_degree" int32 [C];
+      when J > 0 also "row_node" int32 [R] (the node of each row) and "overflow_rows"
+      int32 [C, J] (unused slots hold R - 1, an empty row). R = C if J = 0; otherwise
+      R = C + the overflow rows
+      this graph needs + 1, or C * (J + 1) + 1 (every possible overflow row) when
+      `capacity` is given, so that graphs padded to one capacity share one static shape.
 
     Raises:
-      CapacityError: if a node has more than K in-edges or N > capacity (nothing is
-        ever dropped).
+      CapacityError: if a node has more than `max_neighbors` in-edges or N > capacity
+        (nothing is ever dropped).
     """
+    padded = capacity is not None
     capacity = self._check_capacity(capacity)
     degree = self.in_degree()
     if len(degree) and degree.max() > max_neighbors:
@@ -164,17 +194,35 @@ class Graph:
           f"Node {int(degree.argmax())} has {int(degree.max())} in-neighbours but "
           f"max_neighbors={max_neighbors}; edges are never dropped. Export with "
           f"max_neighbors of at least {int(degree.max())} (the dataset's largest in-degree).")
+    width, overflow = neighbor_row_shape(max_neighbors)
     order = np.argsort(self.edge_target, kind="stable")
     targets = self.edge_target[order]
     starts = np.concatenate([[0], np.cumsum(degree)])[:-1]
-    slots = np.arange(len(targets)) - starts[targets]
-    neighbors = np.zeros((capacity, max_neighbors), np.int32)
-    mask = np.zeros((capacity, max_neighbors), np.float32)
-    neighbors[targets, slots] = self.edge_source[order]
-    mask[targets, slots] = 1.0
+    position = np.arange(len(targets)) - starts[targets]      # slot within the node's list
+    row_of_node = np.maximum(-(-degree // width) - 1, 0)      # overflow rows per node
+    first_overflow = capacity + np.concatenate([[0], np.cumsum(row_of_node)])[:-1]
+    rows = capacity
+    if overflow:   # the overflow rows, then one empty row
+      rows = 1 + (capacity * (overflow + 1) if padded else capacity + int(row_of_node.sum()))
+    chunk = position // width
+    row = np.where(chunk == 0, targets, first_overflow[targets] + chunk - 1)
+    neighbors = np.zeros((rows, width), np.int32)
+    mask = np.zeros((rows, width), np.float32)
+    neighbors[row, position % width] = self.edge_source[order]
+    mask[row, position % width] = 1.0
     padded_degree = np.zeros((capacity,), np.int32)
     padded_degree[:self.num_nodes] = degree
-    return neighbors, mask, padded_degree
+    lists = {"neighbors": neighbors, "neighbor_mask": mask, "in_degree": padded_degree}
+    if overflow:
+      row_node = np.zeros((rows,), np.int32)
+      row_node[:capacity] = np.arange(capacity)
+      overflow_rows = np.full((capacity, overflow), rows - 1, np.int32)   # the empty row
+      for node in np.flatnonzero(row_of_node):
+        extra = first_overflow[node] + np.arange(row_of_node[node])
+        row_node[extra] = node
+        overflow_rows[node, :len(extra)] = extra
+      lists.update(row_node=row_node, overflow_rows=overflow_rows)
+    return lists
 
   def node_mask(self, capacity: int | None = None) -> np.ndarray:
     """Returns float32 [C]: 1 for the N real nodes, 0 for padding.

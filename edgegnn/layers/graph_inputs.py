@@ -33,12 +33,34 @@ class GraphTensorFromPieces(tf.keras.layers.Layer):
 
 @tf.keras.utils.register_keras_serializable(package="edgegnn")
 class RowNormalize(tf.keras.layers.Layer):
-  """x_i / sum_j x_ij per row (rows summing to 0 stay 0): GCN's feature preprocessing,
-  kept inside the model so a deployed artifact takes raw features."""
+  """GCN's feature preprocessing, kept inside the model so a deployed artifact takes raw
+  features:
+
+    x'_i = x_i / max(sum_j x_ij, min_total)      (rows summing to 0 stay 0).
+
+  `min_total` bounds the reciprocal. With bag-of-words or other count features every
+  non-empty row sums to >= 1, so the default 1.0 changes nothing in float; it matters for
+  full-int8 artifacts, where the reciprocal tensor gets one int8 scale: with a tiny floor
+  an empty feature row (CiteSeer has 48) makes it 1e6 and every real row's scale rounds
+  to 0 (agreement 0.18 on CiteSeer). For real-valued features whose rows sum below 1,
+  set `min_total` to their smallest positive row sum.
+
+  Args:
+    min_total: the smallest divisor, > 0.
+  """
+
+  def __init__(self, min_total: float = 1.0, **kwargs):
+    super().__init__(**kwargs)
+    if not min_total > 0:
+      raise ValueError(f"min_total must be > 0, got {min_total!r}.")
+    self.min_total = float(min_total)
 
   def call(self, node_features):
     total = tf.reduce_sum(node_features, axis=-1, keepdims=True)
-    return node_features * reciprocal(tf.maximum(total, 1e-12))
+    return node_features * reciprocal(tf.maximum(total, self.min_total))
+
+  def get_config(self):
+    return dict(super().get_config(), min_total=self.min_total)
 
 
 @tf.keras.utils.register_keras_serializable(package="edgegnn")

@@ -9,14 +9,17 @@ below, and runs unchanged in either layout:
 * `DenseStructure`: a padded adjacency `A` [N, N] with `A[t, s] = 1` for an edge s -> t;
   edge values are [N, N, ...] tensors (entry [t, s]); aggregation is BATCH_MATMUL. This
   converts to *full-integer* TFLite and runs on tflite-micro, where segment ops do not.
-* `NeighborStructure`: padded in-neighbour lists ("ELL"): `neighbors` int32 [N, K] (row t
-  lists the sources s of the edges s -> t), `neighbor_mask` [N, K] (1 for a real entry,
-  0 for padding) and `in_degree` int32 [N]; edge values are [N, K, ...] tensors;
-  aggregation is GATHER + MUL + SUM. Memory is N*K instead of N*N, and it converts to
+* `NeighborStructure`: padded in-neighbour rows ("ELL"): `neighbors` int32 [R, W] (a row
+  lists sources s of edges s -> t for one target t), `neighbor_mask` [R, W] (1 for a real
+  entry, 0 for padding) and `in_degree` int32 [N]; row t < N is node t's first row, and a
+  node with more than W in-neighbours continues in overflow rows (`row_node` [R],
+  `overflow_rows` [N, J]). Edge values are [R, W, ...] tensors;
+  aggregation is GATHER + MUL + SUM per row, then a GATHER + SUM of each node's rows.
+  Memory is about R*W + N*J instead of N*N (or N*max-degree), and it converts to
   *full-integer* TFLite that is fast on large sparse graphs (Cora: see docs/int8.md).
 
 Degree-derived scales (GCN's D^-1/2, SAGE's 1/deg) go through `degree_function(fn)`. In
-the neighbour layout fn is evaluated on the integers 0..K at conversion time and looked up
+the neighbour layout fn is evaluated on the integers 0..max-degree at conversion time and looked up
 by the int32 degree (a GATHER of a constant table), so a full-int8 artifact never
 quantizes a degree count: an 8-bit degree tensor spanning 1..169 (Cora) cannot tell
 degree 1 from 2, which cost 12 points of agreement in the dense layout.
@@ -97,6 +100,20 @@ class SparseStructure:
     return self.sum_at_target(edge_weights[..., None] * self.source_values(x))
 
 
+def _fill_padding(edge_logits: tf.Tensor, present: tf.Tensor) -> tf.Tensor:
+  """The logits with padding entries replaced by their row's smallest logit.
+
+  The row maximum of the result is the maximum over real entries (the stabiliser of the
+  softmax), and its values stay inside the range of the logits. Filling with a large
+  negative constant (-1e9) would do the same in float, but a full-int8 artifact quantizes
+  this tensor with one scale for its whole range: with -1e9 in it every real logit lands on
+  the same int8 level and attention becomes uniform (GAT on Cora: agreement 0.947; with the
+  row minimum: see docs/int8.md).
+  """
+  floor = tf.reduce_min(edge_logits, axis=1, keepdims=True)
+  return edge_logits * present + floor * (1.0 - present)
+
+
 def _masked_softmax(edge_logits: tf.Tensor, multiplicity: tf.Tensor,
                     zero_one: bool = False) -> tf.Tensor:
   """Softmax over axis 1 (the sources of each target) of the entries with multiplicity
@@ -104,7 +121,7 @@ def _masked_softmax(edge_logits: tf.Tensor, multiplicity: tf.Tensor,
   `zero_one`: multiplicity is already a 0/1 mask (no comparison and CAST, which have no
   int8 kernel)."""
   present = multiplicity if zero_one else tf.cast(multiplicity > 0, edge_logits.dtype)
-  masked = edge_logits * present - 1e9 * (1.0 - present)
+  masked = _fill_padding(edge_logits, present)
   weights = tf.exp(masked - tf.reduce_max(masked, axis=1, keepdims=True)) * present
   total = tf.reduce_sum(weights * multiplicity, axis=1, keepdims=True)
   return weights * reciprocal(tf.maximum(total, 1e-12))
@@ -177,32 +194,95 @@ class DenseStructure(_RowStructure):
 
 
 class NeighborStructure(_RowStructure):
-  """Padded in-neighbour lists: row t of `neighbors` holds the sources of t's in-edges.
+  """In-neighbour rows: each row lists sources of one target's in-edges.
+
+  Edge values are [R, W, ...] tensors, entry (r, w) the edge neighbors[r, w] -> row_node[r].
+  Row t < N is node t's first row; a node with more than W in-neighbours continues in
+  overflow rows listed in `overflow_rows[t]` (`edgegnn.data.Graph.neighbor_lists`). Sums
+  over a node's in-edges are taken per row, then over the node's rows:
+
+    sum_{s -> t} e_ts = rowsum_t + sum_j rowsum_{overflow_rows[t, j]},
+    rowsum_r = sum_w neighbor_mask[r, w] * e_{r, w}.
 
   Args:
-    neighbors: int32 [N, K]; padding entries may hold any valid node index.
-    neighbor_mask: float [N, K], 1 for real entries and 0 for padding.
-    in_degree: int32 [N], the number of real entries per row (<= K).
+    neighbors: int32 [R, W]; padding entries may hold any valid node index.
+    neighbor_mask: float [R, W], 1 for real entries and 0 for padding.
+    in_degree: int32 [N], the in-edges of each node.
+    row_node: int32 [R], the target node of each row (None: one row per node, R = N).
+    overflow_rows: int32 [N, J], the overflow rows of each node, padded with the index of
+      an empty row (None: no overflow).
+    self_loops: whether `neighbors` carries the self-loop column of `with_self_loops`.
   """
 
-  def __init__(self, neighbors: tf.Tensor, neighbor_mask: tf.Tensor, in_degree: tf.Tensor):
+  def __init__(self, neighbors: tf.Tensor, neighbor_mask: tf.Tensor, in_degree: tf.Tensor,
+               row_node: tf.Tensor | None = None, overflow_rows: tf.Tensor | None = None,
+               self_loops: bool = False):
+    if (row_node is None) != (overflow_rows is None):
+      raise ValueError("Overflow rows need both row_node and overflow_rows; got only "
+                       f"{'row_node' if overflow_rows is None else 'overflow_rows'}.")
     self.neighbors = tf.cast(neighbors, tf.int32)
     self.mask = self.entry_mask = tf.cast(neighbor_mask, tf.float32)
     self.degree = tf.cast(in_degree, tf.int32)
-    self.num_nodes = tf.shape(self.neighbors)[0]
-    self.max_neighbors = self.neighbors.shape[1]
-    if self.max_neighbors is None:
-      raise ValueError("The neighbour layout needs a static K (neighbors shape [N, K]).")
+    self.num_nodes = tf.shape(self.degree)[0]
+    self.row_node = None if row_node is None else tf.cast(row_node, tf.int32)
+    self.overflow_rows = None if overflow_rows is None else tf.cast(overflow_rows, tf.int32)
+    self.self_loops = self_loops
+    width = self.neighbors.shape[1]
+    overflow = 0 if self.overflow_rows is None else self.overflow_rows.shape[1]
+    if width is None or overflow is None:
+      raise ValueError("The neighbour layout needs static row widths: neighbors [R, W] and "
+                       "overflow_rows [N, J] with W and J known.")
+    # The largest in-degree the rows can hold; degree tables cover 0..max_degree.
+    self.max_degree = (width - int(self_loops)) * (overflow + 1) + int(self_loops)
+
+  @property
+  def _two_level(self) -> bool:
+    return self.row_node is not None
 
   def with_self_loops(self) -> "NeighborStructure":
-    loops = tf.range(self.num_nodes, dtype=tf.int32)[:, None]
+    """Adds a column holding each node's self-loop in its first row (masked elsewhere)."""
+    if not self._two_level:
+      loops = tf.range(self.num_nodes, dtype=tf.int32)[:, None]
+      loop_mask = tf.ones_like(self.mask[:, :1])
+    else:
+      loops = self.row_node[:, None]
+      # Rows t < N are first rows; PAD (not CONCAT with zeros) has an int8 kernel.
+      loop_mask = tf.pad(tf.ones_like(self.mask[:self.num_nodes, :1]),
+                         [[0, tf.shape(self.mask)[0] - self.num_nodes], [0, 0]])
     return NeighborStructure(tf.concat([self.neighbors, loops], 1),
-                             tf.concat([self.mask, tf.ones_like(self.mask[:, :1])], 1),
-                             self.degree + 1)
+                             tf.concat([self.mask, loop_mask], 1), self.degree + 1,
+                             self.row_node, self.overflow_rows, self_loops=True)
 
   def source_values(self, x: tf.Tensor) -> tf.Tensor:
     return tf.gather(x, self.neighbors)
 
+  def target_values(self, x: tf.Tensor) -> tf.Tensor:
+    return tf.expand_dims(self._per_row(x), 1)
+
+  def _per_row(self, node_values: tf.Tensor) -> tf.Tensor:
+    """[N, ...] -> [R, ...]: each row gets its node's value."""
+    return tf.gather(node_values, self.row_node) if self._two_level else node_values
+
+  def _rows_to_nodes(self, row_values: tf.Tensor) -> tf.Tensor:
+    """[R, ...] -> [N, ...]: each node's first row plus its overflow rows (unused overflow
+    slots point at an empty row, whose sums are 0)."""
+    if not self._two_level:
+      return row_values
+    overflow = tf.gather(row_values, self.overflow_rows)                 # [N, J, ...]
+    return row_values[:self.num_nodes] + tf.reduce_sum(overflow, axis=1)
+
+  def _peak_of_rows(self, row_peaks: tf.Tensor, row_used: tf.Tensor) -> tf.Tensor:
+    """[R, H] row maxima -> [N, H] node maxima over the rows that hold entries (an empty
+    overflow row counts as the node's first row, keeping values inside the logit range)."""
+    first = row_peaks[:self.num_nodes]
+    overflow = tf.gather(row_peaks, self.overflow_rows)                  # [N, J, H]
+    used = tf.gather(row_used, self.overflow_rows)                       # [N, J, 1]
+    overflow = overflow * used + tf.expand_dims(first, 1) * (1.0 - used)
+    return tf.maximum(first, tf.reduce_max(overflow, axis=1))
+
+  def sum_at_target(self, edge_values: tf.Tensor) -> tf.Tensor:
+    return self._rows_to_nodes(
+        tf.reduce_sum(self._edge_mask(len(edge_values.shape)) * edge_values, axis=1))
 
   def neighbor_sum(self, x: tf.Tensor) -> tf.Tensor:
     return self.sum_at_target(self.source_values(x))
@@ -214,27 +294,37 @@ class NeighborStructure(_RowStructure):
     aggregation (GCN, mean) its int8 range is not set by the unnormalised sums of the
     highest-degree nodes, which would leave low-degree nodes a handful of levels.
     """
-    weights = self.mask * target_scale[:, None]
-    return tf.reduce_sum(weights[..., None] * self.source_values(x), axis=1)
+    weights = self.mask * self._per_row(target_scale)[:, None]
+    return self._rows_to_nodes(tf.reduce_sum(weights[..., None] * self.source_values(x), axis=1))
 
   def in_degree(self) -> tf.Tensor:
     return tf.cast(self.degree, tf.float32)
 
   def degree_function(self, fn) -> tf.Tensor:
-    """fn(in-degree) per node as a lookup of the constant table fn(0..K) (int8-exact)."""
-    table = fn(tf.range(self.max_neighbors + 1, dtype=tf.float32))
+    """fn(in-degree) per node as a lookup of the constant table fn(0..max_degree)
+    (int8-exact)."""
+    table = fn(tf.range(self.max_degree + 1, dtype=tf.float32))
     return tf.gather(table, self.degree)
 
   def softmax_at_target(self, edge_logits: tf.Tensor) -> tf.Tensor:
-    """Per-entry softmax of [N, K, H] logits over each row's real entries."""
-    return _masked_softmax(edge_logits, self._edge_mask(len(edge_logits.shape)), zero_one=True)
+    """Per-entry softmax of [R, W, H] logits over each node's real entries (all its rows)."""
+    mask = self._edge_mask(len(edge_logits.shape))
+    if not self._two_level:
+      return _masked_softmax(edge_logits, mask, zero_one=True)
+    masked = _fill_padding(edge_logits, mask)
+    peak = self._peak_of_rows(tf.reduce_max(masked, axis=1),
+                              tf.reduce_max(mask, axis=1))                 # [N, H]
+    weights = tf.exp(masked - tf.expand_dims(self._per_row(peak), 1)) * mask
+    total = self._rows_to_nodes(tf.reduce_sum(weights, axis=1))
+    return weights * tf.expand_dims(self._per_row(reciprocal(tf.maximum(total, 1e-12))), 1)
 
   def weighted_neighbor_sum(self, edge_weights: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
-    """edge_weights [N, K, H], x [N, H, C] -> [N, H, C]."""
+    """edge_weights [R, W, H], x [N, H, C] -> [N, H, C]."""
     return self.sum_at_target(edge_weights[..., None] * self.source_values(x))
 
 
 NEIGHBOR_INPUTS = ("neighbors", "neighbor_mask", "in_degree")
+NEIGHBOR_OVERFLOW_INPUTS = ("row_node", "overflow_rows")
 
 Structure = Union[SparseStructure, DenseStructure, NeighborStructure]
 
@@ -256,7 +346,8 @@ def structure_of(graph) -> Structure:
     if missing:
       raise ValueError(f"A neighbour-layout graph is a dict with {NEIGHBOR_INPUTS}; "
                        f"missing {missing}.")
-    return NeighborStructure(*(graph[k] for k in NEIGHBOR_INPUTS))
+    return NeighborStructure(*(graph[k] for k in NEIGHBOR_INPUTS),
+                             *(graph.get(k) for k in NEIGHBOR_OVERFLOW_INPUTS))
   graph = tf.convert_to_tensor(graph)
   if graph.shape.rank != 2:
     raise ValueError(

@@ -21,9 +21,10 @@ def graph_feed(graph: Graph, layout: str = "sparse", capacity: Optional[int] = N
   never done: a sparse artifact with a static edge count must be exported for that count).
   Dense: node_features, adjacency, node_mask padded to `capacity`; a graph larger than
   the capacity raises `CapacityError`, it is never truncated.
-  Neighbors: node_features, neighbors, neighbor_mask, in_degree, node_mask with
-  `max_neighbors` slots per node (default: this graph's largest in-degree); a node with
-  more in-edges raises `CapacityError`.
+  Neighbors: node_features, neighbors, neighbor_mask, in_degree, node_mask and, for
+  in-degrees above 16, row_node, overflow_rows (`Graph.neighbor_lists`),
+  for in-degrees up to `max_neighbors` (default: this graph's largest); a node with more
+  in-edges raises `CapacityError`.
   """
   if layout == "sparse":
     if num_edges is not None and graph.num_edges != num_edges:
@@ -43,9 +44,8 @@ def graph_feed(graph: Graph, layout: str = "sparse", capacity: Optional[int] = N
   if layout == "neighbors":
     if max_neighbors is None:
       max_neighbors = max(int(graph.in_degree().max(initial=0)), 1)
-    neighbors, mask, degree = graph.neighbor_lists(max_neighbors, capacity)
     return {"node_features": graph.padded_features(capacity).astype(np.float32),
-            "neighbors": neighbors, "neighbor_mask": mask, "in_degree": degree,
+            **graph.neighbor_lists(max_neighbors, capacity),
             "node_mask": graph.node_mask(capacity).astype(np.float32)}
   raise ValueError(f"Unknown layout {layout!r}; expected 'sparse', 'dense' or 'neighbors'.")
 

@@ -6,7 +6,7 @@ Input contract (names are the SignatureDef names of every exported artifact):
 |---|---|---|
 | sparse | node_features [N, F] float32, edge_source [E] int32, edge_target [E] int32 | edge j: source -> target; converts to float TFLite (GATHER, UNSORTED_SEGMENT_SUM) |
 | dense  | node_features [C, F] float32, adjacency [C, C] float32, node_mask [C] float32 | padded to capacity C; adjacency[t, s] = 1 for s -> t; converts to full int8 |
-| neighbors | node_features [N, F] float32, neighbors [N, K] int32, neighbor_mask [N, K] float32, in_degree [N] int32 (+ node_mask [N] for graph tasks) | row t lists the sources of t's in-edges, K = max_neighbors; converts to full int8, fast on large sparse graphs |
+| neighbors | node_features [N, F] float32, neighbors [R, W] int32, neighbor_mask [R, W] float32, in_degree [N] int32; if max_neighbors > 16 also row_node [R] int32, overflow_rows [N, J] int32 (+ node_mask [N] for graph tasks) | rows of W = min(max_neighbors, 16) in-neighbours; row t < N is node t's first, overflow rows follow (`edgegnn.data.Graph.neighbor_lists`); converts to full int8, fast on large sparse graphs |
 
 Graph-level models trained on batches of merged graphs take `node_graph_index` [N] int32
 as a fourth sparse input (`batched=True`); exported graph-level models classify one graph
@@ -26,6 +26,8 @@ from edgegnn import _keras_env  # noqa: F401
 import tensorflow as tf
 
 from edgegnn import layers as gl
+from edgegnn.data.graph import neighbor_row_shape
+from edgegnn.layers.structure import NEIGHBOR_INPUTS, NEIGHBOR_OVERFLOW_INPUTS
 from edgegnn.models.spec import LAYOUTS, ModelSpec
 
 TASKS = ("node", "graph")
@@ -51,12 +53,18 @@ def _inputs(spec: ModelSpec, num_features: int, task: str, layout: str,
       inputs["node_mask"] = tf.keras.Input([], batch_size=capacity, name="node_mask")
   else:
     if uses_graph:
-      inputs["neighbors"] = tf.keras.Input([max_neighbors], batch_size=capacity,
-                                           dtype=tf.int32, name="neighbors")
-      inputs["neighbor_mask"] = tf.keras.Input([max_neighbors], batch_size=capacity,
-                                               name="neighbor_mask")
+      width, overflow = neighbor_row_shape(max_neighbors)
+      rows = None if capacity is None else capacity + overflow * capacity + bool(overflow)
+      inputs["neighbors"] = tf.keras.Input([width], batch_size=rows, dtype=tf.int32,
+                                           name="neighbors")
+      inputs["neighbor_mask"] = tf.keras.Input([width], batch_size=rows, name="neighbor_mask")
       inputs["in_degree"] = tf.keras.Input([], batch_size=capacity, dtype=tf.int32,
                                            name="in_degree")
+      if overflow:
+        inputs["row_node"] = tf.keras.Input([], batch_size=rows, dtype=tf.int32,
+                                            name="row_node")
+        inputs["overflow_rows"] = tf.keras.Input([overflow], batch_size=capacity,
+                                                 dtype=tf.int32, name="overflow_rows")
     if task == "graph":
       inputs["node_mask"] = tf.keras.Input([], batch_size=capacity, name="node_mask")
   return inputs
@@ -78,7 +86,7 @@ def _graph_and_membership(inputs, task: str, layout: str, features):
     if layout == "dense":
       graph = inputs.get("adjacency")
     elif "neighbors" in inputs:
-      graph = {k: inputs[k] for k in ("neighbors", "neighbor_mask", "in_degree")}
+      graph = {k: inputs[k] for k in NEIGHBOR_INPUTS + NEIGHBOR_OVERFLOW_INPUTS if k in inputs}
     if task == "graph":
       membership = gl.Membership("node_mask", name="membership")(inputs["node_mask"])
   return graph, membership
@@ -218,8 +226,9 @@ def build_model(spec: ModelSpec, *, num_features: int, num_classes: int, task: s
     num_edges: static edge count for the sparse layout (LCE needs static shapes).
     batched: graph task, sparse layout: adds the `node_graph_index` input so one call
       classifies a batch of merged graphs (training); otherwise one graph per call.
-    max_neighbors: K, the in-neighbour slots per node of the neighbors layout (at least
-      the largest in-degree of the graphs it will be fed).
+    max_neighbors: the largest in-degree the neighbors layout accepts (at least that of
+      the graphs it will be fed); it sets the row width and overflow columns
+      (`edgegnn.data.graph.neighbor_row_shape`).
     quantization: an `edgegnn.quantization.QuantizationConfig`: fake-quantized weights
       (`QuantDense`) and activations (`LayerQuantization` in every message-passing layer),
       plus Degree-Quant's `ProtectiveMask` for method "dq". None builds the float model.

@@ -108,3 +108,30 @@ def test_dense_gcn_full_int8(tmp_path):
     agree += int((output.argmax(1) == expected.argmax(1)).sum())
     total += graph.num_nodes
   assert agree >= 0.85 * total, f"{agree}/{total}"
+
+
+@pytest.mark.parametrize("min_total,max_error", [(1.0, 0.05), (1e-12, None)])
+def test_row_normalize_full_int8_with_an_empty_feature_row(min_total, max_error, tmp_path):
+  """CiteSeer has empty feature rows: the int8 reciprocal must not be scaled for 1/1e-12."""
+  rng = np.random.default_rng(3)
+  counts = (rng.random((40, 30)) < 0.2).astype(np.float32)
+  counts[7] = 0.0                                              # an empty row
+  inputs = tf.keras.Input([30], name="node_features")
+  dense = tf.keras.layers.Dense(4, name="transform")
+  model = tf.keras.Model({"node_features": inputs},
+                         {"logits": dense(gl.RowNormalize(min_total)(inputs))})
+  result = convert(model, "tflite-int8", tmp_path / "rows.tflite",
+                   representative_feeds=[{"node_features": counts}])
+  output = open_runtime(result.path).run({"node_features": counts})["logits"]
+  expected = model({"node_features": counts})["logits"].numpy()
+  error = np.abs(output - expected).max() / np.abs(expected).max()
+  if max_error is not None:
+    assert error <= max_error
+    np.testing.assert_allclose(output[7], 0.0, atol=1e-6)     # 0 * anything = 0, no bias
+  else:   # the trap, kept as a regression guard: the float floor destroys the int8 scale
+    assert error > 0.5
+
+
+def test_row_normalize_rejects_a_non_positive_floor():
+  with pytest.raises(ValueError, match="min_total must be > 0"):
+    gl.RowNormalize(0.0)
