@@ -66,19 +66,20 @@ def test_overflow_rows_hold_every_in_neighbour_once():
   assert data.graph.neighbor_row_shape(16) == (16, 0)
   assert data.graph.neighbor_row_shape(5) == (5, 0)
   lists = STAR.neighbor_lists(max_neighbors=37)
-  assert lists["overflow_rows"][0].tolist() == [37, 38]   # after the 37 first rows
-  assert lists["neighbors"].shape == (40, 16)             # + the empty row 39
+  assert lists["overflow_rows"].tolist() == [[0, 37, 38]]   # node 0: first row, 2 more
+  assert lists["overflow_index"].tolist() == [0] + [1] * 36  # the others: V = 1
+  assert lists["neighbors"].shape == (40, 16)                # + the empty row 39
   assert lists["neighbor_mask"][39].sum() == 0
-  assert (lists["overflow_rows"][1:] == 39).all()
   assert lists["row_node"][[0, 5, 37, 38]].tolist() == [0, 5, 0, 0]
   node0 = np.concatenate([lists["neighbors"][r][lists["neighbor_mask"][r] > 0]
                           for r in [0, 37, 38]])
   assert sorted(node0.tolist()) == sorted(_LEAVES.tolist())
   assert lists["neighbor_mask"].sum() == STAR.num_edges
-  padded = STAR.neighbor_lists(max_neighbors=37, capacity=40)  # static R = C * (J + 1) + 1
-  assert padded["neighbors"].shape == (121, 16) and padded["overflow_rows"].shape == (40, 2)
-  assert padded["overflow_rows"][0].tolist() == [40, 41]
-  assert padded["overflow_rows"][39].tolist() == [120, 120]
+  padded = STAR.neighbor_lists(max_neighbors=50, capacity=40)  # J = 3, R = C * (J + 1) + 1
+  assert padded["neighbors"].shape == (161, 16) and padded["overflow_rows"].shape == (40, 4)
+  assert padded["overflow_rows"][0].tolist() == [0, 40, 41, 160]
+  assert padded["overflow_rows"][1].tolist() == [160] * 4
+  assert padded["overflow_index"][[0, 1, 39]].tolist() == [0, 40, 40]
   with pytest.raises(ValueError, match="max_neighbors must be an int >= 1"):
     data.graph.neighbor_row_shape(0)
 

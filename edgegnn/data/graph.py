@@ -176,8 +176,11 @@ class Graph:
 
     Returns:
       "neighbors" int32 [R, W], "neighbor_mask" float32 [R, W], "in_degree" int32 [C];
-      when J > 0 also "row_node" int32 [R] (the node of each row) and "overflow_rows"
-      int32 [C, J] (unused slots hold R - 1, an empty row). R = C if J = 0; otherwise
+      when J > 0 also "row_node" int32 [R] (the node of each row), "overflow_rows" int32
+      [V, 1 + J] (for each of the V nodes with overflow rows: its first row, then its
+      overflow rows; unused slots hold R - 1, an empty row) and "overflow_index" int32 [C]
+      (a node's position in overflow_rows, V for the others; V = C when `capacity` is
+      given). R = C if J = 0; otherwise
       R = C + the overflow rows
       this graph needs + 1, or C * (J + 1) + 1 (every possible overflow row) when
       `capacity` is given, so that graphs padded to one capacity share one static shape.
@@ -216,12 +219,18 @@ class Graph:
     if overflow:
       row_node = np.zeros((rows,), np.int32)
       row_node[:capacity] = np.arange(capacity)
-      overflow_rows = np.full((capacity, overflow), rows - 1, np.int32)   # the empty row
-      for node in np.flatnonzero(row_of_node):
+      overflowing = np.flatnonzero(row_of_node)
+      listed = capacity if padded else len(overflowing)             # V
+      overflow_rows = np.full((listed, overflow + 1), rows - 1, np.int32)  # the empty row
+      overflow_index = np.full((capacity,), listed, np.int32)
+      for position, node in enumerate(overflowing):
         extra = first_overflow[node] + np.arange(row_of_node[node])
         row_node[extra] = node
-        overflow_rows[node, :len(extra)] = extra
-      lists.update(row_node=row_node, overflow_rows=overflow_rows)
+        overflow_rows[position, 0] = node
+        overflow_rows[position, 1:1 + len(extra)] = extra
+        overflow_index[node] = position
+      lists.update(row_node=row_node, overflow_rows=overflow_rows,
+                   overflow_index=overflow_index)
     return lists
 
   def node_mask(self, capacity: int | None = None) -> np.ndarray:

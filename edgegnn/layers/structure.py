@@ -13,7 +13,7 @@ below, and runs unchanged in either layout:
   lists sources s of edges s -> t for one target t), `neighbor_mask` [R, W] (1 for a real
   entry, 0 for padding) and `in_degree` int32 [N]; row t < N is node t's first row, and a
   node with more than W in-neighbours continues in overflow rows (`row_node` [R],
-  `overflow_rows` [N, J]). Edge values are [R, W, ...] tensors;
+  `overflow_rows` [V, 1 + J], `overflow_index` [N]). Edge values are [R, W, ...] tensors;
   aggregation is GATHER + MUL + SUM per row, then a GATHER + SUM of each node's rows.
   Memory is about R*W + N*J instead of N*N (or N*max-degree), and it converts to
   *full-integer* TFLite that is fast on large sparse graphs (Cora: see docs/int8.md).
@@ -198,10 +198,15 @@ class NeighborStructure(_RowStructure):
 
   Edge values are [R, W, ...] tensors, entry (r, w) the edge neighbors[r, w] -> row_node[r].
   Row t < N is node t's first row; a node with more than W in-neighbours continues in
-  overflow rows listed in `overflow_rows[t]` (`edgegnn.data.Graph.neighbor_lists`). Sums
+  overflow rows. The V nodes that overflow are listed once each: `overflow_rows[v]` holds
+  all rows of one of them (its first row, then its overflow rows, padded with an empty
+  row), and `overflow_index[t]` is t's position v in that list, or V for the other nodes
+  (`edgegnn.data.Graph.neighbor_lists`). Listing only the overflowing nodes keeps the
+  second level at V * J entries instead of N * J (Cora: V = 40 of 2,708). Sums
   over a node's in-edges are taken per row, then over the node's rows:
 
-    sum_{s -> t} e_ts = rowsum_t + sum_j rowsum_{overflow_rows[t, j]},
+    sum_{s -> t} e_ts = rowsum_t + extra_{overflow_index[t]},
+    extra_v = sum_{j >= 1} rowsum_{overflow_rows[v, j]},   extra_V = 0,
     rowsum_r = sum_w neighbor_mask[r, w] * e_{r, w}.
 
   Args:
@@ -209,29 +214,34 @@ class NeighborStructure(_RowStructure):
     neighbor_mask: float [R, W], 1 for real entries and 0 for padding.
     in_degree: int32 [N], the in-edges of each node.
     row_node: int32 [R], the target node of each row (None: one row per node, R = N).
-    overflow_rows: int32 [N, J], the overflow rows of each node, padded with the index of
-      an empty row (None: no overflow).
+    overflow_rows: int32 [V, 1 + J], all rows of each overflowing node, padded with the
+      index of an empty row (None: no overflow).
+    overflow_index: int32 [N], each node's position in `overflow_rows`, V if it has one
+      row only.
     self_loops: whether `neighbors` carries the self-loop column of `with_self_loops`.
   """
 
   def __init__(self, neighbors: tf.Tensor, neighbor_mask: tf.Tensor, in_degree: tf.Tensor,
                row_node: tf.Tensor | None = None, overflow_rows: tf.Tensor | None = None,
-               self_loops: bool = False):
-    if (row_node is None) != (overflow_rows is None):
-      raise ValueError("Overflow rows need both row_node and overflow_rows; got only "
-                       f"{'row_node' if overflow_rows is None else 'overflow_rows'}.")
+               overflow_index: tf.Tensor | None = None, self_loops: bool = False):
+    given = [x is not None for x in (row_node, overflow_rows, overflow_index)]
+    if any(given) and not all(given):
+      raise ValueError(f"Overflow rows need all of {NEIGHBOR_OVERFLOW_INPUTS}; got "
+                       f"{[k for k, g in zip(NEIGHBOR_OVERFLOW_INPUTS, given) if g]}.")
     self.neighbors = tf.cast(neighbors, tf.int32)
     self.mask = self.entry_mask = tf.cast(neighbor_mask, tf.float32)
     self.degree = tf.cast(in_degree, tf.int32)
     self.num_nodes = tf.shape(self.degree)[0]
     self.row_node = None if row_node is None else tf.cast(row_node, tf.int32)
     self.overflow_rows = None if overflow_rows is None else tf.cast(overflow_rows, tf.int32)
+    self.overflow_index = None if overflow_index is None else tf.cast(overflow_index, tf.int32)
     self.self_loops = self_loops
     width = self.neighbors.shape[1]
     overflow = 0 if self.overflow_rows is None else self.overflow_rows.shape[1]
     if width is None or overflow is None:
       raise ValueError("The neighbour layout needs static row widths: neighbors [R, W] and "
-                       "overflow_rows [N, J] with W and J known.")
+                       "overflow_rows [V, 1 + J] with W and J known.")
+    overflow = max(overflow - 1, 0)
     # The largest in-degree the rows can hold; degree tables cover 0..max_degree.
     self.max_degree = (width - int(self_loops)) * (overflow + 1) + int(self_loops)
 
@@ -251,7 +261,8 @@ class NeighborStructure(_RowStructure):
                          [[0, tf.shape(self.mask)[0] - self.num_nodes], [0, 0]])
     return NeighborStructure(tf.concat([self.neighbors, loops], 1),
                              tf.concat([self.mask, loop_mask], 1), self.degree + 1,
-                             self.row_node, self.overflow_rows, self_loops=True)
+                             self.row_node, self.overflow_rows, self.overflow_index,
+                             self_loops=True)
 
   def source_values(self, x: tf.Tensor) -> tf.Tensor:
     return tf.gather(x, self.neighbors)
@@ -263,22 +274,28 @@ class NeighborStructure(_RowStructure):
     """[N, ...] -> [R, ...]: each row gets its node's value."""
     return tf.gather(node_values, self.row_node) if self._two_level else node_values
 
+  def _to_nodes(self, first: tf.Tensor, extra: tf.Tensor) -> tf.Tensor:
+    """first [N, ...] + the overflowing nodes' extra [V, ...] (0 for the other nodes)."""
+    padding = [[0, 1]] + [[0, 0]] * (len(extra.shape) - 1)
+    return first + tf.gather(tf.pad(extra, padding), self.overflow_index)
+
   def _rows_to_nodes(self, row_values: tf.Tensor) -> tf.Tensor:
-    """[R, ...] -> [N, ...]: each node's first row plus its overflow rows (unused overflow
-    slots point at an empty row, whose sums are 0)."""
+    """[R, ...] -> [N, ...]: each node's first row plus its overflow rows (unused slots
+    point at an empty row, whose sums are 0)."""
     if not self._two_level:
       return row_values
-    overflow = tf.gather(row_values, self.overflow_rows)                 # [N, J, ...]
-    return row_values[:self.num_nodes] + tf.reduce_sum(overflow, axis=1)
+    overflow = tf.gather(row_values, self.overflow_rows[:, 1:])          # [V, J, ...]
+    return self._to_nodes(row_values[:self.num_nodes], tf.reduce_sum(overflow, axis=1))
 
   def _peak_of_rows(self, row_peaks: tf.Tensor, row_used: tf.Tensor) -> tf.Tensor:
     """[R, H] row maxima -> [N, H] node maxima over the rows that hold entries (an empty
-    overflow row counts as the node's first row, keeping values inside the logit range)."""
-    first = row_peaks[:self.num_nodes]
-    overflow = tf.gather(row_peaks, self.overflow_rows)                  # [N, J, H]
-    used = tf.gather(row_used, self.overflow_rows)                       # [N, J, 1]
-    overflow = overflow * used + tf.expand_dims(first, 1) * (1.0 - used)
-    return tf.maximum(first, tf.reduce_max(overflow, axis=1))
+    row counts as the node's first row, keeping values inside the logit range)."""
+    rows = tf.gather(row_peaks, self.overflow_rows)                      # [V, 1 + J, H]
+    used = tf.gather(row_used, self.overflow_rows)                       # [V, 1 + J, 1]
+    first = rows[:, :1]
+    rows = rows * used + first * (1.0 - used)
+    return self._to_nodes(row_peaks[:self.num_nodes],
+                          tf.reduce_max(rows, axis=1) - first[:, 0])
 
   def sum_at_target(self, edge_values: tf.Tensor) -> tf.Tensor:
     return self._rows_to_nodes(
@@ -324,7 +341,7 @@ class NeighborStructure(_RowStructure):
 
 
 NEIGHBOR_INPUTS = ("neighbors", "neighbor_mask", "in_degree")
-NEIGHBOR_OVERFLOW_INPUTS = ("row_node", "overflow_rows")
+NEIGHBOR_OVERFLOW_INPUTS = ("row_node", "overflow_rows", "overflow_index")
 
 Structure = Union[SparseStructure, DenseStructure, NeighborStructure]
 

@@ -22,7 +22,7 @@ def graph_feed(graph: Graph, layout: str = "sparse", capacity: Optional[int] = N
   Dense: node_features, adjacency, node_mask padded to `capacity`; a graph larger than
   the capacity raises `CapacityError`, it is never truncated.
   Neighbors: node_features, neighbors, neighbor_mask, in_degree, node_mask and, for
-  in-degrees above 16, row_node, overflow_rows (`Graph.neighbor_lists`),
+  in-degrees above 16, row_node, overflow_rows, overflow_index (`Graph.neighbor_lists`),
   for in-degrees up to `max_neighbors` (default: this graph's largest); a node with more
   in-edges raises `CapacityError`.
   """

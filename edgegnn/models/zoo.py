@@ -6,7 +6,7 @@ Input contract (names are the SignatureDef names of every exported artifact):
 |---|---|---|
 | sparse | node_features [N, F] float32, edge_source [E] int32, edge_target [E] int32 | edge j: source -> target; converts to float TFLite (GATHER, UNSORTED_SEGMENT_SUM) |
 | dense  | node_features [C, F] float32, adjacency [C, C] float32, node_mask [C] float32 | padded to capacity C; adjacency[t, s] = 1 for s -> t; converts to full int8 |
-| neighbors | node_features [N, F] float32, neighbors [R, W] int32, neighbor_mask [R, W] float32, in_degree [N] int32; if max_neighbors > 16 also row_node [R] int32, overflow_rows [N, J] int32 (+ node_mask [N] for graph tasks) | rows of W = min(max_neighbors, 16) in-neighbours; row t < N is node t's first, overflow rows follow (`edgegnn.data.Graph.neighbor_lists`); converts to full int8, fast on large sparse graphs |
+| neighbors | node_features [N, F] float32, neighbors [R, W] int32, neighbor_mask [R, W] float32, in_degree [N] int32; if max_neighbors > 16 also row_node [R] int32, overflow_rows [V, 1 + J] int32, overflow_index [N] int32 (+ node_mask [N] for graph tasks) | rows of W = min(max_neighbors, 16) in-neighbours; row t < N is node t's first, overflow rows follow (`edgegnn.data.Graph.neighbor_lists`); converts to full int8, fast on large sparse graphs |
 
 Graph-level models trained on batches of merged graphs take `node_graph_index` [N] int32
 as a fourth sparse input (`batched=True`); exported graph-level models classify one graph
@@ -63,8 +63,10 @@ def _inputs(spec: ModelSpec, num_features: int, task: str, layout: str,
       if overflow:
         inputs["row_node"] = tf.keras.Input([], batch_size=rows, dtype=tf.int32,
                                             name="row_node")
-        inputs["overflow_rows"] = tf.keras.Input([overflow], batch_size=capacity,
+        inputs["overflow_rows"] = tf.keras.Input([overflow + 1], batch_size=capacity,
                                                  dtype=tf.int32, name="overflow_rows")
+        inputs["overflow_index"] = tf.keras.Input([], batch_size=capacity, dtype=tf.int32,
+                                                  name="overflow_index")
     if task == "graph":
       inputs["node_mask"] = tf.keras.Input([], batch_size=capacity, name="node_mask")
   return inputs
