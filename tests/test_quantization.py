@@ -5,6 +5,7 @@ import pytest
 
 from edgegnn import data, layers as gl
 from edgegnn import quantization as qz
+from edgegnn.quantization import calibration
 from edgegnn.deploy import convert as convert_lib, tflite_file, verify as verify_lib
 from edgegnn.models import ModelSpec, build_model, feeds
 from edgegnn.training import TrainConfig, make_task, predict, train
@@ -198,3 +199,17 @@ def test_degree_quant_stage_to_tflite_micro(tmp_path):
   # 18 test graphs: one flipped prediction is 5.6 points.
   assert artifact["agreement"] >= 0.94
   assert abs(artifact["test_accuracy"] - model["test_accuracy"]) <= 1 / 18 + 1e-9
+
+
+def test_float_gin_weights_transfer_into_a_later_quantized_build():
+  """PTQ of GIN: the MLP layers are named, so a quantized build made after other models
+  (Keras' auto-name counters have moved on) still has a twin for every float weight."""
+  spec = ModelSpec("gin", hidden_units=8, num_layers=2)
+  float_model = build_model(spec, num_features=7, num_classes=2, task="graph")
+  build_model(spec, num_features=7, num_classes=2, task="graph")   # moves the counters
+  quantized = build_model(spec, num_features=7, num_classes=2, task="graph",
+                          quantization=qz.QuantizationConfig(method="ptq"))
+  calibration.transfer_float_weights(float_model, quantized)
+  names = {v.name for v in quantized.weights}
+  assert all(v.name in names for v in float_model.weights)
+  assert any("conv0_mlp_dense0" in name for name in names)

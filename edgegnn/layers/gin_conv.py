@@ -18,11 +18,11 @@ def default_mlp(units: int, batch_norm: bool = True, name: str = "mlp",
   `dense` builds the linear layers (e.g. a fake-quant `QuantDense`).
   """
   layers = []
-  for _ in range(2):
-    layers.append(dense(units, use_bias=not batch_norm))
+  for i in range(2):   # named, so two builds of one spec share variable names
+    layers.append(dense(units, use_bias=not batch_norm, name=f"{name}_dense{i}"))
     if batch_norm:
-      layers.append(tf.keras.layers.BatchNormalization())
-    layers.append(tf.keras.layers.ReLU())
+      layers.append(tf.keras.layers.BatchNormalization(name=f"{name}_batch_norm{i}"))
+    layers.append(tf.keras.layers.ReLU(name=f"{name}_relu{i}"))
   return tf.keras.Sequential(layers, name=name)
 
 
