@@ -6,6 +6,7 @@ exact command is written beside every row.
 
     .venv/bin/python tools/degree_quant_results.py                       # every case
     .venv/bin/python tools/degree_quant_results.py --cases cora_gcn --seeds 2   # quicker
+    .venv/bin/python tools/degree_quant_results.py --no-run     # tabulate finished runs
 
 `--seeds N` runs a copy of the pipeline with its first N seeds (the table says so).
 """
@@ -24,7 +25,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 COLUMNS = ["fp32", "ptq_int8", "qat_int8", "dq_int8", "ptq_int4", "qat_int4", "dq_int4"]
 
 
-def _run(pipeline: pathlib.Path, seeds: int | None, out_root: pathlib.Path) -> tuple[dict, str]:
+def _run(pipeline: pathlib.Path, seeds: int | None, out_root: pathlib.Path,
+         run: bool = True) -> tuple[dict, str]:
   raw = yaml.safe_load(pipeline.read_text())
   out = out_root / raw["name"]
   source = pipeline
@@ -38,7 +40,10 @@ def _run(pipeline: pathlib.Path, seeds: int | None, out_root: pathlib.Path) -> t
     source.write_text(yaml.safe_dump(raw, sort_keys=False))
   command = [str(pathlib.Path(sys.executable).parent / "edgegnn"), "run", str(source),
              "--out", str(out), "--no-progress"]
-  subprocess.run(command, check=True, cwd=ROOT)
+  if run:
+    subprocess.run(command, check=True, cwd=ROOT)
+  elif not (out / "report.json").exists():
+    raise SystemExit(f"--no-run: {out / 'report.json'} does not exist; run the case first.")
   shown = [c.replace(f"{ROOT}/", "") for c in command]  # paths relative to the repository
   return json.loads((out / "report.json").read_text()), " ".join(shlex.quote(c) for c in shown)
 
@@ -55,13 +60,16 @@ def main() -> None:
   parser.add_argument("--seeds", type=int, default=None, help="use only the first N seeds")
   parser.add_argument("--out", default="runs/degree_quant_results")
   parser.add_argument("--doc", default=str(ROOT / "docs" / "degree_quant.md"))
+  parser.add_argument("--no-run", action="store_true",
+                      help="tabulate the report.json files already under --out (cases run "
+                           "separately, e.g. one per machine) instead of running")
   args = parser.parse_args()
   files = sorted((ROOT / "pipelines").glob("degree_quant_*.yaml"))
   if args.cases:
     files = [f for f in files if f.stem.replace("degree_quant_", "") in args.cases]
   rows, artifacts, commands = [], [], []
   for path in files:
-    report, command = _run(path, args.seeds, ROOT / args.out)
+    report, command = _run(path, args.seeds, ROOT / args.out, run=not args.no_run)
     models = {m["name"]: m for m in report["models"]}
     runs = len(models["fp32"]["runs"])
     rows.append(f"| {path.stem.replace('degree_quant_', '')} | {runs} | "
