@@ -163,6 +163,20 @@ class RuntimeSupport:
   needs_lce: bool
   tflm_compatible: bool
   tflm_blockers: tuple[str, ...]
+  only_lce_custom_ops: bool = True
+
+  @property
+  def runnable_by(self) -> tuple[str, ...]:
+    """The runtime names (as `edgegnn.deploy.runtimes.open_runtime` takes them) that can
+    run the model: litert (builtin ops only), lce (builtins plus Lce* ops), tflm."""
+    names = []
+    if self.builtins:
+      names.append("litert")
+    if self.only_lce_custom_ops:
+      names.append("lce")
+    if self.tflm_compatible:
+      names.append("tflm")
+    return tuple(names)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -287,5 +301,6 @@ def runtime_support(info: TfliteModelInfo) -> RuntimeSupport:
     names = sorted({op.name for op in floats})
     blockers.append(f"{len(floats)} float compute op(s): " + ", ".join(names))
   return RuntimeSupport(builtins=not custom, needs_lce=needs_lce,
-                        tflm_compatible=not blockers, tflm_blockers=tuple(blockers))
+                        tflm_compatible=not blockers, tflm_blockers=tuple(blockers),
+                        only_lce_custom_ops=all(name.startswith("Lce") for name in custom))
 

@@ -98,16 +98,46 @@ class SparseStructure:
 
 
 def _masked_softmax(edge_logits: tf.Tensor, multiplicity: tf.Tensor,
-                    zero_one: bool = False) -> tf.Tensor:
-  """Softmax over axis 1 (the sources of each target) of the entries with multiplicity
-  m > 0, each counted m times in the normaliser; division-free (int8-convertible).
+                    inverse_root_count: tf.Tensor, zero_one: bool = False) -> tf.Tensor:
+  r"""Softmax over axis 1 (the sources of each target) of the entries with multiplicity
+  m_ts > 0, each counted m_ts times; division-free and int8-friendly.
+
+  With n_t = sum_s m_ts (`inverse_root_count` = n_t^{-1/2}, [N], e.g. a degree-table
+  lookup) and P the entries with m_ts > 0:
+
+    fill_t   = (1/n_t) sum_s m_ts e_ts                  (a mean of real logits, <= max)
+    f_ts     = e_ts if m_ts > 0 else fill_t
+    w_ts     = exp(f_ts - max_s f_ts) [m_ts > 0]        (in [0, 1]; 1 at the row max)
+    a_t      = sum_s (m_ts / n_t) w_ts                  (in [1/n_t, 1]; each entry scaled
+                                                         before the sum)
+    r_t      = n_t^{-1/2} a_t^{-1/2}                    (= (sum_s m_ts w_ts)^{-1/2})
+    alpha_ts = (w_ts r_t) r_t
+
+  Every intermediate keeps a small range, so a full-int8 artifact quantizes each one
+  finely. Masking with a large constant (e_ts - 1e9 for padding) would make the
+  masked-logit tensor span 1e9, so its int8 step (~4e6) rounds every real logit to 0 and
+  the attention collapses to uniform weights; and the plain normaliser sum_s m_ts w_ts
+  spans 1..max degree, leaving low-degree nodes (most of a citation graph) a handful of
+  int8 levels.
+
   `zero_one`: multiplicity is already a 0/1 mask (no comparison and CAST, which have no
-  int8 kernel)."""
+  int8 kernel).
+  """
   present = multiplicity if zero_one else tf.cast(multiplicity > 0, edge_logits.dtype)
-  masked = edge_logits * present - 1e9 * (1.0 - present)
-  weights = tf.exp(masked - tf.reduce_max(masked, axis=1, keepdims=True)) * present
-  total = tf.reduce_sum(weights * multiplicity, axis=1, keepdims=True)
-  return weights * reciprocal(tf.maximum(total, 1e-12))
+  inverse_root = tf.reshape(inverse_root_count,
+                            [-1] + [1] * (len(edge_logits.shape) - 1))   # [N, 1, ...]
+  inverse_count = inverse_root * inverse_root
+  fill = tf.reduce_sum(edge_logits * (multiplicity * inverse_count), axis=1, keepdims=True)
+  filled = edge_logits * present + fill * (1.0 - present)
+  weights = tf.exp(filled - tf.reduce_max(filled, axis=1, keepdims=True)) * present
+  mean_weight = tf.reduce_sum(weights * (multiplicity * inverse_count), axis=1, keepdims=True)
+  root = inverse_root * tf.math.rsqrt(tf.maximum(mean_weight, 1e-12))
+  return (weights * root) * root
+
+
+def _inverse_root(count: tf.Tensor) -> tf.Tensor:
+  """max(count, 1)^{-1/2}."""
+  return tf.math.rsqrt(tf.maximum(count, 1.0))
 
 
 class _RowStructure:
@@ -167,7 +197,8 @@ class DenseStructure(_RowStructure):
     the added one): each is one term of the normaliser, as in the sparse layout, and
     `weighted_neighbor_sum` multiplies by m again.
     """
-    return _masked_softmax(edge_logits, self._edge_mask(len(edge_logits.shape)))
+    return _masked_softmax(edge_logits, self._edge_mask(len(edge_logits.shape)),
+                           self.degree_function(_inverse_root))
 
   def weighted_neighbor_sum(self, edge_weights: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
     """edge_weights broadcastable to [N, N, H], x [N, H, C] -> [N, H, C] (H batched matmuls)."""
@@ -204,8 +235,20 @@ class NeighborStructure(_RowStructure):
     return tf.gather(x, self.neighbors)
 
 
+  def _row_matmul(self, weights: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
+    """sum_k weights[t, k] x[neighbors[t, k]]: weights [N, K], x [N, ...] -> [N, ...].
+
+    One BATCH_MATMUL ([N, 1, K] @ [N, K, D]) instead of MUL + SUM: in a full-int8 artifact
+    the products are accumulated in int32 and only the sum is quantized, so no int8
+    tensor of per-entry products (whose range is set by the largest single product) is
+    materialised.
+    """
+    flat = tf.reshape(x, [self.num_nodes, -1])
+    summed = tf.matmul(weights[:, None, :], tf.gather(flat, self.neighbors))[:, 0, :]
+    return tf.reshape(summed, tf.shape(x))
+
   def neighbor_sum(self, x: tf.Tensor) -> tf.Tensor:
-    return self.sum_at_target(self.source_values(x))
+    return self._row_matmul(self.mask, x)
 
   def scaled_neighbor_sum(self, x: tf.Tensor, target_scale: tf.Tensor) -> tf.Tensor:
     """target_scale_t * sum_{s -> t} x_s, scaling each entry before the sum.
@@ -214,8 +257,7 @@ class NeighborStructure(_RowStructure):
     aggregation (GCN, mean) its int8 range is not set by the unnormalised sums of the
     highest-degree nodes, which would leave low-degree nodes a handful of levels.
     """
-    weights = self.mask * target_scale[:, None]
-    return tf.reduce_sum(weights[..., None] * self.source_values(x), axis=1)
+    return self._row_matmul(self.mask * target_scale[:, None], x)
 
   def in_degree(self) -> tf.Tensor:
     return tf.cast(self.degree, tf.float32)
@@ -227,11 +269,18 @@ class NeighborStructure(_RowStructure):
 
   def softmax_at_target(self, edge_logits: tf.Tensor) -> tf.Tensor:
     """Per-entry softmax of [N, K, H] logits over each row's real entries."""
-    return _masked_softmax(edge_logits, self._edge_mask(len(edge_logits.shape)), zero_one=True)
+    return _masked_softmax(edge_logits, self._edge_mask(len(edge_logits.shape)),
+                           self.degree_function(_inverse_root), zero_one=True)
 
   def weighted_neighbor_sum(self, edge_weights: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
-    """edge_weights [N, K, H], x [N, H, C] -> [N, H, C]."""
-    return self.sum_at_target(edge_weights[..., None] * self.source_values(x))
+    """sum_s w_{ts,h} x_{s,h,:}: edge_weights [N, K, H] (or [N, K, 1], shared by the
+    heads), x [N, H, C] -> [N, H, C], as BATCH_MATMULs (see `_row_matmul`)."""
+    weights = edge_weights * self._edge_mask(3)
+    if weights.shape[-1] == 1:
+      return self._row_matmul(weights[..., 0], x)
+    per_head = tf.transpose(weights, [2, 0, 1])[:, :, None, :]           # [H, N, 1, K]
+    values = tf.gather(tf.transpose(x, [1, 0, 2]), self.neighbors, axis=1)  # [H, N, K, C]
+    return tf.transpose(tf.matmul(per_head, values)[:, :, 0, :], [1, 0, 2])
 
 
 NEIGHBOR_INPUTS = ("neighbors", "neighbor_mask", "in_degree")
