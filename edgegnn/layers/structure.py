@@ -244,8 +244,10 @@ class NeighborStructure(_RowStructure):
     materialised.
     """
     flat = tf.reshape(x, [self.num_nodes, -1])
-    summed = tf.matmul(weights[:, None, :], tf.gather(flat, self.neighbors))[:, 0, :]
-    return tf.reshape(summed, tf.shape(x))
+    summed = tf.reshape(tf.matmul(weights[:, None, :], tf.gather(flat, self.neighbors))[:, 0, :],
+                        tf.shape(x))
+    summed.set_shape(x.shape)
+    return summed
 
   def neighbor_sum(self, x: tf.Tensor) -> tf.Tensor:
     return self._row_matmul(self.mask, x)
