@@ -110,8 +110,12 @@ def _masked_softmax(edge_logits: tf.Tensor, multiplicity: tf.Tensor,
     w_ts     = exp(f_ts - max_s f_ts) [m_ts > 0]        (in [0, 1]; 1 at the row max)
     a_t      = sum_s (m_ts / n_t) w_ts                  (in [1/n_t, 1]; each entry scaled
                                                          before the sum)
-    r_t      = n_t^{-1/2} a_t^{-1/2}                    (= (sum_s m_ts w_ts)^{-1/2})
+    r_t      = n_t^{-1/2} max(a_t, 1/n_t)^{-1/2}        (= (sum_s m_ts w_ts)^{-1/2}, <= 1)
     alpha_ts = (w_ts r_t) r_t
+
+  The clamp max(a_t, 1/n_t) changes nothing in exact arithmetic when a row has an entry
+  (its max has w = 1), keeps r_t <= 1 under int8 rounding, and gives alpha = 0 for an
+  empty row instead of an unbounded reciprocal.
 
   Every intermediate keeps a small range, so a full-int8 artifact quantizes each one
   finely. Masking with a large constant (e_ts - 1e9 for padding) would make the
@@ -131,7 +135,7 @@ def _masked_softmax(edge_logits: tf.Tensor, multiplicity: tf.Tensor,
   filled = edge_logits * present + fill * (1.0 - present)
   weights = tf.exp(filled - tf.reduce_max(filled, axis=1, keepdims=True)) * present
   mean_weight = tf.reduce_sum(weights * (multiplicity * inverse_count), axis=1, keepdims=True)
-  root = inverse_root * tf.math.rsqrt(tf.maximum(mean_weight, 1e-12))
+  root = inverse_root * tf.math.rsqrt(tf.maximum(mean_weight, inverse_count))
   return (weights * root) * root
 
 
