@@ -127,3 +127,37 @@ def test_bench_text_reports_the_tflm_arena(artifacts):
                 artifacts["mcu"][0])
   assert result.exit_code == 0, result.output
   assert "TFLM arena" in result.stdout and "latency p50" in result.stdout
+
+
+@pytest.mark.parametrize("attention,tflm", [("sym-gat", False), ("gcn", True)])
+def test_int8_attention_softmax_is_not_tflm_compatible(attention, tflm, tmp_path):
+  """TFLM's EXP kernel is float32-only: an int8 softmax attention converts for mobile,
+  `inspect` does not list tflm among its runtimes, and the mcu target refuses it with the
+  fix; the softmax-free gcn attention kind runs on TFLM."""
+  mutag = data.load("mutag")
+  capacity, k = feeds.layout_sizes(mutag, "neighbors")
+  model = build_model(ModelSpec("mp", hidden_units=8, num_heads=2, attention=attention),
+                      num_features=mutag.num_features, num_classes=2, task="graph",
+                      layout="neighbors", capacity=capacity, max_neighbors=k)
+  names = feeds.model_input_names(model)
+  graph_feeds = [feeds.select(feeds.graph_feed(g, "neighbors", capacity, max_neighbors=k),
+                              names) for g in mutag.graphs[:10]]
+  path = str(tmp_path / "mp.tflite")
+  converted = convert_lib.convert(model, "tflite-int8", path, target="mobile",
+                                  representative_feeds=graph_feeds)
+  report = json.loads(_run("inspect", "--json", path).stdout)
+  assert report["float_compute_ops"] == []
+  assert ("EXP" in converted.ops) == (not tflm)
+  assert report["runtimes"]["runnable_by"] == (["litert", "lce", "tflm"] if tflm
+                                               else ["litert", "lce"])
+  if tflm:
+    tflm_logits = runtimes.open_runtime(path, "tflm").run(graph_feeds[0])["logits"]
+    litert_logits = runtimes.open_runtime(path, "litert").run(graph_feeds[0])["logits"]
+    np.testing.assert_array_equal(tflm_logits, litert_logits)
+  else:
+    assert report["runtimes"]["tflm_blockers"] == [
+        "integer ops whose TFLM kernel is float32-only: EXP"]
+    with pytest.raises(convert_lib.TargetError, match="no int8 EXP.*gcn, sage, gin"):
+      convert_lib.convert(model, "tflite-int8", tmp_path / "mcu.tflite", target="mcu",
+                          representative_feeds=graph_feeds)
+    assert not (tmp_path / "mcu.tflite").exists()

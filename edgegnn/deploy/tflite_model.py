@@ -10,7 +10,8 @@ import dataclasses
 from typing import Iterable, Sequence
 
 from edgegnn.deploy.tflite_tables import (FLOAT_BOUNDARY_OPS, FLOAT_DTYPES, LAYOUT_OPS,
-                                          TFLM_BUILTIN_OPS, TFLM_CUSTOM_OPS)
+                                          TFLM_BUILTIN_OPS, TFLM_CUSTOM_OPS,
+                                          TFLM_FLOAT_ONLY_OPS)
 
 
 class CorruptModelError(ValueError):
@@ -300,6 +301,11 @@ def runtime_support(info: TfliteModelInfo) -> RuntimeSupport:
   if floats:
     names = sorted({op.name for op in floats})
     blockers.append(f"{len(floats)} float compute op(s): " + ", ".join(names))
+  integer_only_in_float = sorted({op.name for op in info.operators()
+                                  if op.name in TFLM_FLOAT_ONLY_OPS and op not in floats})
+  if integer_only_in_float:
+    blockers.append("integer ops whose TFLM kernel is float32-only: "
+                    + ", ".join(integer_only_in_float))
   return RuntimeSupport(builtins=not custom, needs_lce=needs_lce,
                         tflm_compatible=not blockers, tflm_blockers=tuple(blockers),
                         only_lce_custom_ops=all(name.startswith("Lce") for name in custom))
