@@ -140,7 +140,8 @@ def inspect(tflite_file, as_json):
 @click.option("--runs", default=100, show_default=True)
 @click.option("--warmup", default=10, show_default=True)
 @click.option("--threads", default=1, show_default=True)
-@click.option("--runtime", default="auto", show_default=True, help="auto, litert, lce or tflm.")
+@click.option("--runtime", default="auto", show_default=True,
+              help="auto, litert, lce or tflm (tflm also reports the tensor arena size).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def bench(tflite_file, runs, warmup, threads, runtime, as_json):
   """Latency p50/p90 after warm-up, model bytes and peak memory of a .tflite file."""
@@ -157,7 +158,9 @@ def bench(tflite_file, runs, warmup, threads, runtime, as_json):
   click.echo(f"{tflite_file}: {result['model_bytes']} bytes, runtime {result['runtime']}, "
              f"{result['threads']} thread(s)\n  latency p50 {lat['p50']:.3f} ms, "
              f"p90 {lat['p90']:.3f} ms over {result['runs']} runs\n"
-             f"  peak memory {result.get('peak_memory_bytes')} bytes")
+             f"  peak memory {result.get('peak_memory_bytes')} bytes"
+             + (f"\n  TFLM arena {result['arena_bytes']} bytes"
+                if result.get("arena_bytes") else ""))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """The neighbour-list layout: same outputs as the sparse layout, full-int8 TFLite.
 
 Golden check on a hand-built multigraph (every layer, sparse vs neighbors), every zoo
-architecture converted in this layout (float32 agreement >= 0.995, int8 >= 0.97), and the
-deploy-core target: the Cora GCN teacher's PTQ int8 artifact within 1.5 points of float.
+architecture converted in this layout (float32 agreement >= 0.995, int8 >= 0.97 on Cora's
+test nodes; MUTAG graph classifiers over all 188 graphs, neighbors and dense layouts), and
+the deploy-core target: the Cora GCN teacher's PTQ int8 artifact within 1.5 points of
+float.
 """
 import numpy as np
 import pytest
@@ -99,11 +101,21 @@ def _convert_and_verify(model, ds, test_index, reference, fmt, tmp_path, max_nei
   return result, checked
 
 
-NODE_CASES = [("gcn", {}), ("sage", {}), ("gat", dict(hidden_units=8, num_heads=8)),
-              ("mp", dict(hidden_units=8, num_heads=2, attention="sym-gat", activation="relu"))]
+def _mp(attention, slow=False):
+  options = dict(hidden_units=8, num_heads=2, attention=attention, activation="relu")
+  return pytest.param("mp", options, id=f"mp-{attention}",
+                      marks=[pytest.mark.slow] if slow else [])
 
 
-@pytest.mark.parametrize("architecture,options", NODE_CASES, ids=[c[0] for c in NODE_CASES])
+# LPGNAS attention kinds; "const" (an unnormalised sum over up to 169 in-neighbours) stays
+# below 0.97 (0.847 measured, docs/int8.md) and is not listed.
+NODE_CASES = [pytest.param("gcn", {}, id="gcn"), pytest.param("sage", {}, id="sage"),
+              pytest.param("gat", dict(hidden_units=8, num_heads=8), id="gat"),
+              _mp("sym-gat"), _mp("cos"), _mp("gat", slow=True), _mp("linear", slow=True),
+              _mp("gene-linear", slow=True), _mp("gcn", slow=True)]
+
+
+@pytest.mark.parametrize("architecture,options", NODE_CASES)
 def test_node_classifier_converts_in_neighbor_layout(architecture, options, cora, tmp_path):
   spec = ModelSpec(architecture, input_normalization="row", weight_decay=5e-4, **options)
   # Trained to convergence (100 epochs): a half-trained model (30 epochs, ~74 %) has many
@@ -124,25 +136,45 @@ def test_node_classifier_converts_in_neighbor_layout(architecture, options, cora
   assert "UNSORTED_SEGMENT_SUM" not in result.ops
 
 
-@pytest.mark.parametrize("architecture,options", [
-    ("gcn", dict(readout="mean")), ("sage", dict(readout="mean")),
-    ("gin", dict(hidden_units=16, num_layers=2))])
-def test_graph_classifier_converts_in_neighbor_layout(architecture, options, mutag, tmp_path):
+# (architecture, model options, epochs): GIN after 20 epochs still predicts one class for
+# every graph (agreement 1.0 for free); after 60 it predicts both.
+GRAPH_CASES = [("gcn", dict(readout="mean"), 20), ("sage", dict(readout="mean"), 20),
+               ("gin", dict(hidden_units=16, num_layers=2), 60)]
+
+
+@pytest.mark.parametrize("layout", ["neighbors", "dense"])
+@pytest.mark.parametrize("architecture,options,epochs", GRAPH_CASES,
+                         ids=[c[0] for c in GRAPH_CASES])
+def test_graph_classifier_converts_to_int8(architecture, options, epochs, layout, mutag,
+                                           tmp_path):
+  """int8 agreement >= 0.97 over all 188 MUTAG graphs.
+
+  The artifact is fixed once converted (calibrated on 50 training graphs); what is
+  measured is whether it reproduces its own Keras model's predictions, not accuracy, so
+  scoring every graph (training graphs included) is legitimate, and 188 graphs resolve
+  0.97 where one test fold of ~19 graphs (one disagreement = 0.053) cannot.
+  """
   spec = ModelSpec(architecture, dropout=0.0, **options)
-  trained = train(spec, mutag, TrainConfig(epochs=20, batch_size=32), progress=False).model
-  task = make_task(mutag, 0)
-  test_index = task.split("test")
-  reference = predict(trained, task, test_index)
-  capacity, k = feeds.layout_sizes(mutag, "neighbors")
+  trained = train(spec, mutag, TrainConfig(epochs=epochs, batch_size=32),
+                  progress=False).model
+  capacity, k = feeds.layout_sizes(mutag, layout)
   assert capacity == mutag.max_nodes
   export = transfer_weights(trained, build_model(
-      spec, num_features=mutag.num_features, num_classes=2, task="graph", layout="neighbors",
+      spec, num_features=mutag.num_features, num_classes=2, task="graph", layout=layout,
       max_neighbors=k, capacity=capacity))
-  _, float32 = _convert_and_verify(export, mutag, test_index, reference, "tflite-float32",
-                                   tmp_path, k, floor=0.995, capacity=capacity)
-  _, int8 = _convert_and_verify(export, mutag, test_index, reference, "tflite-int8",
-                                tmp_path, k, floor=0.94, capacity=capacity)
-  assert float32.agreement >= 0.995
+  every_graph = np.arange(len(mutag.graphs))
+  names = feeds.model_input_names(export)
+  reference = np.concatenate([
+      export(feeds.select(feeds.graph_feed(g, layout, capacity, max_neighbors=k), names),
+             training=False)["logits"].numpy() for g in mutag.graphs])
+  assert np.bincount(reference.argmax(-1), minlength=2).min() >= 5   # not a constant model
+  _, float32 = _convert_and_verify(export, mutag, every_graph, reference, "tflite-float32",
+                                   tmp_path, k, floor=0.995, capacity=capacity, layout=layout)
+  result, int8 = _convert_and_verify(export, mutag, every_graph, reference, "tflite-int8",
+                                     tmp_path, k, floor=0.97, capacity=capacity, layout=layout)
+  assert float32.examples == int8.examples == 188
+  assert float32.agreement >= 0.995 and int8.agreement >= 0.97
+  assert not tflite_file.float_compute_ops(tflite_file.read_model(result.path))
 
 
 def test_cora_gcn_ptq_int8_within_1_5_points_of_float(cora, tmp_path):

@@ -195,7 +195,8 @@ def benchmark(path: str | os.PathLike | bytes, inputs: Mapping[str, Any] | None 
 
   Returns:
     {"latency_ms": {"p50", "p90", "mean", "min", "max"}, "runs", "warmup",
-    "threads", "runtime" (the runtime used), "model_bytes", "peak_memory_bytes",
+    "threads", "runtime" (the runtime used), "model_bytes", "arena_bytes" (the TFLM
+    tensor arena the model ran in; None on other runtimes), "peak_memory_bytes",
     "baseline_memory_bytes", "model_memory_bytes", "memory_method", "path"}.
     Memory values are None when `measure_memory` is False.
   """
@@ -229,6 +230,7 @@ def benchmark(path: str | os.PathLike | bytes, inputs: Mapping[str, Any] | None 
           "max": float(times.max()),
       },
       "model_bytes": info.file_bytes,
+      "arena_bytes": rt.arena_size if chosen == "tflm" else None,
       "peak_memory_bytes": None,
       "baseline_memory_bytes": None,
       "model_memory_bytes": None,

@@ -164,7 +164,14 @@ def check_target(info: tflite_file.TfliteModelInfo, fmt: str, target: Optional[s
   if target == "mcu" and not info.runtimes.tflm_compatible:
     blockers = "; ".join(info.runtimes.tflm_blockers)
     ops = [op for op in _FIXES if op in blockers]
-    fix = f" Fix: {_FIXES[ops[0]]}." if ops else " Fix: export the dense layout (layout: dense)."
+    if "EXP" in info.op_histogram and "float32-only" in blockers:
+      fix = (" Fix: TFLM has no int8 EXP, which attention softmaxes (gat, mp with a "
+             "softmax attention kind) need: use gcn, sage, gin, or mp with attention "
+             "const or gcn, for the mcu target.")
+    elif ops:
+      fix = f" Fix: {_FIXES[ops[0]]}."
+    else:
+      fix = " Fix: export the dense layout (layout: dense)."
     raise TargetError(f"Target mcu (tflite-micro) cannot run this artifact: {blockers}.{fix}")
 
 

@@ -45,7 +45,8 @@ def to_json(info: TfliteModelInfo) -> dict[str, Any]:
                       "inputs": dict(s.inputs), "outputs": dict(s.outputs)}
                      for s in info.signatures],
       "runtimes": dataclasses.asdict(info.runtimes) | {
-          "tflm_blockers": list(info.runtimes.tflm_blockers)},
+          "tflm_blockers": list(info.runtimes.tflm_blockers),
+          "runnable_by": list(info.runtimes.runnable_by)},
       "float_compute_ops": [{"subgraph": op.subgraph, "index": op.index,
                              "name": op.name} for op in float_compute_ops(info)],
       "metadata": dict(info.metadata),

@@ -10,7 +10,8 @@ import dataclasses
 from typing import Iterable, Sequence
 
 from edgegnn.deploy.tflite_tables import (FLOAT_BOUNDARY_OPS, FLOAT_DTYPES, LAYOUT_OPS,
-                                          TFLM_BUILTIN_OPS, TFLM_CUSTOM_OPS)
+                                          TFLM_BUILTIN_OPS, TFLM_CUSTOM_OPS,
+                                          TFLM_FLOAT_ONLY_OPS)
 
 
 class CorruptModelError(ValueError):
@@ -163,6 +164,20 @@ class RuntimeSupport:
   needs_lce: bool
   tflm_compatible: bool
   tflm_blockers: tuple[str, ...]
+  only_lce_custom_ops: bool = True
+
+  @property
+  def runnable_by(self) -> tuple[str, ...]:
+    """The runtime names (as `edgegnn.deploy.runtimes.open_runtime` takes them) that can
+    run the model: litert (builtin ops only), lce (builtins plus Lce* ops), tflm."""
+    names = []
+    if self.builtins:
+      names.append("litert")
+    if self.only_lce_custom_ops:
+      names.append("lce")
+    if self.tflm_compatible:
+      names.append("tflm")
+    return tuple(names)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -286,6 +301,12 @@ def runtime_support(info: TfliteModelInfo) -> RuntimeSupport:
   if floats:
     names = sorted({op.name for op in floats})
     blockers.append(f"{len(floats)} float compute op(s): " + ", ".join(names))
+  integer_only_in_float = sorted({op.name for op in info.operators()
+                                  if op.name in TFLM_FLOAT_ONLY_OPS and op not in floats})
+  if integer_only_in_float:
+    blockers.append("integer ops whose TFLM kernel is float32-only: "
+                    + ", ".join(integer_only_in_float))
   return RuntimeSupport(builtins=not custom, needs_lce=needs_lce,
-                        tflm_compatible=not blockers, tflm_blockers=tuple(blockers))
+                        tflm_compatible=not blockers, tflm_blockers=tuple(blockers),
+                        only_lce_custom_ops=all(name.startswith("Lce") for name in custom))
 

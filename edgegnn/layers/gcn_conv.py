@@ -20,10 +20,12 @@ class GCNConv(tf.keras.layers.Layer):
 
     H = act( D^{-1/2} (A + I) D^{-1/2} X W + b ),   D_tt = 1 + in-degree(t)
 
-  computed without an edge tensor as
-  `scaled_neighbor_sum(n * XW, n) + n * n * XW` with `n = D^{-1/2}`, so the sparse layout
-  needs only GATHER + UNSORTED_SEGMENT_SUM and the dense layout one BATCH_MATMUL; the
-  neighbour layout scales each entry by n_t before summing (int8-friendly ranges).
+  computed without an edge tensor as `scaled_neighbor_sum(n * XW, n)` over the structure
+  with self-loops, with `n = D^{-1/2}`, so the sparse layout needs only GATHER +
+  UNSORTED_SEGMENT_SUM and the dense layout one BATCH_MATMUL; the neighbour layout scales
+  each entry by n_t before the sum (int8-friendly ranges). The self-loop term is
+  one more entry of that sum rather than a separate product and ADD: in a full-int8
+  artifact each separately quantized term adds rounding error at the output's scale.
 
   Call with `(node_states, graph)`; `graph` is a `tfgnn.GraphTensor` (sparse layout) or an
   adjacency [N, N] (dense layout).
@@ -65,14 +67,12 @@ class GCNConv(tf.keras.layers.Layer):
     node_states, graph, protect = hook.split_inputs(inputs)
     q = lambda x, point: hook.quantize(self.quantization, x, point, protect, training)
     structure = structure_of(graph)
-    values = q(self.transform(q(node_states, "input")), "message")
-    loops = 1.0 if self.add_self_loops else 0.0
-    norm = structure.degree_function(
-        lambda degree: tf.math.rsqrt(tf.maximum(degree + loops, 1.0)))
-    scaled = norm[:, None] * values
-    result = structure.scaled_neighbor_sum(scaled, norm)
     if self.add_self_loops:
-      result += norm[:, None] * scaled
+      structure = structure.with_self_loops()
+    values = q(self.transform(q(node_states, "input")), "message")
+    norm = structure.degree_function(lambda degree: tf.math.rsqrt(tf.maximum(degree, 1.0)))
+    result = structure.scaled_neighbor_sum(norm[:, None] * values, norm)
+    result.set_shape(values.shape)  # the sparse layout's segment count is not static
     result = q(result, "aggregate")
     if self.use_bias:
       result += self.bias

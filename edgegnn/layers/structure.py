@@ -14,8 +14,9 @@ below, and runs unchanged in either layout:
   entry, 0 for padding) and `in_degree` int32 [N]; row t < N is node t's first row, and a
   node with more than W in-neighbours continues in overflow rows (`row_node` [R],
   `overflow_rows` [V, 1 + J], `overflow_index` [N]). Edge values are [R, W, ...] tensors;
-  aggregation is GATHER + MUL + SUM per row, then a GATHER + SUM of each node's rows.
-  Memory is about R*W + N*J instead of N*N (or N*max-degree), and it converts to
+  aggregation is GATHER + MUL + SUM per row, then a GATHER + SUM of the rows of the
+  nodes that overflow.
+  Memory is about R*W + V*J instead of N*N (or N*max-degree), and it converts to
   *full-integer* TFLite that is fast on large sparse graphs (Cora: see docs/int8.md).
 
 Degree-derived scales (GCN's D^-1/2, SAGE's 1/deg) go through `degree_function(fn)`. In
@@ -100,31 +101,53 @@ class SparseStructure:
     return self.sum_at_target(edge_weights[..., None] * self.source_values(x))
 
 
-def _fill_padding(edge_logits: tf.Tensor, present: tf.Tensor) -> tf.Tensor:
-  """The logits with padding entries replaced by their row's smallest logit.
-
-  The row maximum of the result is the maximum over real entries (the stabiliser of the
-  softmax), and its values stay inside the range of the logits. Filling with a large
-  negative constant (-1e9) would do the same in float, but a full-int8 artifact quantizes
-  this tensor with one scale for its whole range: with -1e9 in it every real logit lands on
-  the same int8 level and attention becomes uniform (GAT on Cora: agreement 0.947; with the
-  row minimum: see docs/int8.md).
-  """
-  floor = tf.reduce_min(edge_logits, axis=1, keepdims=True)
-  return edge_logits * present + floor * (1.0 - present)
-
-
 def _masked_softmax(edge_logits: tf.Tensor, multiplicity: tf.Tensor,
-                    zero_one: bool = False) -> tf.Tensor:
-  """Softmax over axis 1 (the sources of each target) of the entries with multiplicity
-  m > 0, each counted m times in the normaliser; division-free (int8-convertible).
+                    inverse_root_count: tf.Tensor, zero_one: bool = False) -> tf.Tensor:
+  r"""Softmax over axis 1 (the sources of each target) of the entries with multiplicity
+  m_ts > 0, each counted m_ts times; division-free and int8-friendly.
+
+  With n_t = sum_s m_ts (`inverse_root_count` = n_t^{-1/2}, [N], e.g. a degree-table
+  lookup) and P the entries with m_ts > 0:
+
+    fill_t   = (1/n_t) sum_s m_ts e_ts                  (a mean of real logits, <= max)
+    f_ts     = e_ts if m_ts > 0 else fill_t
+    w_ts     = exp(f_ts - max_s f_ts) [m_ts > 0]        (in [0, 1]; 1 at the row max)
+    a_t      = sum_s (m_ts / n_t) w_ts                  (in [1/n_t, 1]; each entry scaled
+                                                         before the sum)
+    r_t      = n_t^{-1/2} a_t^{-1/2}                    (= (sum_s m_ts w_ts)^{-1/2})
+    alpha_ts = (w_ts r_t) r_t
+
+  A row without entries gives alpha = 0 (a_t is floored at 1e-12), but then r_t is huge
+  and an int8 calibration that sees such a row loses the range of r: add self-loops (the
+  attention layers do). Clamping a_t at 1/n_t instead (exact for non-empty rows, bounds
+  r_t <= 1) cost 0.003 of int8 agreement on Cora (mp sym-gat, seed 0: 0.971 against 0.974,
+  `tools/int8_agreement.py --seeds 0 --cases mp-sym-gat`).
+
+  Every intermediate keeps a small range, so a full-int8 artifact quantizes each one
+  finely. Masking with a large constant (e_ts - 1e9 for padding) would make the
+  masked-logit tensor span 1e9, so its int8 step (~4e6) rounds every real logit to 0 and
+  the attention collapses to uniform weights; and the plain normaliser sum_s m_ts w_ts
+  spans 1..max degree, leaving low-degree nodes (most of a citation graph) a handful of
+  int8 levels.
+
   `zero_one`: multiplicity is already a 0/1 mask (no comparison and CAST, which have no
-  int8 kernel)."""
+  int8 kernel).
+  """
   present = multiplicity if zero_one else tf.cast(multiplicity > 0, edge_logits.dtype)
-  masked = _fill_padding(edge_logits, present)
-  weights = tf.exp(masked - tf.reduce_max(masked, axis=1, keepdims=True)) * present
-  total = tf.reduce_sum(weights * multiplicity, axis=1, keepdims=True)
-  return weights * reciprocal(tf.maximum(total, 1e-12))
+  inverse_root = tf.reshape(inverse_root_count,
+                            [-1] + [1] * (len(edge_logits.shape) - 1))   # [N, 1, ...]
+  inverse_count = inverse_root * inverse_root
+  fill = tf.reduce_sum(edge_logits * (multiplicity * inverse_count), axis=1, keepdims=True)
+  filled = edge_logits * present + fill * (1.0 - present)
+  weights = tf.exp(filled - tf.reduce_max(filled, axis=1, keepdims=True)) * present
+  mean_weight = tf.reduce_sum(weights * (multiplicity * inverse_count), axis=1, keepdims=True)
+  root = inverse_root * tf.math.rsqrt(tf.maximum(mean_weight, 1e-12))
+  return (weights * root) * root
+
+
+def _inverse_root(count: tf.Tensor) -> tf.Tensor:
+  """max(count, 1)^{-1/2}."""
+  return tf.math.rsqrt(tf.maximum(count, 1.0))
 
 
 class _RowStructure:
@@ -184,7 +207,8 @@ class DenseStructure(_RowStructure):
     the added one): each is one term of the normaliser, as in the sparse layout, and
     `weighted_neighbor_sum` multiplies by m again.
     """
-    return _masked_softmax(edge_logits, self._edge_mask(len(edge_logits.shape)))
+    return _masked_softmax(edge_logits, self._edge_mask(len(edge_logits.shape)),
+                           self.degree_function(_inverse_root))
 
   def weighted_neighbor_sum(self, edge_weights: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
     """edge_weights broadcastable to [N, N, H], x [N, H, C] -> [N, H, C] (H batched matmuls)."""
@@ -202,12 +226,13 @@ class NeighborStructure(_RowStructure):
   all rows of one of them (its first row, then its overflow rows, padded with an empty
   row), and `overflow_index[t]` is t's position v in that list, or V for the other nodes
   (`edgegnn.data.Graph.neighbor_lists`). Listing only the overflowing nodes keeps the
-  second level at V * J entries instead of N * J (Cora: V = 40 of 2,708). Sums
-  over a node's in-edges are taken per row, then over the node's rows:
+  second level at V * J entries instead of N * J (Cora: V = 40 of 2,708). Sums over a
+  node's in-edges are taken per row, then over the node's rows:
 
     sum_{s -> t} e_ts = rowsum_t + extra_{overflow_index[t]},
     extra_v = sum_{j >= 1} rowsum_{overflow_rows[v, j]},   extra_V = 0,
     rowsum_r = sum_w neighbor_mask[r, w] * e_{r, w}.
+
 
   Args:
     neighbors: int32 [R, W]; padding entries may hold any valid node index.
@@ -290,6 +315,8 @@ class NeighborStructure(_RowStructure):
   def _peak_of_rows(self, row_peaks: tf.Tensor, row_used: tf.Tensor) -> tf.Tensor:
     """[R, H] row maxima -> [N, H] node maxima over the rows that hold entries (an empty
     row counts as the node's first row, keeping values inside the logit range)."""
+    if not self._two_level:
+      return row_peaks
     rows = tf.gather(row_peaks, self.overflow_rows)                      # [V, 1 + J, H]
     used = tf.gather(row_used, self.overflow_rows)                       # [V, 1 + J, 1]
     first = rows[:, :1]
@@ -297,12 +324,23 @@ class NeighborStructure(_RowStructure):
     return self._to_nodes(row_peaks[:self.num_nodes],
                           tf.reduce_max(rows, axis=1) - first[:, 0])
 
+  def _row_sum(self, weights: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
+    """sum_w weights[r, w] x[neighbors[r, w]] per row: weights [R, W], x [N, ...] ->
+    [R, ...], as GATHER + MUL + SUM. (A BATCH_MATMUL [R, 1, W] @ [R, W, D] accumulates in
+    int32 but ran the Cora int8 artifact at 0.89x float32 against 0.55x for MUL + SUM,
+    with the same agreement, 0.984 / 0.985: `tools/bench_int8.py`, docs/int8.md.)"""
+    flat = tf.reshape(x, [tf.shape(x)[0], -1])
+    summed = tf.reduce_sum(tf.expand_dims(weights, -1) * tf.gather(flat, self.neighbors), 1)
+    summed = tf.reshape(summed, tf.concat([tf.shape(weights)[:1], tf.shape(x)[1:]], 0))
+    summed.set_shape(weights.shape[:1].concatenate(x.shape[1:]))
+    return summed
+
   def sum_at_target(self, edge_values: tf.Tensor) -> tf.Tensor:
     return self._rows_to_nodes(
         tf.reduce_sum(self._edge_mask(len(edge_values.shape)) * edge_values, axis=1))
 
   def neighbor_sum(self, x: tf.Tensor) -> tf.Tensor:
-    return self.sum_at_target(self.source_values(x))
+    return self._rows_to_nodes(self._row_sum(self.mask, x))
 
   def scaled_neighbor_sum(self, x: tf.Tensor, target_scale: tf.Tensor) -> tf.Tensor:
     """target_scale_t * sum_{s -> t} x_s, scaling each entry before the sum.
@@ -312,7 +350,7 @@ class NeighborStructure(_RowStructure):
     highest-degree nodes, which would leave low-degree nodes a handful of levels.
     """
     weights = self.mask * self._per_row(target_scale)[:, None]
-    return self._rows_to_nodes(tf.reduce_sum(weights[..., None] * self.source_values(x), axis=1))
+    return self._rows_to_nodes(self._row_sum(weights, x))
 
   def in_degree(self) -> tf.Tensor:
     return tf.cast(self.degree, tf.float32)
@@ -324,19 +362,28 @@ class NeighborStructure(_RowStructure):
     return tf.gather(table, self.degree)
 
   def softmax_at_target(self, edge_logits: tf.Tensor) -> tf.Tensor:
-    """Per-entry softmax of [R, W, H] logits over each node's real entries (all its rows)."""
+    """Per-entry softmax of [R, W, H] logits over each node's real entries (all its rows),
+    computed as `_masked_softmax` (see there for the int8-friendly form)."""
     mask = self._edge_mask(len(edge_logits.shape))
+    inverse_root = self.degree_function(_inverse_root)                   # [N]
     if not self._two_level:
-      return _masked_softmax(edge_logits, mask, zero_one=True)
-    masked = _fill_padding(edge_logits, mask)
-    peak = self._peak_of_rows(tf.reduce_max(masked, axis=1),
-                              tf.reduce_max(mask, axis=1))                 # [N, H]
-    weights = tf.exp(masked - tf.expand_dims(self._per_row(peak), 1)) * mask
-    total = self._rows_to_nodes(tf.reduce_sum(weights, axis=1))
-    return weights * tf.expand_dims(self._per_row(reciprocal(tf.maximum(total, 1e-12))), 1)
+      return _masked_softmax(edge_logits, mask, inverse_root, zero_one=True)
+    expand = lambda x: tf.reshape(x, [-1] + [1] * (len(edge_logits.shape) - 1))
+    row_root = expand(self._per_row(inverse_root))                       # [R, 1, ...]
+    row_inverse_count = row_root * row_root
+    fill = self._rows_to_nodes(tf.reduce_sum(edge_logits * (mask * row_inverse_count), 1))
+    filled = edge_logits * mask + tf.expand_dims(self._per_row(fill), 1) * (1.0 - mask)
+    peak = self._peak_of_rows(tf.reduce_max(filled, axis=1), tf.reduce_max(mask, axis=1))
+    weights = tf.exp(filled - tf.expand_dims(self._per_row(peak), 1)) * mask
+    mean_weight = self._rows_to_nodes(tf.reduce_sum(weights * row_inverse_count, axis=1))
+    root = tf.reshape(inverse_root, [-1] + [1] * (len(mean_weight.shape) - 1)) * \
+        tf.math.rsqrt(tf.maximum(mean_weight, 1e-12))
+    row_scale = tf.expand_dims(self._per_row(root), 1)
+    return (weights * row_scale) * row_scale
 
   def weighted_neighbor_sum(self, edge_weights: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
-    """edge_weights [R, W, H], x [N, H, C] -> [N, H, C]."""
+    """sum_s w_{ts,h} x_{s,h,:}: edge_weights [R, W, H] (or [R, W, 1], shared by the
+    heads), x [N, H, C] -> [N, H, C]."""
     return self.sum_at_target(edge_weights[..., None] * self.source_values(x))
 
 
