@@ -84,6 +84,11 @@ def test_overflow_rows_hold_every_in_neighbour_once():
   assert padded["overflow_index"][[0, 1, 39]].tolist() == [0, 40, 40]
   with pytest.raises(ValueError, match="max_neighbors must be an int >= 1"):
     data.graph.neighbor_row_shape(0)
+  partial = dict(lists)
+  del partial["overflow_index"]
+  with pytest.raises(ValueError, match=r"Overflow rows need all of .*got \['row_node', "
+                                       r"'overflow_rows'\]"):
+    gl.GCNConv(4)((tf.constant(STAR.node_features), partial))
 
 
 def _convert_and_verify(model, ds, test_index, reference, fmt, tmp_path, max_neighbors,

@@ -101,50 +101,6 @@ class SparseStructure:
     return self.sum_at_target(edge_weights[..., None] * self.source_values(x))
 
 
-def _masked_softmax(edge_logits: tf.Tensor, multiplicity: tf.Tensor,
-                    inverse_root_count: tf.Tensor, zero_one: bool = False) -> tf.Tensor:
-  r"""Softmax over axis 1 (the sources of each target) of the entries with multiplicity
-  m_ts > 0, each counted m_ts times; division-free and int8-friendly.
-
-  With n_t = sum_s m_ts (`inverse_root_count` = n_t^{-1/2}, [N], e.g. a degree-table
-  lookup) and P the entries with m_ts > 0:
-
-    fill_t   = (1/n_t) sum_s m_ts e_ts                  (a mean of real logits, <= max)
-    f_ts     = e_ts if m_ts > 0 else fill_t
-    w_ts     = exp(f_ts - max_s f_ts) [m_ts > 0]        (in [0, 1]; 1 at the row max)
-    a_t      = sum_s (m_ts / n_t) w_ts                  (in [1/n_t, 1]; each entry scaled
-                                                         before the sum)
-    r_t      = n_t^{-1/2} a_t^{-1/2}                    (= (sum_s m_ts w_ts)^{-1/2})
-    alpha_ts = (w_ts r_t) r_t
-
-  A row without entries gives alpha = 0 (a_t is floored at 1e-12), but then r_t is huge
-  and an int8 calibration that sees such a row loses the range of r: add self-loops (the
-  attention layers do). Clamping a_t at 1/n_t instead (exact for non-empty rows, bounds
-  r_t <= 1) cost 0.003 of int8 agreement on Cora (mp sym-gat, seed 0: 0.971 against 0.974,
-  `tools/int8_agreement.py --seeds 0 --cases mp-sym-gat`).
-
-  Every intermediate keeps a small range, so a full-int8 artifact quantizes each one
-  finely. Masking with a large constant (e_ts - 1e9 for padding) would make the
-  masked-logit tensor span 1e9, so its int8 step (~4e6) rounds every real logit to 0 and
-  the attention collapses to uniform weights; and the plain normaliser sum_s m_ts w_ts
-  spans 1..max degree, leaving low-degree nodes (most of a citation graph) a handful of
-  int8 levels.
-
-  `zero_one`: multiplicity is already a 0/1 mask (no comparison and CAST, which have no
-  int8 kernel).
-  """
-  present = multiplicity if zero_one else tf.cast(multiplicity > 0, edge_logits.dtype)
-  inverse_root = tf.reshape(inverse_root_count,
-                            [-1] + [1] * (len(edge_logits.shape) - 1))   # [N, 1, ...]
-  inverse_count = inverse_root * inverse_root
-  fill = tf.reduce_sum(edge_logits * (multiplicity * inverse_count), axis=1, keepdims=True)
-  filled = edge_logits * present + fill * (1.0 - present)
-  weights = tf.exp(filled - tf.reduce_max(filled, axis=1, keepdims=True)) * present
-  mean_weight = tf.reduce_sum(weights * (multiplicity * inverse_count), axis=1, keepdims=True)
-  root = inverse_root * tf.math.rsqrt(tf.maximum(mean_weight, 1e-12))
-  return (weights * root) * root
-
-
 def _inverse_root(count: tf.Tensor) -> tf.Tensor:
   """max(count, 1)^{-1/2}."""
   return tf.math.rsqrt(tf.maximum(count, 1.0))
@@ -168,9 +124,76 @@ class _RowStructure:
   def sum_at_target(self, edge_values: tf.Tensor) -> tf.Tensor:
     return tf.reduce_sum(self._edge_mask(len(edge_values.shape)) * edge_values, axis=1)
 
+  # Hooks of a layout that stores a node's entries in several rows (see NeighborStructure);
+  # here one row per node, so they are identities.
+  def _present(self, multiplicity: tf.Tensor) -> tf.Tensor:
+    """1 for entries with multiplicity > 0 (no CAST where the mask is already 0/1)."""
+    return tf.cast(multiplicity > 0, multiplicity.dtype)
+
+  def _per_row(self, node_values: tf.Tensor) -> tf.Tensor:
+    return node_values
+
+  def _rows_to_nodes(self, row_values: tf.Tensor) -> tf.Tensor:
+    return row_values
+
+  def _peak_of_rows(self, row_peaks: tf.Tensor, row_used: tf.Tensor) -> tf.Tensor:
+    del row_used
+    return row_peaks
+
+  def softmax_at_target(self, edge_logits: tf.Tensor) -> tf.Tensor:
+    r"""Per-entry softmax of [N or R, M, H] logits over each target's real entries (the
+    multiplicity m_ts > 0 entries, each counted m_ts times); division-free and
+    int8-friendly. Written once for both row layouts: the row hooks above are identities
+    in the dense layout and take a node's several rows into account in the neighbour one.
+
+    With n_t = sum_s m_ts (n_t^{-1/2} from `degree_function`, a degree-table lookup in the
+    neighbour layout):
+
+      fill_t   = (1/n_t) sum_s m_ts e_ts                  (a mean of real logits, <= max)
+      f_ts     = e_ts if m_ts > 0 else fill_t
+      w_ts     = exp(f_ts - max_s f_ts) [m_ts > 0]        (in [0, 1]; 1 at the row max)
+      a_t      = sum_s (m_ts / n_t) w_ts                  (in [1/n_t, 1]; each entry scaled
+                                                           before the sum)
+      r_t      = n_t^{-1/2} a_t^{-1/2}                    (= (sum_s m_ts w_ts)^{-1/2})
+      alpha_ts = (w_ts r_t) r_t
+
+    A row without entries gives alpha = 0 (a_t is floored at 1e-12), but then r_t is huge
+    and an int8 calibration that sees such a row loses the range of r: add self-loops (the
+    attention layers do). Clamping a_t at 1/n_t instead (exact for non-empty rows, bounds
+    r_t <= 1) cost 0.003 of int8 agreement on Cora (mp sym-gat, seed 0: 0.971 against 0.974,
+    `tools/int8_agreement.py --seeds 0 --cases mp-sym-gat`).
+
+    Every intermediate keeps a small range, so a full-int8 artifact quantizes each one
+    finely. Masking with a large constant (e_ts - 1e9 for padding) would make the
+    masked-logit tensor span 1e9, so its int8 step (~4e6) rounds every real logit to 0 and
+    the attention collapses to uniform weights; and the plain normaliser sum_s m_ts w_ts
+    spans 1..max degree, leaving low-degree nodes (most of a citation graph) a handful of
+    int8 levels.
+    """
+    rank = len(edge_logits.shape)
+    node_shape = lambda x: tf.reshape(x, [-1] + [1] * (rank - 2))       # [N] -> [N, 1...]
+    multiplicity = self._edge_mask(rank)
+    present = self._present(multiplicity)
+    inverse_root = self.degree_function(_inverse_root)                  # n_t^{-1/2}, [N]
+    row_root = tf.expand_dims(node_shape(self._per_row(inverse_root)), 1)
+    row_weight = multiplicity * (row_root * row_root)                   # m_ts / n_t
+    fill = self._rows_to_nodes(tf.reduce_sum(edge_logits * row_weight, axis=1))
+    filled = edge_logits * present + tf.expand_dims(self._per_row(fill), 1) * (1.0 - present)
+    peak = self._peak_of_rows(tf.reduce_max(filled, axis=1), tf.reduce_max(present, axis=1))
+    weights = tf.exp(filled - tf.expand_dims(self._per_row(peak), 1)) * present
+    mean_weight = self._rows_to_nodes(tf.reduce_sum(weights * row_weight, axis=1))
+    root = node_shape(inverse_root) * tf.math.rsqrt(tf.maximum(mean_weight, 1e-12))
+    row_scale = tf.expand_dims(self._per_row(root), 1)
+    return (weights * row_scale) * row_scale
+
 
 class DenseStructure(_RowStructure):
-  """Padded adjacency view: `adjacency[t, s] = 1` for an edge s -> t (zero padding)."""
+  """Padded adjacency view: `adjacency[t, s] = 1` for an edge s -> t (zero padding).
+
+  An entry adjacency[t, s] = m > 1 stands for m parallel edges (or a data self-loop plus
+  the added one): in `softmax_at_target` each is one term of the normaliser, as in the
+  sparse layout, and `weighted_neighbor_sum` multiplies by m again.
+  """
 
   def __init__(self, adjacency: tf.Tensor):
     self.adjacency = self.entry_mask = adjacency
@@ -199,16 +222,6 @@ class DenseStructure(_RowStructure):
   def degree_function(self, fn) -> tf.Tensor:
     """fn(in-degree) per node, [N] float."""
     return fn(self.in_degree())
-
-  def softmax_at_target(self, edge_logits: tf.Tensor) -> tf.Tensor:
-    """Per-edge softmax of [N, N, H] logits over the in-edges of each target.
-
-    An entry adjacency[t, s] = m > 1 stands for m parallel edges (or a data self-loop plus
-    the added one): each is one term of the normaliser, as in the sparse layout, and
-    `weighted_neighbor_sum` multiplies by m again.
-    """
-    return _masked_softmax(edge_logits, self._edge_mask(len(edge_logits.shape)),
-                           self.degree_function(_inverse_root))
 
   def weighted_neighbor_sum(self, edge_weights: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
     """edge_weights broadcastable to [N, N, H], x [N, H, C] -> [N, H, C] (H batched matmuls)."""
@@ -361,25 +374,8 @@ class NeighborStructure(_RowStructure):
     table = fn(tf.range(self.max_degree + 1, dtype=tf.float32))
     return tf.gather(table, self.degree)
 
-  def softmax_at_target(self, edge_logits: tf.Tensor) -> tf.Tensor:
-    """Per-entry softmax of [R, W, H] logits over each node's real entries (all its rows),
-    computed as `_masked_softmax` (see there for the int8-friendly form)."""
-    mask = self._edge_mask(len(edge_logits.shape))
-    inverse_root = self.degree_function(_inverse_root)                   # [N]
-    if not self._two_level:
-      return _masked_softmax(edge_logits, mask, inverse_root, zero_one=True)
-    expand = lambda x: tf.reshape(x, [-1] + [1] * (len(edge_logits.shape) - 1))
-    row_root = expand(self._per_row(inverse_root))                       # [R, 1, ...]
-    row_inverse_count = row_root * row_root
-    fill = self._rows_to_nodes(tf.reduce_sum(edge_logits * (mask * row_inverse_count), 1))
-    filled = edge_logits * mask + tf.expand_dims(self._per_row(fill), 1) * (1.0 - mask)
-    peak = self._peak_of_rows(tf.reduce_max(filled, axis=1), tf.reduce_max(mask, axis=1))
-    weights = tf.exp(filled - tf.expand_dims(self._per_row(peak), 1)) * mask
-    mean_weight = self._rows_to_nodes(tf.reduce_sum(weights * row_inverse_count, axis=1))
-    root = tf.reshape(inverse_root, [-1] + [1] * (len(mean_weight.shape) - 1)) * \
-        tf.math.rsqrt(tf.maximum(mean_weight, 1e-12))
-    row_scale = tf.expand_dims(self._per_row(root), 1)
-    return (weights * row_scale) * row_scale
+  def _present(self, multiplicity: tf.Tensor) -> tf.Tensor:
+    return multiplicity      # the neighbour mask is 0/1
 
   def weighted_neighbor_sum(self, edge_weights: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
     """sum_s w_{ts,h} x_{s,h,:}: edge_weights [R, W, H] (or [R, W, 1], shared by the
