@@ -10,6 +10,7 @@ import pytest
 
 from edgegnn import data
 from edgegnn.deploy import convert as convert_lib
+from edgegnn.deploy import runtimes
 from edgegnn.deploy import verify as verify_lib
 from edgegnn.models import ModelSpec, build_model, feeds, transfer_weights
 from edgegnn.training import TrainConfig, make_task, predict, train
@@ -107,3 +108,31 @@ def test_layouts_share_weights_exactly(mutag):
     transfer_weights(sparse, build_model(ModelSpec("gin", hidden_units=9),
                                          num_features=mutag.num_features, num_classes=2,
                                          task="graph", batched=True))
+
+
+def test_artifacts_name_only_their_inputs_and_outputs(mutag, tmp_path):
+  """Internal tensor names are stripped (bytes no runtime reads); the SignatureDef and
+  input/output names stay, and the stripped file computes exactly what the unstripped
+  one does."""
+  from tensorflow.lite.tools import flatbuffer_utils  # pylint: disable=g-import-not-at-top
+  spec = ModelSpec("gcn", hidden_units=16, num_layers=2, readout="mean")
+  model = build_model(spec, num_features=mutag.num_features, num_classes=2, task="graph")
+  result = convert_lib.convert(model, "tflite-float32", tmp_path / "gcn.tflite")
+  flat = flatbuffer_utils.read_model(result.path)
+  graph = flat.subgraphs[0]
+  io = set(graph.inputs) | set(graph.outputs)
+  assert all(not t.name for i, t in enumerate(graph.tensors) if i not in io)
+  assert all(graph.tensors[i].name for i in io)
+  signature = flat.signatureDefs[0]
+  assert signature.signatureKey.decode() == convert_lib.SIGNATURE_KEY
+  assert sorted(t.name.decode() for t in signature.inputs) == sorted(
+      feeds.model_input_names(model))
+  assert [t.name.decode() for t in signature.outputs] == ["logits"]
+
+  unstripped = tmp_path / "unstripped.tflite"
+  unstripped.write_bytes(convert_lib._tflite_bytes(model, "tflite-float32", None, False))
+  assert result.bytes < unstripped.stat().st_size
+  feed = feeds.select(feeds.graph_feed(mutag.graphs[0]), feeds.model_input_names(model))
+  outputs = [runtimes.open_runtime(str(p), runtime="litert").run(feed)["logits"]
+             for p in (result.path, unstripped)]
+  np.testing.assert_array_equal(outputs[0], outputs[1])

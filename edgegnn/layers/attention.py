@@ -66,8 +66,8 @@ class EdgeAttention(tf.keras.layers.Layer):
     if kind == "const":
       return structure.source_values(tf.ones_like(z[..., 0]))
     if kind == "gcn":
-      norm = structure.degree_function(
-          lambda degree: tf.math.rsqrt(tf.maximum(degree, 1.0)))[:, None]
+      norm = tf.expand_dims(structure.degree_function(
+          lambda degree: tf.math.rsqrt(tf.maximum(degree, 1.0))), 1)
       return structure.target_values(norm) * structure.source_values(norm)
     if kind in ("gat", "sym-gat"):
       score_t = tf.reduce_sum(z * self.target_vector, -1)   # [N, H]

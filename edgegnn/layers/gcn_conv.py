@@ -71,7 +71,7 @@ class GCNConv(tf.keras.layers.Layer):
       structure = structure.with_self_loops()
     values = q(self.transform(q(node_states, "input")), "message")
     norm = structure.degree_function(lambda degree: tf.math.rsqrt(tf.maximum(degree, 1.0)))
-    result = structure.scaled_neighbor_sum(norm[:, None] * values, norm)
+    result = structure.scaled_neighbor_sum(tf.expand_dims(norm, 1) * values, norm)
     result.set_shape(values.shape)  # the sparse layout's segment count is not static
     result = q(result, "aggregate")
     if self.use_bias:

@@ -31,6 +31,7 @@ ops, so the same layer code broadcasts to [E, ...] or [N, N, ...].
 from __future__ import annotations
 
 from typing import Union
+import numpy as np
 
 from edgegnn import _keras_env  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TF)
 import tensorflow as tf
@@ -293,7 +294,7 @@ class NeighborStructure(_RowStructure):
       loops = tf.range(self.num_nodes, dtype=tf.int32)[:, None]
       loop_mask = tf.ones_like(self.mask[:, :1])
     else:
-      loops = self.row_node[:, None]
+      loops = tf.expand_dims(self.row_node, 1)
       # Rows t < N are first rows; PAD (not CONCAT with zeros) has an int8 kernel.
       loop_mask = tf.pad(tf.ones_like(self.mask[:self.num_nodes, :1]),
                          [[0, tf.shape(self.mask)[0] - self.num_nodes], [0, 0]])
@@ -342,6 +343,12 @@ class NeighborStructure(_RowStructure):
     [R, ...], as GATHER + MUL + SUM. (A BATCH_MATMUL [R, 1, W] @ [R, W, D] accumulates in
     int32 but ran the Cora int8 artifact at 0.89x float32 against 0.55x for MUL + SUM,
     with the same agreement, 0.984 / 0.985: `tools/bench_int8.py`, docs/int8.md.)"""
+    if x.shape.rank == 2 or x.shape[1:].is_fully_defined():
+      # Static trailing dims: reshape by constants, so no SHAPE/STRIDED_SLICE/PACK ops.
+      trailing = x.shape[1:].as_list()
+      flat = x if x.shape.rank == 2 else tf.reshape(x, [-1, int(np.prod(trailing))])
+      summed = tf.reduce_sum(tf.expand_dims(weights, -1) * tf.gather(flat, self.neighbors), 1)
+      return summed if x.shape.rank == 2 else tf.reshape(summed, [-1] + trailing)
     flat = tf.reshape(x, [tf.shape(x)[0], -1])
     summed = tf.reduce_sum(tf.expand_dims(weights, -1) * tf.gather(flat, self.neighbors), 1)
     summed = tf.reshape(summed, tf.concat([tf.shape(weights)[:1], tf.shape(x)[1:]], 0))
@@ -362,7 +369,8 @@ class NeighborStructure(_RowStructure):
     aggregation (GCN, mean) its int8 range is not set by the unnormalised sums of the
     highest-degree nodes, which would leave low-degree nodes a handful of levels.
     """
-    weights = self.mask * self._per_row(target_scale)[:, None]
+    # expand_dims, not [:, None]: one op in the flatbuffer instead of RESHAPE + STRIDED_SLICE.
+    weights = self.mask * tf.expand_dims(self._per_row(target_scale), 1)
     return self._rows_to_nodes(self._row_sum(weights, x))
 
   def in_degree(self) -> tf.Tensor:
