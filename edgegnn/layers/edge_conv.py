@@ -12,6 +12,7 @@ from edgegnn.layers import _serialization
 _FLOAT32_EXACT_BITS = 24
 _MAX_HALF_BITS = 8
 _NO_CANDIDATE = -(2 ** 59)   # scores of non-candidates are below this
+_MIN_SCALE = 2.0 ** -14       # the smallest normal float16: all-zero states stay finite
 
 
 def grid_half_bits(features: int) -> int:
@@ -26,7 +27,7 @@ def grid_half_bits(features: int) -> int:
 def knn_scores(node_states: tf.Tensor, candidates: tf.Tensor) -> tf.Tensor:
   r"""Exact int64 nearness scores: row t ranks the candidates s of node t, larger = nearer.
 
-    c      = max_{i,f} |x_if|                         (padding rows are zero)
+    c      = max(max_{i,f} |x_if|, 2^-14)             (padding rows are zero)
     q_i    = round(x_i * 2^(2h) / c)                  (integers, |q_if| <= 2^(2h))
     q_i    = 2^h a_i + b_i,   a_i = floor(q_i / 2^h),   b_i in [0, 2^h)
     score(t, s) = 2 <q_t, q_s> - ||q_s||^2
@@ -39,17 +40,20 @@ def knn_scores(node_states: tf.Tensor, candidates: tf.Tensor) -> tf.Tensor:
   ranks its candidates by ascending snapped squared distance. Each bracket is one float32
   matmul of integer operands (the column term rides along as an extra feature) whose
   partial sums stay below 3 F 2^(2h) <= 2^24 (`grid_half_bits`): every one is an exact
-  integer whatever order a kernel sums in. The brackets are added in int64. Keras and
+  integer whatever order a kernel sums in. The brackets are scaled and added in
+  int64 (so a float16 artifact, whose float constants must fit float16, stays exact). Keras and
   every TFLite runtime therefore compute identical scores; equal scores (ties on a grid)
   stay equal and top_k takes the lower node index first, in TF and in TFLite alike. The
   grid step c / 2^(2h) (2^-16 of the largest coordinate for F <= 85) is far finer than
   the spacing of real neighbours.
   """
   x = tf.stop_gradient(node_states)
-  candidates = tf.cast(candidates, x.dtype)
   half = grid_half_bits(x.shape[-1])
-  scale = tf.maximum(tf.reduce_max(tf.abs(x)), 1e-30)
-  grid = tf.round(x * ((2.0 ** (2 * half)) / scale))
+  # Every float constant here is a power of two of at most 2^h = 256, so a float16
+  # artifact (whose converter stores float constants as float16, max 65504) keeps them
+  # exact; larger factors are applied in int64.
+  scale = tf.maximum(tf.reduce_max(tf.abs(x)), _MIN_SCALE)
+  grid = tf.round((x * ((2.0 ** half) / scale)) * (2.0 ** half))   # x * 2^(2h) / c
   high = tf.floor(grid * (0.5 ** half))
   low = grid - high * (2.0 ** half)
   minus_one = -tf.ones_like(high[:, :1])
@@ -57,18 +61,17 @@ def knn_scores(node_states: tf.Tensor, candidates: tf.Tensor) -> tf.Tensor:
   def column(values):
     return tf.reduce_sum(values, axis=-1, keepdims=True)
 
-  def exact_matmul(left, right, factor):
+  def exact_matmul(left, right, factor_bits):
     product = tf.matmul(tf.concat(left, -1), tf.concat(right, -1), transpose_b=True)
-    return product * factor                    # a power of two: still exact
+    return tf.cast(product, tf.int64) * tf.constant(2 ** factor_bits, tf.int64)
 
-  high_term = exact_matmul([2.0 * high, minus_one], [high, column(high * high)],
-                           2.0 ** (2 * half))
+  high_term = exact_matmul([2.0 * high, minus_one], [high, column(high * high)], 2 * half)
   cross_term = exact_matmul([high, low, minus_one], [low, high, column(high * low)],
-                            2.0 ** (half + 1))
-  low_term = exact_matmul([2.0 * low, minus_one], [low, column(low * low)], 1.0)
-  high_term -= (1.0 - candidates) * (2.0 ** 60)   # exact where candidates[t, s] = 1
-  return (tf.cast(high_term, tf.int64) + tf.cast(cross_term, tf.int64) +
-          tf.cast(low_term, tf.int64))
+                            half + 1)
+  low_term = exact_matmul([2.0 * low, minus_one], [low, column(low * low)], 0)
+  excluded = tf.cast(1.0 - tf.cast(candidates, x.dtype), tf.int64) * tf.constant(
+      2 ** 60, tf.int64)
+  return high_term + cross_term + low_term - excluded
 
 
 @tf.keras.utils.register_keras_serializable(package="edgegnn")
