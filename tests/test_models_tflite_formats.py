@@ -53,11 +53,12 @@ def trained_models():
 def test_weight_only_formats_agree(architecture, dataset, options, fmt, trained_models,
                                    tmp_path):
   ds, model, test_index, reference = trained_models(architecture, dataset, options)
-  # Known gap: 64-unit EdgeConv agrees on 0.989 (356 of 360 digits) in both formats, the
-  # same 4 digits: its second k-NN runs on learned float features, where near-equal
-  # distances order differently once the weights are rounded (the first k-NN is exact on
-  # integer coordinates). Measured with this test; floor 0.985 for it, 0.99 elsewhere.
-  floor = 0.985 if architecture == "edgeconv" else 0.99
+  # EdgeConv's second k-NN runs on learned features. float16 weights leave them exact
+  # enough (agreement 1.000); dynamic-range int8 also quantizes each FULLY_CONNECTED
+  # input at run time, and near-equal distances then order differently: 0.989 (356 of 360
+  # digits) for this 3-epoch model at 22 % accuracy, 0.997 for a trained one (95 %,
+  # `test_trained_edgeconv_weight_only_formats_agree`, slow). Floor 0.985 for that case.
+  floor = 0.985 if (architecture, fmt) == ("edgeconv", "tflite-dynamic-int8") else 0.99
   names = feeds.model_input_names(model)
   result = convert_lib.convert(model, fmt, tmp_path / f"{architecture}.{fmt}.tflite",
                                target="mobile")
@@ -68,3 +69,27 @@ def test_weight_only_formats_agree(architecture, dataset, options, fmt, trained_
   info = tflite_file.read_model(result.path)
   compressed = "float16" if fmt == "tflite-float16" else "int8"
   assert info.weight_bytes.get(compressed, 0) >= 4096   # at least one 64x64 matrix
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["tflite-float16", "tflite-dynamic-int8"])
+def test_trained_edgeconv_weight_only_formats_agree(fmt, tmp_path):
+  """A trained EdgeConv (40 epochs: about 95 % test accuracy on digits) agrees >= 0.99 in
+  both weight-only formats (measured 1.000 and 0.997)."""
+  ds = data.load("digits_points")
+  spec = ModelSpec("edgeconv", dropout=0.0, hidden_units=64, num_layers=2, k=6,
+                   readout="mean+max")
+  trained = train(spec, ds, TrainConfig(epochs=40, batch_size=64), progress=False).model
+  task = make_task(ds, 0)
+  test_index = task.split("test")
+  reference = predict(trained, task, test_index)
+  assert (reference.argmax(-1) == ds.labels[test_index]).mean() >= 0.9
+  model = transfer_weights(trained, build_model(
+      spec, num_features=ds.num_features, num_classes=ds.num_classes, task="graph"))
+  result = convert_lib.convert(model, fmt, tmp_path / f"edgeconv.{fmt}.tflite",
+                               target="mobile")
+  checked = verify_lib.verify(result.path, dataset=ds, test_index=test_index,
+                              reference_logits=reference,
+                              input_names=feeds.model_input_names(model), layout="sparse",
+                              floor=0.99)
+  assert checked.agreement >= 0.99
