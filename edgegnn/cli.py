@@ -97,9 +97,12 @@ def train(dataset, architecture, hidden_units, num_layers, epochs, learning_rate
               help="In-neighbour slots per node of a neighbors artifact (default: the "
                    "dataset's largest in-degree).")
 @click.option("--target", default=None, help="mobile, arm-linux or mcu: fail if it cannot run.")
+@click.option("--integer-io/--float-io", default=None,
+              help="tflite-int8 only: int8 inputs/outputs (the app passes quantized "
+                   "features; default: int8 for target mcu, float otherwise).")
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False),
               help="Destination .tflite file (written atomically).")
-def convert(model_dir, fmt, layout, capacity, max_neighbors, target, output):
+def convert(model_dir, fmt, layout, capacity, max_neighbors, target, integer_io, output):
   """Convert a trained model directory to a .tflite artifact."""
   from edgegnn import data
   from edgegnn.deploy.convert import convert as convert_fn
@@ -115,7 +118,8 @@ def convert(model_dir, fmt, layout, capacity, max_neighbors, target, output):
     names = feeds.model_input_names(model)
     rep = [feeds.select(feeds.graph_feed(g, layout, capacity, max_neighbors=max_neighbors),
                         names) for g in graphs]
-    result = convert_fn(model, fmt, output, target=target, representative_feeds=rep)
+    result = convert_fn(model, fmt, output, target=target, representative_feeds=rep,
+                        integer_io=integer_io)
   except (ValueError, RuntimeError, FileNotFoundError) as e:
     _fail(e)
   click.echo(f"wrote {result.path}: {result.bytes} bytes, runtime {result.runtime}, "

@@ -209,6 +209,8 @@ class ExportStage:
     agreement_floor_float / agreement_floor_int8: verification floors.
     bench_runs / bench_warmup / bench_threads: latency benchmark settings.
     representative_graphs: training graphs used to calibrate tflite-int8.
+    integer_io: tflite-int8 with int8 inputs/outputs (the app passes quantized features;
+      None: int8 for target mcu, float otherwise).
   """
   model: str
   name: Optional[str] = None
@@ -223,6 +225,7 @@ class ExportStage:
   bench_warmup: int = 5
   bench_threads: int = 1
   representative_graphs: int = 100
+  integer_io: Optional[bool] = None
 
   def __post_init__(self):
     from edgegnn.deploy.convert import FORMATS, TARGETS, _check_format_target

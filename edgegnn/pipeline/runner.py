@@ -304,7 +304,8 @@ class Runner:
       name = f"{stage.produces}.{fmt}"
       relative = pathlib.Path("artifacts") / f"{name}.tflite"
       result = convert_lib.convert(export_model, fmt, self.out / relative, target=stage.target,
-                                   representative_feeds=representative)
+                                   representative_feeds=representative,
+                                   integer_io=stage.integer_io)
       floors = {"float": stage.agreement_floor_float, "int8": stage.agreement_floor_int8}
       try:
         checked = verify_lib.verify(
