@@ -43,6 +43,13 @@ def _write(tmp_path, raw):
     (lambda r: r["stages"][1]["export"].update(target="mcu", formats=["tflite-int8"]),
      "target mcu needs layout dense"),
     (lambda r: r.update(output="x"), "Unknown top-level key(s) ['output']"),
+    (lambda r: r["stages"].append({"binarize": {"name": "b", "binarize": {}}}),
+     "the staged distillation needs `teacher: <stage name>`"),
+    (lambda r: r["stages"].append({"binarize": {"name": "b", "teacher": "gcn",
+                                                "binarize": {"epocs": 5}}}),
+     "Unknown key binarize(b).binarize.epocs. Did you mean 'epochs'?"),
+    (lambda r: r["stages"].append({"binarize": {"name": "b", "teacher": "gcn", "binarize": {
+        "model": {"architecture": "gat"}}}}), "unknown 'gat'; expected one of gcn, sage"),
 ])
 def test_invalid_pipelines_fail_before_training_naming_the_key(tmp_path, mutate, message):
   raw = json.loads(json.dumps(TINY))
@@ -167,3 +174,26 @@ def test_inspect_rejects_a_corrupt_file(tmp_path):
   bad.write_bytes(b"\x00" * 64)
   result = CliRunner().invoke(main, ["inspect", str(bad)])
   assert result.exit_code != 0 and "bad.tflite" in result.output
+
+
+def test_binarize_stage_ships_a_verified_lce_artifact(tmp_path):
+  """FP32 teacher -> staged binary GCN -> `lce` artifact run on the LCE interpreter."""
+  raw = {"name": "binary", "dataset": "cora", "stages": [
+      {"train": {"name": "gcn", "model": {"architecture": "gcn", "weight_decay": 5e-4,
+                                          "input_normalization": "row"},
+                 "train": {"epochs": 60, "patience": 30}}},
+      {"binarize": {"name": "gcn_binary", "teacher": "gcn", "bench_runs": 3,
+                    "binarize": {"model": {"architecture": "gcn", "hidden_units": 64},
+                                 "epochs": 20}}}]}
+  report = pipeline.Runner(pipeline.load(_write(tmp_path, raw)), out=str(tmp_path / "out"),
+                           log=lambda _: None, progress=False).run()
+  model = next(m for m in report["models"] if m["name"] == "gcn_binary")
+  assert model["method"] == "binary+kd" and model["bits"] == 1
+  assert model["binary_summary"]["binarized_mac_ratio"] == 1.0
+  assert model["test_accuracy"] > 0.3            # 7 classes: chance is about 0.14-0.3
+  artifact, = [a for a in report["artifacts"] if a["model"] == "gcn_binary"]
+  assert artifact["format"] == "lce" and artifact["runtime"] == "lce"
+  assert artifact["ops"]["LceBconv2d"] == 2
+  assert artifact["agreement"] >= 0.99
+  assert artifact["test_accuracy"] == pytest.approx(model["test_accuracy"], abs=0.01)
+  assert (tmp_path / "out" / artifact["path"]).stat().st_size == artifact["bytes"]

@@ -255,9 +255,67 @@ class ExportStage:
     return {"export": dataclasses.asdict(self)}
 
 
+@dataclasses.dataclass(frozen=True)
+class BinarizeStage:
+  """Distils a teacher stage's model into a binary (Larq) model and ships it as `lce`
+  (stage kind binarize).
+
+  The staged distillation of `edgegnn.binary.binarize` (FP32 teacher -> binary weights
+  -> fully binary) runs for every seed; the first seed's model is converted with the LCE
+  converter for target arm-linux, verified on the LCE interpreter over the test split
+  and benchmarked, like an export stage's artifact.
+
+  Attributes:
+    name: the binary model's name.
+    teacher: the FP32 teacher's stage name (a train stage; omit with `staged: false`).
+    binarize: the `edgegnn.binary.BinarizeConfig` mapping (binary architecture in `model`,
+      epochs per stage, loss weights, staged / scratch).
+    seeds: student seeds (each distils from the teacher run of the same seed, if any).
+    agreement_floor: verification floor of the lce artifact against the Keras model.
+    bench_runs / bench_warmup / bench_threads: latency benchmark settings.
+  """
+  name: str
+  binarize: dict = dataclasses.field(default_factory=dict)
+  teacher: Optional[str] = None
+  seeds: tuple[int, ...] = (0,)
+  agreement_floor: float = 0.99
+  bench_runs: int = 20
+  bench_warmup: int = 3
+  bench_threads: int = 1
+
+  def __post_init__(self):
+    from edgegnn.binary.staged import BinarizeConfig
+    where = f"binarize({self.name})"
+    config = BinarizeConfig.from_dict(self.binarize, f"{where}.binarize")
+    object.__setattr__(self, "binarize_config", config)
+    config.spec  # validates binarize.model  # pylint: disable=pointless-statement
+    if config.staged and not self.teacher:
+      raise ValueError(f"{where}: the staged distillation needs `teacher: <stage name>` "
+                       "(or set binarize.staged: false to train from scratch).")
+    if not self.seeds:
+      raise ValueError(f"{where}.seeds must list at least one seed.")
+    if not 0.0 <= self.agreement_floor <= 1.0:
+      raise ValueError(f"{where}.agreement_floor must be in [0, 1], got {self.agreement_floor}.")
+    if self.bench_runs < 1 or self.bench_threads < 1:
+      raise ValueError(f"{where}: bench_runs and bench_threads must be >= 1.")
+
+  @property
+  def produces(self) -> str:
+    return self.name
+
+  def requires(self) -> list[str]:
+    return [self.teacher] if self.teacher else []
+
+  def to_dict(self) -> dict:
+    return {"binarize": dict(dataclasses.asdict(self),
+                             binarize=self.binarize_config.to_dict(), seeds=list(self.seeds))}
+
+
 STAGES = {"train": TrainStage, "degree_quant": QuantizedTrainStage, "qat": QatStage,
-          "ptq": PtqStage, "distill": DistillStage, "export": ExportStage}
-Stage = Union[TrainStage, QuantizedTrainStage, PtqStage, DistillStage, ExportStage]
+          "ptq": PtqStage, "distill": DistillStage, "binarize": BinarizeStage,
+          "export": ExportStage}
+Stage = Union[TrainStage, QuantizedTrainStage, PtqStage, DistillStage, BinarizeStage,
+              ExportStage]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -22,7 +22,7 @@ import numpy as np
 
 from edgegnn import __version__
 from edgegnn.atomic import atomic_write_text
-from edgegnn.pipeline.config import (DistillStage, ExportStage, Pipeline, PtqStage,
+from edgegnn.pipeline.config import (BinarizeStage, DistillStage, ExportStage, Pipeline, PtqStage,
                                      QuantizedTrainStage, TrainStage)
 
 Log = Callable[[str], None]
@@ -58,6 +58,12 @@ def plan(pipeline: Pipeline) -> list[str]:
                    f"({stage.model_spec.hidden_units} units"
                    + (f", {stage.quantization_config.label}" if stage.quantization_config else "")
                    + f"), {c.epochs} epochs max, seeds {list(stage.seeds)}")
+    elif isinstance(stage, BinarizeStage):
+      c = stage.binarize_config
+      how = (f"staged distillation from {stage.teacher}" if c.staged else "trained from scratch")
+      lines.append(f"  {i + 1}. binarize {stage.name}: binary {c.spec.architecture} "
+                   f"({c.spec.hidden_units} units), {how}, {c.epochs} epochs per stage, seeds "
+                   f"{list(stage.seeds)}; lce artifact verified on the LCE interpreter + bench")
     elif isinstance(stage, PtqStage):
       lines.append(f"  {i + 1}. ptq {stage.name}: {stage.quantization_config.label} of model "
                    f"{stage.model}, ranges calibrated on training graphs")
@@ -111,6 +117,8 @@ class Runner:
         result = self._ptq(stage)
       elif isinstance(stage, DistillStage):
         result = self._distill(stage)
+      elif isinstance(stage, BinarizeStage):
+        result = self._binarize(stage)
       else:
         result = self._export(stage)
       atomic_write_text(cache, json.dumps({"key": key, "result": result}, indent=1))
@@ -142,14 +150,15 @@ class Runner:
 
   @staticmethod
   def _summary(stage, result) -> str:
-    if not isinstance(stage, ExportStage):
-      m = result["models"][0]
-      return (f"{m['method']} {m['name']}: test accuracy {100 * m['test_accuracy']:.2f} ± "
-              f"{100 * m['test_accuracy_std']:.2f} % over {len(m['runs'])} run(s)")
-    parts = [f"{a['format']} {a['bytes'] / 1024:.1f} KiB acc {100 * a['test_accuracy']:.2f}% "
-             f"agree {a['agreement']:.3f} p50 {a['latency_ms']['p50']:.2f} ms"
-             for a in result["artifacts"]]
-    return f"export {stage.produces}: " + "; ".join(parts)
+    parts = [f"{m['method']} {m['name']}: test accuracy {100 * m['test_accuracy']:.2f} ± "
+             f"{100 * m['test_accuracy_std']:.2f} % over {len(m['runs'])} run(s)"
+             for m in result.get("models", [])]
+    artifacts = [f"{a['format']} {a['bytes'] / 1024:.1f} KiB acc {100 * a['test_accuracy']:.2f}% "
+                 f"agree {a['agreement']:.3f} p50 {a['latency_ms']['p50']:.2f} ms"
+                 for a in result.get("artifacts", [])]
+    if isinstance(stage, ExportStage):
+      return f"export {stage.produces}: " + "; ".join(artifacts)
+    return "; ".join(parts + artifacts)
 
   def model_dir(self, name: str, seed: int, fold: int) -> pathlib.Path:
     return self.out / "models" / name / f"seed{seed}_fold{fold}"
@@ -235,6 +244,77 @@ class Runner:
     entry.update(method=f"{stage.distill_config.method}"
                  + (f"+{quantization.method}" if quantization else ""), teacher=stage.teacher)
     return {"models": [entry]}
+
+  def _binarize(self, stage: BinarizeStage) -> dict[str, Any]:
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    from edgegnn.binary.staged import binarize, export_model, predict_logits
+    from edgegnn.deploy import bench, convert as convert_lib, verify as verify_lib
+    from edgegnn.models import feeds
+    from edgegnn.models.saving import load_trained
+    from edgegnn.training import make_task
+    dataset, config = self.dataset, stage.binarize_config
+    spec = config.spec
+    teacher_runs = {}
+    if stage.teacher:
+      source = next(m for m in self.report["models"] if m["name"] == stage.teacher)
+      teacher_runs = {r["seed"]: r for r in source["runs"]}
+    runs, first = [], None
+    for seed in stage.seeds:
+      teacher = None
+      if stage.teacher:
+        run = teacher_runs.get(seed) or next(iter(teacher_runs.values()))
+        teacher, _ = load_trained(self.out / run["path"], batched=dataset.task == "graph")
+      tf.keras.utils.set_random_seed(seed)
+      result = binarize(teacher, dataset, config, seed=seed)
+      directory = self.model_dir(stage.name, seed, 0)
+      directory.mkdir(parents=True, exist_ok=True)
+      result.model.save_weights(str(directory / "weights.h5"))
+      atomic_write_text(directory / "binary_spec.json",
+                        json.dumps({"binarize": config.to_dict(), "dataset": dataset.name}))
+      metrics = {k: v for k, v in result.metrics.items() if isinstance(v, (int, float, str))}
+      runs.append(dict(metrics, seed=seed, fold=0, path=str(directory.relative_to(self.out))))
+      first = first or result
+    entry = self._model_entry(stage.name, spec.architecture, None,
+                              int(first.model.count_params()), runs, list(stage.seeds), [0])
+    entry.update(method="binary" + ("+kd" if config.staged else ""), bits=1,
+                 teacher=stage.teacher, binary_summary=first.metrics.get("summary"))
+
+    # The first seed's model as an lce artifact, verified on the LCE interpreter.
+    task = make_task(dataset, 0)
+    test_index = task.split("test")
+    node = spec.task == "node"
+    layout = "sparse" if node else "dense"
+    capacity = dataset.graph.num_nodes if node else dataset.max_nodes
+    export = export_model(first.model, spec, dataset)
+    names = feeds.model_input_names(export)
+    reference = predict_logits(first.model, task, test_index)
+    if node:
+      reference = reference[test_index]
+    name = f"{stage.name}.lce"
+    relative = pathlib.Path("artifacts") / f"{name}.tflite"
+    converted = convert_lib.convert(export, "lce", self.out / relative, target="arm-linux")
+    try:
+      checked = verify_lib.verify(
+          str(self.out / relative), dataset=dataset, test_index=test_index,
+          reference_logits=reference, input_names=names, layout=layout, capacity=capacity,
+          runtime="lce", floor=stage.agreement_floor)
+    except Exception:
+      (self.out / relative).unlink(missing_ok=True)  # an unverified artifact is not shipped
+      raise
+    graph = dataset.graph if node else dataset.graphs[int(test_index[0])]
+    sample = feeds.select(feeds.graph_feed(graph, layout, None if node else capacity), names)
+    timing = bench.benchmark(self.out / relative, inputs=sample, runs=stage.bench_runs,
+                             warmup=stage.bench_warmup, num_threads=stage.bench_threads,
+                             runtime="lce")
+    artifact = {
+        "name": name, "model": stage.name, "path": str(relative), "format": "lce",
+        "layout": layout, "capacity": capacity, "max_neighbors": None, "target": "arm-linux",
+        "bytes": converted.bytes, "ops": converted.ops, "runtime": checked.runtime,
+        "test_accuracy": checked.test_accuracy, "agreement": checked.agreement,
+        "latency_ms": {k: timing["latency_ms"][k] for k in ("p50", "p90")},
+        "peak_memory_bytes": timing.get("peak_memory_bytes"),
+        "bench_threads": stage.bench_threads}
+    return {"models": [entry], "artifacts": [artifact]}
 
   def _ptq(self, stage: PtqStage) -> dict[str, Any]:
     from edgegnn.models import feeds
