@@ -53,6 +53,19 @@ def run(pipeline_file, out, dry_run, no_progress):
 
 
 @main.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False))
+def report(out):
+  """Regenerate OUT/report.md, OUT/report.html and OUT/plots/*.png from OUT/report.json."""
+  from edgegnn.pipeline import report as report_lib
+  try:
+    files = report_lib.write_report(out)
+  except (FileNotFoundError, ValueError) as e:
+    _fail(e)
+  click.echo(f"wrote {files.markdown}, {files.html}, "
+             + ", ".join(str(p) for p in files.plots.values()))
+
+
+@main.command()
 @click.option("--dataset", required=True, help="Dataset name (see `edgegnn datasets`).")
 @click.option("--architecture", default="gcn", show_default=True,
               help="gcn, gat, sage, gin, edgeconv, mlp or mp.")

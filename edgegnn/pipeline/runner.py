@@ -118,6 +118,9 @@ class Runner:
       self.log(f"[{time.perf_counter() - started:6.1f}s] {self._summary(stage, result)}")
       self._write_report()
     self._write_report()
+    from edgegnn.pipeline import report as report_lib  # pylint: disable=g-import-not-at-top
+    files = report_lib.write_report(self.out, self.report)
+    self.log(f"report: {files.markdown}, {files.html}")
     return self.report
 
   def _claim_model_dir(self, name: str, key: str) -> None:
@@ -274,6 +277,7 @@ class Runner:
 
   def _export(self, stage: ExportStage) -> dict[str, Any]:
     from edgegnn.deploy import bench, convert as convert_lib, mcu, verify as verify_lib
+    from edgegnn.deploy.layer_bits import layer_bit_widths
     from edgegnn.models import feeds
     from edgegnn.models.saving import load_trained
     from edgegnn.training import make_task, predict
@@ -325,7 +329,8 @@ class Runner:
           "bytes": result.bytes, "ops": result.ops, "runtime": checked.runtime,
           "test_accuracy": checked.test_accuracy, "agreement": checked.agreement,
           "latency_ms": {k: timing["latency_ms"][k] for k in ("p50", "p90")},
-          "peak_memory_bytes": timing.get("peak_memory_bytes"), "bench_threads": stage.bench_threads}
+          "peak_memory_bytes": timing.get("peak_memory_bytes"), "bench_threads": stage.bench_threads,
+          "layer_bits": layer_bit_widths(self.out / relative)}
       if stage.target == "mcu":
         data = (self.out / relative).read_bytes()
         arena = mcu.find_arena_size(data, representative[0])
