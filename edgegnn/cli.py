@@ -116,6 +116,7 @@ def convert(model_dir, fmt, layout, capacity, max_neighbors, target, output):
   """Convert a trained model directory to a .tflite artifact."""
   from edgegnn import data
   from edgegnn.deploy.convert import convert as convert_fn
+  from edgegnn.deploy.sidecar import write_sidecar
   from edgegnn.models import feeds
   from edgegnn.models.saving import load_meta, load_trained
   try:
@@ -129,10 +130,14 @@ def convert(model_dir, fmt, layout, capacity, max_neighbors, target, output):
     rep = [feeds.select(feeds.graph_feed(g, layout, capacity, max_neighbors=max_neighbors),
                         names) for g in graphs]
     result = convert_fn(model, fmt, output, target=target, representative_feeds=rep)
+    sidecar = write_sidecar(output, fmt=fmt, task=ds.task, dataset=ds.name,
+                            num_classes=ds.num_classes,
+                            label_names=getattr(ds, "label_names", None), layout=layout,
+                            capacity=capacity, max_neighbors=max_neighbors)
   except (ValueError, RuntimeError, FileNotFoundError) as e:
     _fail(e)
   click.echo(f"wrote {result.path}: {result.bytes} bytes, runtime {result.runtime}, "
-             f"ops {result.ops}")
+             f"ops {result.ops}; sidecar {sidecar}")
 
 
 @main.command()

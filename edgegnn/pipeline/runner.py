@@ -278,6 +278,7 @@ class Runner:
   def _export(self, stage: ExportStage) -> dict[str, Any]:
     from edgegnn.deploy import bench, convert as convert_lib, mcu, verify as verify_lib
     from edgegnn.deploy.layer_bits import layer_bit_widths
+    from edgegnn.deploy.sidecar import write_sidecar
     from edgegnn.models import feeds
     from edgegnn.models.saving import load_trained
     from edgegnn.training import make_task, predict
@@ -319,6 +320,10 @@ class Runner:
       except Exception:
         (self.out / relative).unlink(missing_ok=True)  # an unverified artifact is not shipped
         raise
+      sidecar = write_sidecar(
+          self.out / relative, fmt=fmt, task=dataset.task, dataset=dataset.name,
+          num_classes=dataset.num_classes, label_names=getattr(dataset, "label_names", None),
+          layout=stage.layout, capacity=capacity, max_neighbors=max_neighbors)
       timing = bench.benchmark(self.out / relative, inputs=representative[0],
                                runs=stage.bench_runs, warmup=stage.bench_warmup,
                                num_threads=stage.bench_threads, runtime=result.runtime)
@@ -330,7 +335,8 @@ class Runner:
           "test_accuracy": checked.test_accuracy, "agreement": checked.agreement,
           "latency_ms": {k: timing["latency_ms"][k] for k in ("p50", "p90")},
           "peak_memory_bytes": timing.get("peak_memory_bytes"), "bench_threads": stage.bench_threads,
-          "layer_bits": layer_bit_widths(self.out / relative)}
+          "layer_bits": layer_bit_widths(self.out / relative),
+          "sidecar": str(sidecar.relative_to(self.out))}
       if stage.target == "mcu":
         data = (self.out / relative).read_bytes()
         arena = mcu.find_arena_size(data, representative[0])
