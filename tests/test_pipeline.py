@@ -107,7 +107,9 @@ def test_pipeline_writes_the_report_contract_and_caches(tmp_path):
                                                          "node_features"]
     assert (side["task"], side["num_classes"], side["layout"]) == ("node", 7, "sparse")
   md = (out / "report.md").read_text()
-  assert md.count("| gcn.tflite-") == 2 and "Pareto front (size)" in md
+  for artifact in report["artifacts"]:
+    assert f"| {artifact['name']} | {artifact['format']} | {artifact['bytes']} | litert |" in md
+  assert "Pareto front (size)" in md
   assert (out / "report.html").stat().st_size > 10000
   assert sorted(p.name for p in (out / "plots").iterdir()) == [
       "accuracy_vs_latency.png", "accuracy_vs_size.png", "layer_bits.png"]

@@ -106,11 +106,13 @@ def artifact_rows(report: dict) -> tuple[list[str], list[list[str]]]:
            _number(a.get("arena_bytes"))]
     for device in devices:
       result = device.get("artifacts", {}).get(a["name"])
-      if result is None or "error" in result:
-        row += ["–" if result is None else "error", "–", "–"]
+      if result is None or "error" in result or "skipped" in result:
+        row += ["–" if result is None else ("error" if "error" in result else "skipped"),
+                "–", "–"]
       else:
-        row += [_number(result.get("agreement"), 4), _number(result["latency_ms"]["p50"]),
-                _number(result["latency_ms"]["p90"])]
+        latency = result.get("latency_ms") or {"p50": result.get("benchmark_avg_ms")}
+        row += [_number(result.get("agreement"), 4), _number(latency.get("p50")),
+                _number(latency.get("p90"))]
     rows.append(row)
   return header, rows
 
