@@ -218,3 +218,38 @@ def test_ssh_failures_name_host_and_cause(sshd, tmp_path):
     ssh.run(good, ["sh", "-c", "exit 3"])
   with pytest.raises(ValueError, match="--identity: no key file"):
     ssh.SshTarget("a@b", identity=str(tmp_path / "missing"))
+
+
+AARCH64_ROOT = os.environ.get("EDGEGNN_AARCH64_ROOT", "/var/tmp/edgegnn-aarch64-root")
+
+
+@pytest.mark.slow
+def test_bundle_runner_under_aarch64_emulation(run_dir, tmp_path):
+  """The bundle's runner on an arm64 Python + the aarch64 ai-edge-litert wheel (qemu user
+  mode): same predictions and logits as the x86 run of the same bundle."""
+  script = pathlib.Path(__file__).resolve().parents[1] / "tools" / "aarch64_root.sh"
+  made = subprocess.run(["bash", str(script), AARCH64_ROOT], capture_output=True, text=True,
+                        timeout=3600, check=False)
+  if made.returncode != 0:
+    pytest.fail(f"could not build the arm64 root with {script} {AARCH64_ROOT} (needs root, "
+                f"Debian's apt and the pip registry): {made.stderr[-2000:]}")
+  qemu = shutil.which("qemu-aarch64-static")
+  bundle = build_bundle(run_dir, tmp_path / "bundle").path
+  x86 = subprocess.run([sys.executable, "run_bundle.py", "--runs", "2", "--warmup", "0",
+                        "--out", "results_x86.json"], cwd=bundle, env=_clean_env(),
+                       capture_output=True, text=True, timeout=600, check=False)
+  assert x86.returncode == 0, x86.stderr[-2000:]
+  shutil.move(bundle / "results", bundle / "results_x86")
+  env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": f"{AARCH64_ROOT}/opt/site"}
+  arm = subprocess.run([qemu, "-L", AARCH64_ROOT, f"{AARCH64_ROOT}/usr/bin/python3",
+                        "run_bundle.py", "--runs", "2", "--warmup", "0", "--out",
+                        "results_arm.json"], cwd=bundle, env=env, capture_output=True,
+                       text=True, timeout=3600, check=False)
+  assert arm.returncode == 0, arm.stderr[-3000:]
+  results = json.loads((bundle / "results_arm.json").read_text())
+  assert results["device"]["machine"] == "aarch64"
+  for name, result in results["artifacts"].items():
+    assert result["agreement"] == 1.0, (name, result)
+    np.testing.assert_allclose(np.load(bundle / "results" / f"{name}.npy"),
+                               np.load(bundle / "results_x86" / f"{name}.npy"),
+                               rtol=1e-5, atol=1e-5)
