@@ -224,9 +224,15 @@ AARCH64_ROOT = os.environ.get("EDGEGNN_AARCH64_ROOT", "/var/tmp/edgegnn-aarch64-
 
 
 @pytest.mark.slow
-def test_bundle_runner_under_aarch64_emulation(run_dir, tmp_path):
+@pytest.mark.parametrize("cpu", ["cortex-a72", "cortex-a53"])  # Raspberry Pi 4, Pi 3
+def test_bundle_runner_under_aarch64_emulation(run_dir, tmp_path, cpu):
   """The bundle's runner on an arm64 Python + the aarch64 ai-edge-litert wheel (qemu user
-  mode): same predictions and logits as the x86 run of the same bundle."""
+  mode, emulating a Pi's core): same predictions and logits as the x86 run of the bundle.
+
+  A real core model is given on purpose: under qemu 7.2's default `-cpu max` the
+  dynamic-range int8 artifact came out wrong (agreement 0.318 on Cora) while float32 and
+  float16 matched; with cortex-a72, cortex-a53 and neoverse-n1 all three matched.
+  """
   script = pathlib.Path(__file__).resolve().parents[1] / "tools" / "aarch64_root.sh"
   made = subprocess.run(["bash", str(script), AARCH64_ROOT], capture_output=True, text=True,
                         timeout=3600, check=False)
@@ -241,7 +247,7 @@ def test_bundle_runner_under_aarch64_emulation(run_dir, tmp_path):
   assert x86.returncode == 0, x86.stderr[-2000:]
   shutil.move(bundle / "results", bundle / "results_x86")
   env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": f"{AARCH64_ROOT}/opt/site"}
-  arm = subprocess.run([qemu, "-L", AARCH64_ROOT, f"{AARCH64_ROOT}/usr/bin/python3",
+  arm = subprocess.run([qemu, "-cpu", cpu, "-L", AARCH64_ROOT, f"{AARCH64_ROOT}/usr/bin/python3",
                         "run_bundle.py", "--runs", "2", "--warmup", "0", "--out",
                         "results_arm.json"], cwd=bundle, env=env, capture_output=True,
                        text=True, timeout=3600, check=False)
@@ -249,7 +255,7 @@ def test_bundle_runner_under_aarch64_emulation(run_dir, tmp_path):
   results = json.loads((bundle / "results_arm.json").read_text())
   assert results["device"]["machine"] == "aarch64"
   for name, result in results["artifacts"].items():
-    assert result["agreement"] == 1.0, (name, result)
+    assert result["agreement"] == 1.0 and result["max_abs_diff"] < 1e-5, (name, result)
     np.testing.assert_allclose(np.load(bundle / "results" / f"{name}.npy"),
                                np.load(bundle / "results_x86" / f"{name}.npy"),
                                rtol=1e-5, atol=1e-5)

@@ -32,4 +32,14 @@ python3 -m pip install --quiet --no-deps --only-binary=:all: --platform manylinu
   "${plats[@]}" --python-version 3.11 --implementation cp \
   --target "$root/opt/site" --upgrade numpy==1.26.4 "ai-edge-litert==2.3.0" ml_dtypes==0.3.2 \
   protobuf==4.25.9 flatbuffers typing-extensions tqdm backports.strenum
+# qemu-user (7.2) shows the emulated process the host's x86 /proc/cpuinfo, and LiteRT's
+# CPU detection crashes on it (segfault while creating the Interpreter). With `-L ROOT`
+# qemu resolves paths inside ROOT first, so an arm64 cpuinfo (4 x Cortex-A72, as on a
+# Raspberry Pi 4) placed there is what the process reads.
+mkdir -p "$root/proc" "$root/sys/devices/system/cpu"
+: > "$root/proc/cpuinfo"
+for i in 0 1 2 3; do
+  printf 'processor\t: %s\nBogoMIPS\t: 108.00\nFeatures\t: fp asimd evtstrm crc32 cpuid\nCPU implementer\t: 0x41\nCPU architecture: 8\nCPU variant\t: 0x0\nCPU part\t: 0xd08\nCPU revision\t: 3\n\n' "$i" >> "$root/proc/cpuinfo"
+done
+for f in possible present online; do echo 0-3 > "$root/sys/devices/system/cpu/$f"; done
 touch "$root/.edgegnn-ready"
