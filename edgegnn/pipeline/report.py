@@ -162,9 +162,14 @@ def _scatter(path: pathlib.Path, artifacts: list[dict], cost_of, xlabel: str,
   if front:
     ax.plot([points[i][0] for i in front], [100 * points[i][1] for i in front],
             color="tab:red", drawstyle="steps-post", linewidth=1, label="Pareto front")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="best", fontsize=8)
   if log_x and points and min(p[0] for p in points) > 0:
     ax.set_xscale("log")
+    from matplotlib import ticker  # pylint: disable=g-import-not-at-top
+    ax.xaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+  ax.margins(x=0.2, y=0.15)
   ax.set_xlabel(xlabel)
   ax.set_ylabel("test accuracy (%)")
   ax.grid(True, alpha=0.3)
