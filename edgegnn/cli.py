@@ -53,6 +53,19 @@ def run(pipeline_file, out, dry_run, no_progress):
 
 
 @main.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False))
+def report(out):
+  """Regenerate OUT/report.md, OUT/report.html and OUT/plots/*.png from OUT/report.json."""
+  from edgegnn.pipeline import report as report_lib
+  try:
+    files = report_lib.write_report(out)
+  except (FileNotFoundError, ValueError) as e:
+    _fail(e)
+  click.echo(f"wrote {files.markdown}, {files.html}, "
+             + ", ".join(str(p) for p in files.plots.values()))
+
+
+@main.command()
 @click.option("--dataset", required=True, help="Dataset name (see `edgegnn datasets`).")
 @click.option("--architecture", default="gcn", show_default=True,
               help="gcn, gat, sage, gin, edgeconv, mlp or mp.")
@@ -106,6 +119,7 @@ def convert(model_dir, fmt, layout, capacity, max_neighbors, target, integer_io,
   """Convert a trained model directory to a .tflite artifact."""
   from edgegnn import data
   from edgegnn.deploy.convert import convert as convert_fn
+  from edgegnn.deploy.sidecar import write_sidecar
   from edgegnn.models import feeds
   from edgegnn.models.saving import load_meta, load_trained
   try:
@@ -120,10 +134,14 @@ def convert(model_dir, fmt, layout, capacity, max_neighbors, target, integer_io,
                         names) for g in graphs]
     result = convert_fn(model, fmt, output, target=target, representative_feeds=rep,
                         integer_io=integer_io)
+    sidecar = write_sidecar(output, fmt=fmt, task=ds.task, dataset=ds.name,
+                            num_classes=ds.num_classes,
+                            label_names=getattr(ds, "label_names", None), layout=layout,
+                            capacity=capacity, max_neighbors=max_neighbors)
   except (ValueError, RuntimeError, FileNotFoundError) as e:
     _fail(e)
   click.echo(f"wrote {result.path}: {result.bytes} bytes, runtime {result.runtime}, "
-             f"ops {result.ops}")
+             f"ops {result.ops}; sidecar {sidecar}")
 
 
 @main.command()
@@ -165,6 +183,67 @@ def bench(tflite_file, runs, warmup, threads, runtime, as_json):
              f"  peak memory {result.get('peak_memory_bytes')} bytes"
              + (f"\n  TFLM arena {result['arena_bytes']} bytes"
                 if result.get("arena_bytes") else ""))
+
+
+@main.group()
+def deploy():
+  """Run a pipeline's artifacts on a device and add the device's figures to the report."""
+
+
+@deploy.command("pi")
+@click.option("--run", "run_dir", required=True, type=click.Path(exists=True, file_okay=False),
+              help="The run directory (OUT of `edgegnn run`).")
+@click.option("--host", default=None, help="USER@HOST of the device (SSH, key auth).")
+@click.option("--bundle-only", "bundle_dir", default=None, type=click.Path(file_okay=False),
+              help="Only write the bundle to this directory (copy it over yourself).")
+@click.option("--port", default=22, show_default=True, help="SSH port.")
+@click.option("--identity", default=None, type=click.Path(dir_okay=False),
+              help="SSH private key file.")
+@click.option("--python", "python", default="python3", show_default=True,
+              help="Python on the device (needs numpy and ai-edge-litert).")
+@click.option("--remote-dir", default="edgegnn_bundle", show_default=True,
+              help="Bundle directory on the device.")
+@click.option("--label", default=None, help="Device column name (default: the host).")
+@click.option("--artifact", "artifacts", multiple=True,
+              help="Only this artifact (repeatable; default: all).")
+@click.option("--max-examples", type=int, default=None,
+              help="Graph tasks: only the first N test graphs.")
+@click.option("--runs", default=50, show_default=True)
+@click.option("--warmup", default=5, show_default=True)
+@click.option("--threads", default=1, show_default=True)
+@click.option("--known-hosts", default=None, type=click.Path(dir_okay=False),
+              help="Known-hosts file (default: the user's).")
+def deploy_pi(run_dir, host, bundle_dir, port, identity, python, remote_dir, label, artifacts,
+              max_examples, runs, warmup, threads, known_hosts):
+  """Bundle a run's artifacts for a Raspberry Pi; with --host, run them there over SSH.
+
+  The device needs only Python 3, numpy and ai-edge-litert. Its agreement with the host,
+  accuracy and latency p50/p90 become a device column of OUT/report.json and the report.
+  """
+  from edgegnn.deploy import pi, pi_bundle, ssh
+  from edgegnn.pipeline import report as report_lib
+  if (host is None) == (bundle_dir is None):
+    _fail(ValueError("give exactly one of --host USER@HOST (run on the device) or "
+                     "--bundle-only DIR (write the bundle only)."))
+  try:
+    if bundle_dir is not None:
+      bundle = pi_bundle.build_bundle(run_dir, bundle_dir, artifacts=artifacts or None,
+                                      max_examples=max_examples)
+      click.echo(f"wrote {bundle.path}: {len(bundle.artifacts)} artifact(s), "
+                 f"{bundle.examples} example(s), {bundle.bytes} bytes. On the device: "
+                 f"python3 {pi_bundle.RUNNER_NAME} (needs numpy + ai-edge-litert)")
+      return
+    target = ssh.SshTarget(host, port=port, identity=identity, known_hosts=known_hosts)
+    label = label or host.split("@")[-1]
+    results = pi.deploy_to_pi(run_dir, target, python=python, remote_dir=remote_dir,
+                              runs=runs, warmup=warmup, threads=threads, label=label,
+                              artifacts=artifacts or None, max_examples=max_examples,
+                              log=click.echo)
+    report = pi.merge_device_results(run_dir, results, label, host=host)
+    files = report_lib.write_report(run_dir, report)
+  except (ValueError, FileNotFoundError, ssh.SshError) as e:
+    _fail(e)
+  click.echo(f"device {label}: {results['device'].get('machine')}; report: {files.markdown}")
 
 
 if __name__ == "__main__":

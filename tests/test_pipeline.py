@@ -101,6 +101,25 @@ def test_pipeline_writes_the_report_contract_and_caches(tmp_path):
     assert artifact["latency_ms"]["p50"] > 0
   sizes = {a["format"]: a["bytes"] for a in report["artifacts"]}
   assert sizes["tflite-dynamic-int8"] < 0.35 * sizes["tflite-float32"]
+  # Per-layer bits read from the files: dynamic-range int8 quantizes only the big weight.
+  bits = {a["format"]: [(b["weight_shape"], b["weight_bits"], b["activation_bits"])
+                        for b in a["layer_bits"]] for a in report["artifacts"]}
+  assert bits == {"tflite-float32": [([16, 1433], 32, 32), ([7, 16], 32, 32)],
+                  "tflite-dynamic-int8": [([16, 1433], 8, 32), ([7, 16], 32, 32)]}
+  # Each artifact has its sidecar; the human report and its plots are written.
+  for artifact in report["artifacts"]:
+    side = json.loads((out / artifact["sidecar"]).read_text())
+    assert artifact["sidecar"] == artifact["path"] + ".json"
+    assert sorted(i["name"] for i in side["inputs"]) == ["edge_source", "edge_target",
+                                                         "node_features"]
+    assert (side["task"], side["num_classes"], side["layout"]) == ("node", 7, "sparse")
+  md = (out / "report.md").read_text()
+  for artifact in report["artifacts"]:
+    assert f"| {artifact['name']} | {artifact['format']} | {artifact['bytes']} | litert |" in md
+  assert "Pareto front (size)" in md
+  assert (out / "report.html").stat().st_size > 10000
+  assert sorted(p.name for p in (out / "plots").iterdir()) == [
+      "accuracy_vs_latency.png", "accuracy_vs_size.png", "layer_bits.png"]
   # Everything is cached on a second run.
   second = runner.invoke(main, ["run", str(tmp_path / "p.yaml"), "--out", str(out),
                                 "--no-progress"])

@@ -28,3 +28,14 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install --quiet -e ".[dev]"
   echo "$want" > "$stamp"
 fi
+# The deploy-over-SSH test starts a real OpenSSH server on loopback: install it when it is
+# missing and apt-get is usable as root (quiet, idempotent; skipped otherwise).
+if [ ! -x /usr/sbin/sshd ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "edgegnn set-up: installing openssh-server (for tests/test_deploy_pi.py)" >&2
+  if ! { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null 2>&1 \
+         || { apt-get update -qq >/dev/null 2>&1 \
+              && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null 2>&1; }; }; then
+    echo "edgegnn set-up: could not install openssh-server; the SSH deploy test will fail" \
+         "until /usr/sbin/sshd exists (apt-get install -y openssh-server)." >&2
+  fi
+fi

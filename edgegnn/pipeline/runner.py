@@ -126,6 +126,9 @@ class Runner:
       self.log(f"[{time.perf_counter() - started:6.1f}s] {self._summary(stage, result)}")
       self._write_report()
     self._write_report()
+    from edgegnn.pipeline import report as report_lib  # pylint: disable=g-import-not-at-top
+    files = report_lib.write_report(self.out, self.report)
+    self.log(f"report: {files.markdown}, {files.html}")
     return self.report
 
   def _claim_model_dir(self, name: str, key: str) -> None:
@@ -301,6 +304,12 @@ class Runner:
     except Exception:
       (self.out / relative).unlink(missing_ok=True)  # an unverified artifact is not shipped
       raise
+    from edgegnn.deploy.layer_bits import layer_bit_widths
+    from edgegnn.deploy.sidecar import write_sidecar
+    sidecar = write_sidecar(
+        self.out / relative, fmt="lce", task=dataset.task, dataset=dataset.name,
+        num_classes=dataset.num_classes, label_names=getattr(dataset, "label_names", None),
+        layout=layout, capacity=capacity, max_neighbors=None)
     graph = dataset.graph if node else dataset.graphs[int(test_index[0])]
     sample = feeds.select(feeds.graph_feed(graph, layout, None if node else capacity), names)
     timing = bench.benchmark(self.out / relative, inputs=sample, runs=stage.bench_runs,
@@ -313,7 +322,9 @@ class Runner:
         "test_accuracy": checked.test_accuracy, "agreement": checked.agreement,
         "latency_ms": {k: timing["latency_ms"][k] for k in ("p50", "p90")},
         "peak_memory_bytes": timing.get("peak_memory_bytes"),
-        "bench_threads": stage.bench_threads}
+        "bench_threads": stage.bench_threads,
+        "layer_bits": layer_bit_widths(self.out / relative),
+        "sidecar": str(sidecar.relative_to(self.out))}
     return {"models": [entry], "artifacts": [artifact]}
 
   def _ptq(self, stage: PtqStage) -> dict[str, Any]:
@@ -354,6 +365,8 @@ class Runner:
 
   def _export(self, stage: ExportStage) -> dict[str, Any]:
     from edgegnn.deploy import bench, convert as convert_lib, mcu, verify as verify_lib
+    from edgegnn.deploy.layer_bits import layer_bit_widths
+    from edgegnn.deploy.sidecar import write_sidecar
     from edgegnn.models import feeds
     from edgegnn.models.saving import load_trained
     from edgegnn.training import make_task, predict
@@ -396,6 +409,10 @@ class Runner:
       except Exception:
         (self.out / relative).unlink(missing_ok=True)  # an unverified artifact is not shipped
         raise
+      sidecar = write_sidecar(
+          self.out / relative, fmt=fmt, task=dataset.task, dataset=dataset.name,
+          num_classes=dataset.num_classes, label_names=getattr(dataset, "label_names", None),
+          layout=stage.layout, capacity=capacity, max_neighbors=max_neighbors)
       timing = bench.benchmark(self.out / relative, inputs=representative[0],
                                runs=stage.bench_runs, warmup=stage.bench_warmup,
                                num_threads=stage.bench_threads, runtime=result.runtime)
@@ -406,7 +423,9 @@ class Runner:
           "bytes": result.bytes, "ops": result.ops, "runtime": checked.runtime,
           "test_accuracy": checked.test_accuracy, "agreement": checked.agreement,
           "latency_ms": {k: timing["latency_ms"][k] for k in ("p50", "p90")},
-          "peak_memory_bytes": timing.get("peak_memory_bytes"), "bench_threads": stage.bench_threads}
+          "peak_memory_bytes": timing.get("peak_memory_bytes"), "bench_threads": stage.bench_threads,
+          "layer_bits": layer_bit_widths(self.out / relative),
+          "sidecar": str(sidecar.relative_to(self.out))}
       if stage.target == "mcu":
         data = (self.out / relative).read_bytes()
         arena = mcu.find_arena_size(data, representative[0])

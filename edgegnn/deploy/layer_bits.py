@@ -1,0 +1,68 @@
+"""Per-layer bit-widths of a `.tflite` artifact, read from its flatbuffer.
+
+A "layer" is an op that applies learned weights (FULLY_CONNECTED, CONV_2D,
+DEPTHWISE_CONV_2D, BATCH_MATMUL with a constant operand, LceBconv2d). For each one,
+in execution order:
+
+- `weight_bits`: bits per stored weight. The dtype of the constant weight tensor, or of
+  the constant behind a DEQUANTIZE that feeds it (float16 artifacts store float16
+  weights and dequantize them at load time). LceBconv2d weights are bit-packed: 1.
+- `activation_bits`: bits of the op's (non-constant) input activation.
+
+Runtime side: numpy and `tflite_file` only.
+"""
+from __future__ import annotations
+
+import os
+from typing import Union
+
+from edgegnn.deploy import tflite_file
+from edgegnn.deploy.tflite_file import OperatorInfo, SubgraphInfo, TfliteModelInfo
+
+WEIGHTED_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "BATCH_MATMUL",
+                "TRANSPOSE_CONV", "LceBconv2d")
+BINARY_OPS = ("LceBconv2d",)
+_DTYPE_BITS = {"float64": 64, "float32": 32, "float16": 16, "int64": 64, "int32": 32,
+               "int16": 16, "int8": 8, "uint8": 8, "int4": 4, "bool": 1}
+
+
+def _weight_source(subgraph: SubgraphInfo, tensor_index: int):
+  """The constant tensor holding a weight input, looking through one DEQUANTIZE."""
+  tensor = subgraph.tensors[tensor_index]
+  if tensor.is_constant:
+    return tensor
+  for op in subgraph.operators:
+    if op.name == "DEQUANTIZE" and tensor_index in op.outputs:
+      source = subgraph.tensors[op.inputs[0]]
+      return source if source.is_constant else None
+  return None
+
+
+def _layer(subgraph: SubgraphInfo, op: OperatorInfo) -> dict | None:
+  inputs = [i for i in op.inputs if i >= 0]
+  if len(inputs) < 2:
+    return None
+  activation = subgraph.tensors[inputs[0]]
+  weight = _weight_source(subgraph, inputs[1])
+  if weight is None:  # e.g. a BATCH_MATMUL of two activations (adjacency x states)
+    return None
+  bits = 1 if op.name in BINARY_OPS else _DTYPE_BITS.get(weight.dtype)
+  return {"op": op.name, "index": op.index, "weights": weight.name,
+          "weight_shape": list(weight.shape), "weight_bits": bits,
+          "activation_bits": _DTYPE_BITS.get(activation.dtype)}
+
+
+def layer_bit_widths(model: Union[str, os.PathLike, bytes, TfliteModelInfo]) -> list[dict]:
+  """The weighted layers of a model with their weight and activation bit-widths.
+
+  Args:
+    model: A `.tflite` path, its bytes, or a parsed `TfliteModelInfo`.
+
+  Returns:
+    One dict per weighted op of the main subgraph, in execution order: op, index,
+    weights (tensor name), weight_shape, weight_bits, activation_bits.
+  """
+  info = model if isinstance(model, TfliteModelInfo) else tflite_file.read_model(model)
+  subgraph = info.subgraphs[0]
+  layers = [_layer(subgraph, op) for op in subgraph.operators if op.name in WEIGHTED_OPS]
+  return [layer for layer in layers if layer is not None]

@@ -1,0 +1,80 @@
+"""`edgegnn deploy pi`: bundle a run's artifacts, run them on a device over SSH, collect.
+
+    results = deploy_to_pi("runs/quickstart", SshTarget("pi@raspberrypi"))
+    merge_device_results("runs/quickstart", results, label="raspberrypi")
+
+The device needs Python 3 with numpy and ai-edge-litert (`pip install numpy
+ai-edge-litert`); nothing of edgegnn or TensorFlow. The bundle is copied to
+`remote_dir`, `run_bundle.py` runs there, and its results JSON and per-artifact logits
+are fetched back into RUN/deploy/LABEL/.
+"""
+from __future__ import annotations
+
+import json
+import pathlib
+import shutil
+from typing import Callable, Optional, Sequence
+
+from edgegnn.atomic import atomic_write_text
+from edgegnn.deploy import ssh
+from edgegnn.deploy.pi_bundle import RUNNER_NAME, build_bundle
+
+
+def deploy_to_pi(run_dir: str | pathlib.Path, target: ssh.SshTarget, *, python: str = "python3",
+                 remote_dir: str = "edgegnn_bundle", runs: int = 50, warmup: int = 5,
+                 threads: int = 1, label: Optional[str] = None,
+                 artifacts: Optional[Sequence[str]] = None,
+                 max_examples: Optional[int] = None,
+                 log: Callable[[str], None] = lambda _: None) -> dict:
+  """Builds the bundle, copies it to the device, runs it and fetches the results.
+
+  Args:
+    run_dir: The run directory.
+    target: The device.
+    python: The device's Python (needs numpy and ai-edge-litert).
+    remote_dir: Bundle directory on the device (relative to the login home, or absolute).
+    runs / warmup / threads: Latency measurement on the device.
+    label: Name of the device column (default: the host part of the destination).
+    artifacts / max_examples: As for `build_bundle`.
+    log: Progress lines.
+
+  Returns:
+    The device's results dict (`run_bundle.py`'s JSON), also written with the device's
+    logits to RUN/deploy/LABEL/.
+  """
+  run_dir = pathlib.Path(run_dir)
+  label = label or target.destination.split("@")[-1]
+  local = run_dir / "deploy" / label
+  bundle = build_bundle(run_dir, local / "bundle", artifacts=artifacts,
+                        max_examples=max_examples)
+  log(f"bundle {bundle.path}: {len(bundle.artifacts)} artifact(s), {bundle.examples} "
+      f"example(s), {bundle.bytes} bytes")
+  ssh.run(target, [python, "-c", "import numpy, ai_edge_litert.interpreter"], timeout=120)
+  ssh.copy_dir_to(target, bundle.path, remote_dir)
+  log(f"copied to {target.destination}:{remote_dir}")
+  output = ssh.run(target, [python, f"{remote_dir}/{RUNNER_NAME}", "--runs", str(runs),
+                            "--warmup", str(warmup), "--threads", str(threads),
+                            "--out", "results.json"], timeout=3600)
+  for line in output.splitlines():
+    log(f"  {line}")
+  fetched = local / "fetched"
+  if fetched.exists():
+    shutil.rmtree(fetched)
+  fetched.mkdir(parents=True)
+  ssh.copy_from(target, f"{remote_dir}/results.json", fetched / "results.json")
+  ssh.copy_from(target, f"{remote_dir}/results", fetched / "logits")
+  return json.loads((fetched / "results.json").read_text())
+
+
+def merge_device_results(run_dir: str | pathlib.Path, results: dict, label: str,
+                         host: Optional[str] = None) -> dict:
+  """Adds a device's results to RUN/report.json as a device column (replacing an earlier
+  column with the same label); returns the updated report."""
+  report_path = pathlib.Path(run_dir) / "report.json"
+  report = json.loads(report_path.read_text())
+  device = dict(results.get("device", {}), label=label, host=host, runs=results.get("runs"),
+                threads=results.get("threads"), artifacts=results.get("artifacts", {}))
+  report["devices"] = [d for d in report.get("devices", []) if d.get("label") != label]
+  report["devices"].append(device)
+  atomic_write_text(report_path, json.dumps(report, indent=1))
+  return report

@@ -1,0 +1,164 @@
+"""A device bundle: everything a Raspberry Pi needs to run a run's artifacts and check them.
+
+    bundle/
+      manifest.json            task, dataset, examples, the artifacts and their feed sets
+      run_bundle.py            the device-side runner (numpy + ai-edge-litert only)
+      artifacts/NAME.tflite    the artifacts, each with its sidecar NAME.tflite.json
+      inputs/SET/00000/IN.npy  sample inputs (real values) per example, one SET per
+                               (layout, capacity, max_neighbors); node task: the whole
+                               graph; graph task: each test graph
+      expected/NAME.npy        the host's logits of NAME on the test examples
+      labels.npy               test labels (test_index.npy too for a node task)
+
+Built from a run directory (report.json + artifacts). The host's expected logits come
+from the same runtime `edgegnn run` verified the artifact with, so a device result
+compares the device's runtime with the host's on identical inputs.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import pathlib
+import shutil
+from typing import Optional, Sequence
+
+import numpy as np
+
+from edgegnn.atomic import atomic_write_text
+from edgegnn.deploy import sidecar as sidecar_lib
+
+RUNNER_NAME = "run_bundle.py"
+_RUNNER_SOURCE = pathlib.Path(__file__).with_name("bundle_runner.py")
+
+
+@dataclasses.dataclass(frozen=True)
+class Bundle:
+  """A written bundle.
+
+  Attributes:
+    path: The bundle directory.
+    artifacts: Names of the artifacts it holds.
+    examples: Number of test examples (graphs, or 1 for a node task).
+    bytes: Total size of its files.
+  """
+  path: pathlib.Path
+  artifacts: tuple[str, ...]
+  examples: int
+  bytes: int
+
+
+def _feed_set(artifact: dict) -> str:
+  return (f"{artifact.get('layout', 'sparse')}_c{artifact.get('capacity')}"
+          f"_k{artifact.get('max_neighbors')}")
+
+
+def build_bundle(run_dir: str | pathlib.Path, bundle_dir: str | pathlib.Path, *,
+                 artifacts: Optional[Sequence[str]] = None,
+                 max_examples: Optional[int] = None) -> Bundle:
+  """Writes a device bundle for the artifacts of a finished run.
+
+  Args:
+    run_dir: The run directory (holds report.json and artifacts/).
+    bundle_dir: Where to write the bundle (replaced if it exists).
+    artifacts: Artifact names to include (default: all of report.json's).
+    max_examples: Use only the first N test graphs (graph tasks; default: all).
+
+  Returns:
+    The `Bundle`.
+
+  Raises:
+    FileNotFoundError: No report.json, or an artifact file is missing.
+    ValueError: An unknown artifact name, or max_examples < 1.
+  """
+  from edgegnn import data  # pylint: disable=g-import-not-at-top
+  from edgegnn.deploy.runtimes import open_runtime  # pylint: disable=g-import-not-at-top
+  from edgegnn.models import feeds  # pylint: disable=g-import-not-at-top
+  run_dir, bundle_dir = pathlib.Path(run_dir), pathlib.Path(bundle_dir)
+  report_path = run_dir / "report.json"
+  if not report_path.is_file():
+    raise FileNotFoundError(f"{report_path}: no report.json; run `edgegnn run PIPELINE` first.")
+  if max_examples is not None and max_examples < 1:
+    raise ValueError(f"max_examples must be >= 1, got {max_examples}.")
+  report = json.loads(report_path.read_text())
+  chosen = report.get("artifacts", [])
+  if artifacts:
+    known = [a["name"] for a in chosen]
+    unknown = sorted(set(artifacts) - set(known))
+    if unknown:
+      raise ValueError(f"unknown artifact(s) {unknown}; {report_path} has {known}.")
+    chosen = [a for a in chosen if a["name"] in set(artifacts)]
+  if not chosen:
+    raise ValueError(f"{report_path}: no artifacts to bundle (add an export stage).")
+  for a in chosen:
+    if not (run_dir / a["path"]).is_file():
+      raise FileNotFoundError(f"{run_dir / a['path']}: artifact {a['name']} is missing; "
+                              "re-run the pipeline.")
+  dataset = data.load(report["dataset"])
+  models = {m["name"]: m for m in report.get("models", [])}
+  if bundle_dir.exists():
+    shutil.rmtree(bundle_dir)
+  (bundle_dir / "artifacts").mkdir(parents=True)
+  (bundle_dir / "expected").mkdir()
+
+  if dataset.task == "node":
+    test_index = np.asarray(dataset.test_index)
+    labels = dataset.labels[test_index]
+    graphs = [dataset.graph]
+    np.save(bundle_dir / "test_index.npy", test_index)
+  else:
+    folds = {m.get("runs", [{}])[0].get("fold", 0) for m in models.values()
+             if m["name"] in {a["model"] for a in chosen}}
+    if len(folds) > 1:
+      raise ValueError(f"the artifacts come from models of different folds {sorted(folds)}; "
+                       "bundle them separately (--artifact).")
+    test_index = np.asarray(dataset.split(folds.pop() if folds else 0)[1])
+    if max_examples is not None:
+      test_index = test_index[:max_examples]
+    labels = dataset.labels[test_index]
+    graphs = [dataset.graphs[i] for i in test_index]
+  np.save(bundle_dir / "labels.npy", labels.astype(np.int32))
+
+  entries = []
+  written_sets = set()
+  for a in chosen:
+    source = run_dir / a["path"]
+    target = bundle_dir / "artifacts" / source.name
+    shutil.copyfile(source, target)
+    if sidecar_lib.sidecar_path(source).is_file():
+      shutil.copyfile(sidecar_lib.sidecar_path(source), sidecar_lib.sidecar_path(target))
+    else:  # a run from before sidecars: describe the file now
+      sidecar_lib.write_sidecar(target, fmt=a.get("format"), task=dataset.task,
+                                dataset=dataset.name, num_classes=dataset.num_classes,
+                                layout=a.get("layout"), capacity=a.get("capacity"),
+                                max_neighbors=a.get("max_neighbors"))
+    feed_set = _feed_set(a)
+    runtime = open_runtime(str(target), runtime=a.get("runtime", "auto"))
+    names = [io.name for io in runtime.inputs]
+    logits = []
+    for k, graph in enumerate(graphs):
+      feed = feeds.select(feeds.graph_feed(graph, a.get("layout", "sparse"), a.get("capacity"),
+                                           max_neighbors=a.get("max_neighbors")), names)
+      if feed_set not in written_sets:
+        example_dir = bundle_dir / "inputs" / feed_set / f"{k:05d}"
+        example_dir.mkdir(parents=True, exist_ok=True)
+        for name, array in feed.items():
+          np.save(example_dir / f"{name}.npy", array)
+      out = runtime.run(feed)["logits"]
+      if dataset.task == "node":
+        out = out[: graph.num_nodes][test_index]
+      logits.append(out.reshape(-1, out.shape[-1]))
+    written_sets.add(feed_set)
+    np.save(bundle_dir / "expected" / f"{a['name']}.npy", np.concatenate(logits))
+    entries.append({"name": a["name"], "file": f"artifacts/{target.name}",
+                    "sidecar": f"artifacts/{sidecar_lib.sidecar_path(target).name}",
+                    "format": a.get("format"), "runtime": runtime.name, "feed_set": feed_set,
+                    "expected": f"expected/{a['name']}.npy"})
+  manifest = {"schema": "edgegnn.bundle/1", "pipeline": report.get("pipeline"),
+              "dataset": dataset.name, "task": dataset.task, "examples": len(graphs),
+              "num_nodes": int(dataset.graph.num_nodes) if dataset.task == "node" else None,
+              "artifacts": entries}
+  atomic_write_text(bundle_dir / "manifest.json", json.dumps(manifest, indent=1) + "\n")
+  shutil.copyfile(_RUNNER_SOURCE, bundle_dir / RUNNER_NAME)
+  total = sum(p.stat().st_size for p in bundle_dir.rglob("*") if p.is_file())
+  return Bundle(bundle_dir, tuple(e["name"] for e in entries), len(graphs), total)
+

@@ -1,0 +1,300 @@
+"""The report a person reads: OUT/report.json -> report.md, report.html and PNG plots.
+
+`report.json` stays the machine-readable source; everything here is derived from it
+(and, for artifacts written before `layer_bits` was recorded, from the artifact files):
+
+- the models table: method, bits, params, test accuracy mean ± std over runs;
+- the artifacts table: format, bytes, runtime, accuracy, agreement, latency p50/p90,
+  TFLM arena, plus one column group per device the bundle ran on (`edgegnn deploy pi`);
+- plots (matplotlib, Agg): accuracy vs artifact bytes and accuracy vs p50 latency, each
+  with the Pareto front marked (no other artifact is both smaller/faster and at least as
+  accurate), and the per-layer weight/activation bit-widths of every artifact.
+
+`report.html` is self-contained: inline CSS, plots embedded as base64 PNG, no external
+reference. Regenerate with `edgegnn report OUT`.
+"""
+from __future__ import annotations
+
+import base64
+import dataclasses
+import html
+import json
+import pathlib
+from typing import Any, Optional, Sequence
+
+from edgegnn.atomic import atomic_path, atomic_write_text
+
+PLOTS = {"size": "accuracy_vs_size.png", "latency": "accuracy_vs_latency.png",
+         "bits": "layer_bits.png"}
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportFiles:
+  """Paths written by `write_report`."""
+  markdown: pathlib.Path
+  html: pathlib.Path
+  plots: dict[str, pathlib.Path]
+
+
+def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
+  """Indices of the points no other point dominates (lower cost, higher accuracy).
+
+  A point (cost, accuracy) is dominated by another whose cost is <= and accuracy >=,
+  with at least one strictly better. Ties (equal in both) all stay on the front.
+
+  Args:
+    points: (cost, accuracy) pairs, e.g. (bytes, test accuracy).
+
+  Returns:
+    The indices on the front, sorted by cost then by descending accuracy.
+  """
+  front = []
+  for i, (cost, acc) in enumerate(points):
+    dominated = any(c <= cost and a >= acc and (c < cost or a > acc)
+                    for j, (c, a) in enumerate(points) if j != i)
+    if not dominated:
+      front.append(i)
+  return sorted(front, key=lambda i: (points[i][0], -points[i][1]))
+
+
+def _percent(value: Optional[float], std: Optional[float] = None) -> str:
+  if value is None:
+    return "–"
+  return f"{100 * value:.2f}" + (f" ± {100 * std:.2f}" if std is not None else "")
+
+
+def _number(value: Any, digits: int = 2) -> str:
+  if value is None:
+    return "–"
+  if isinstance(value, int):
+    return str(value)
+  return f"{value:.{digits}f}"
+
+
+def model_rows(report: dict) -> tuple[list[str], list[list[str]]]:
+  """The models table: header and one row per model, as text cells."""
+  header = ["model", "architecture", "method", "bits", "params", "test accuracy (%)", "runs"]
+  rows = []
+  for m in report.get("models", []):
+    bits = (f"w{m['weight_bits']}/a{m['activation_bits']}" if "weight_bits" in m
+            else str(m.get("bits", "–")))
+    rows.append([m["name"], m.get("architecture", "–"), m.get("method", "–"), bits,
+                 str(m.get("params", "–")),
+                 _percent(m.get("test_accuracy"), m.get("test_accuracy_std")),
+                 str(len(m.get("runs", [])))])
+  return header, rows
+
+
+def _devices(report: dict) -> list[dict]:
+  return report.get("devices", [])
+
+
+def artifact_rows(report: dict) -> tuple[list[str], list[list[str]]]:
+  """The artifacts table: header and one row per artifact; device columns appended."""
+  header = ["artifact", "format", "bytes", "runtime", "accuracy (%)", "agreement",
+            "p50 (ms)", "p90 (ms)", "arena (bytes)"]
+  devices = _devices(report)
+  for device in devices:
+    label = device.get("label") or device.get("host", "device")
+    header += [f"{label} agreement", f"{label} p50 (ms)", f"{label} p90 (ms)"]
+  rows = []
+  for a in report.get("artifacts", []):
+    latency = a.get("latency_ms") or {}
+    row = [a["name"], a.get("format", "–"), str(a.get("bytes", "–")), a.get("runtime", "–"),
+           _percent(a.get("test_accuracy")), _number(a.get("agreement"), 4),
+           _number(latency.get("p50")), _number(latency.get("p90")),
+           _number(a.get("arena_bytes"))]
+    for device in devices:
+      result = device.get("artifacts", {}).get(a["name"])
+      if result is None or "error" in result or "skipped" in result:
+        row += ["–" if result is None else ("error" if "error" in result else "skipped"),
+                "–", "–"]
+      else:
+        latency = result.get("latency_ms") or {"p50": result.get("benchmark_avg_ms")}
+        row += [_number(result.get("agreement"), 4), _number(latency.get("p50")),
+                _number(latency.get("p90"))]
+    rows.append(row)
+  return header, rows
+
+
+def artifact_layer_bits(report: dict, out: Optional[pathlib.Path]) -> dict[str, list[dict]]:
+  """Artifact name -> per-layer bit-widths: `layer_bits` from report.json, else read from
+  the artifact file under `out` (skipped if the file is gone)."""
+  bits = {}
+  for a in report.get("artifacts", []):
+    if a.get("layer_bits") is not None:
+      bits[a["name"]] = a["layer_bits"]
+    elif out is not None and (out / a.get("path", "")).is_file():
+      from edgegnn.deploy.layer_bits import layer_bit_widths  # pylint: disable=g-import-not-at-top
+      bits[a["name"]] = layer_bit_widths(out / a["path"])
+  return bits
+
+
+def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
+  lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+  lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+  return "\n".join(lines)
+
+
+def _html_table(header: list[str], rows: list[list[str]]) -> str:
+  head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+  body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+                 for row in rows)
+  return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _scatter(path: pathlib.Path, artifacts: list[dict], cost_of, xlabel: str,
+             log_x: bool) -> list[str]:
+  """Accuracy vs a cost; returns the names on the Pareto front."""
+  import matplotlib  # pylint: disable=g-import-not-at-top
+  matplotlib.use("Agg")
+  from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top
+  usable = [a for a in artifacts if cost_of(a) is not None and a.get("test_accuracy") is not None]
+  points = [(float(cost_of(a)), float(a["test_accuracy"])) for a in usable]
+  front = pareto_front(points)
+  fig, ax = plt.subplots(figsize=(7, 4.5), dpi=100)
+  for i, (a, (x, y)) in enumerate(zip(usable, points)):
+    on_front = i in front
+    ax.scatter([x], [100 * y], s=50 if on_front else 30, zorder=3,
+               color="tab:red" if on_front else "tab:blue")
+    ax.annotate(a["name"], (x, 100 * y), fontsize=7, xytext=(4, 3 + 9 * (i % 3)),
+                textcoords="offset points")
+  if front:
+    ax.plot([points[i][0] for i in front], [100 * points[i][1] for i in front],
+            color="tab:red", drawstyle="steps-post", linewidth=1, label="Pareto front")
+    ax.legend(loc="best", fontsize=8)
+  if log_x and points and min(p[0] for p in points) > 0:
+    ax.set_xscale("log")
+    from matplotlib import ticker  # pylint: disable=g-import-not-at-top
+    ax.xaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+  ax.margins(x=0.2, y=0.15)
+  ax.set_xlabel(xlabel)
+  ax.set_ylabel("test accuracy (%)")
+  ax.grid(True, alpha=0.3)
+  fig.tight_layout()
+  with atomic_path(path) as tmp:
+    fig.savefig(tmp, format="png")
+  plt.close(fig)
+  return [usable[i]["name"] for i in front]
+
+
+def _bits_plot(path: pathlib.Path, bits: dict[str, list[dict]]) -> None:
+  """A grid: one row per artifact, one cell per weighted layer, coloured by weight bits
+  and labelled w<bits>/a<bits>."""
+  import matplotlib  # pylint: disable=g-import-not-at-top
+  matplotlib.use("Agg")
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top
+  names = list(bits)
+  width = max([len(v) for v in bits.values()] + [1])
+  grid = np.full((max(len(names), 1), width), np.nan)
+  for r, name in enumerate(names):
+    for c, layer in enumerate(bits[name]):
+      if layer.get("weight_bits") is not None:
+        grid[r, c] = np.log2(layer["weight_bits"])
+  fig, ax = plt.subplots(figsize=(max(5, 1.1 * width + 3), 0.5 * max(len(names), 1) + 1.5),
+                         dpi=100)
+  ax.imshow(np.ma.masked_invalid(grid), cmap="viridis", vmin=0, vmax=5, aspect="auto")
+  for r, name in enumerate(names):
+    for c, layer in enumerate(bits[name]):
+      ax.text(c, r, f"w{layer.get('weight_bits')}/a{layer.get('activation_bits')}",
+              ha="center", va="center", fontsize=8, color="black",
+              bbox={"facecolor": "white", "alpha": 0.7, "linewidth": 0})
+  ax.set_yticks(range(len(names)))
+  ax.set_yticklabels(names, fontsize=8)
+  ax.set_xticks(range(width))
+  ax.set_xticklabels([f"layer {i + 1}" for i in range(width)], fontsize=8)
+  ax.set_title("weight/activation bits per weighted layer", fontsize=9)
+  fig.tight_layout()
+  with atomic_path(path) as tmp:
+    fig.savefig(tmp, format="png")
+  plt.close(fig)
+
+
+def _bits_rows(bits: dict[str, list[dict]]) -> tuple[list[str], list[list[str]]]:
+  header = ["artifact", "layer", "op", "weight shape", "weight bits", "activation bits"]
+  rows = [[name, str(i + 1), layer["op"], "x".join(map(str, layer.get("weight_shape", []))),
+           str(layer.get("weight_bits")), str(layer.get("activation_bits"))]
+          for name, layers in bits.items() for i, layer in enumerate(layers)]
+  return header, rows
+
+
+def _device_notes(report: dict) -> list[str]:
+  notes = []
+  for d in _devices(report):
+    label = d.get("label") or d.get("host", "device")
+    notes.append(f"{label}: {d.get('machine', '?')}, {d.get('system', '?')}, python "
+                 f"{d.get('python', '?')}, ai-edge-litert {d.get('litert', '?')}, "
+                 f"{d.get('threads', 1)} thread(s), {d.get('runs', '?')} timed runs")
+  return notes
+
+
+def write_report(out: str | pathlib.Path, report: Optional[dict] = None) -> ReportFiles:
+  """Writes OUT/report.md, OUT/report.html and OUT/plots/*.png from report.json.
+
+  Args:
+    out: The run directory.
+    report: The report dict (default: read OUT/report.json).
+
+  Returns:
+    The written paths.
+  """
+  out = pathlib.Path(out)
+  if report is None:
+    source = out / "report.json"
+    if not source.is_file():
+      raise FileNotFoundError(f"{source}: no report.json; run `edgegnn run PIPELINE` first.")
+    report = json.loads(source.read_text())
+  artifacts = report.get("artifacts", [])
+  plots = {key: out / "plots" / name for key, name in PLOTS.items()}
+  plots["size"].parent.mkdir(parents=True, exist_ok=True)
+  size_front = _scatter(plots["size"], artifacts, lambda a: a.get("bytes"),
+                        "artifact size (bytes, log scale)", log_x=True)
+  latency_front = _scatter(plots["latency"], artifacts,
+                           lambda a: (a.get("latency_ms") or {}).get("p50"),
+                           "latency p50 (ms, host)", log_x=True)
+  bits = artifact_layer_bits(report, out)
+  _bits_plot(plots["bits"], bits)
+
+  title = f"edgegnn report: {report.get('pipeline', '?')} on {report.get('dataset', '?')}"
+  tables = {"Models": model_rows(report), "Artifacts": artifact_rows(report),
+            "Per-layer bit-widths": _bits_rows(bits)}
+  fronts = {"Pareto front (size)": size_front, "Pareto front (p50 latency)": latency_front}
+  notes = _device_notes(report)
+
+  md = [f"# {title}", "", f"edgegnn {report.get('edgegnn_version', '?')}. Source of every "
+        "figure: `report.json`. Accuracy is on the test split; agreement is the fraction of "
+        "test predictions equal to the Keras model's; latency is on the host unless a "
+        "device column says otherwise.", ""]
+  for name, (header, rows) in tables.items():
+    md += [f"## {name}", "", _markdown_table(header, rows), ""]
+    if name == "Artifacts":
+      md += [f"- {k}: {', '.join(v) or '–'}" for k, v in fronts.items()]
+      md += [f"- device {n}" for n in notes] + [""]
+  md += ["## Plots", ""] + [f"![{key}](plots/{path.name})" for key, path in plots.items()]
+  atomic_write_text(out / "report.md", "\n".join(md) + "\n")
+
+  style = ("body{font-family:sans-serif;margin:2em;max-width:80em}"
+           "table{border-collapse:collapse;margin:1em 0}"
+           "td,th{border:1px solid #bbb;padding:.25em .6em;text-align:right}"
+           "td:first-child,th:first-child{text-align:left}th{background:#eee}")
+  parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
+           f"</title><style>{style}</style></head><body><h1>{html.escape(title)}</h1>",
+           f"<p>edgegnn {html.escape(str(report.get('edgegnn_version', '?')))}. Source of "
+           "every figure: <code>report.json</code>.</p>"]
+  for name, (header, rows) in tables.items():
+    parts.append(f"<h2>{html.escape(name)}</h2>{_html_table(header, rows)}")
+    if name == "Artifacts":
+      parts.append("<ul>" + "".join(
+          f"<li>{html.escape(k)}: {html.escape(', '.join(v) or '–')}</li>"
+          for k, v in fronts.items()) + "".join(
+              f"<li>device {html.escape(n)}</li>" for n in notes) + "</ul>")
+  parts.append("<h2>Plots</h2>")
+  for key, path in plots.items():
+    encoded = base64.b64encode(path.read_bytes()).decode("ascii")
+    parts.append(f"<p><img alt='{key}' src='data:image/png;base64,{encoded}'></p>")
+  parts.append("</body></html>")
+  atomic_write_text(out / "report.html", "".join(parts) + "\n")
+  return ReportFiles(out / "report.md", out / "report.html", plots)
