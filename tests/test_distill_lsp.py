@@ -16,8 +16,10 @@ TEACHER = RNG.normal(size=(4, 3)).astype(np.float32)
 def _numpy_lsp(s, t, kernel, sigma=1.0):
   def sim(z, i, j):
     d = np.sum((z[i] - z[j]) ** 2)
+    cos = z[i] @ z[j] / np.linalg.norm(z[i]) / np.linalg.norm(z[j])
     return {"distance": -d, "rbf": np.exp(-d / (2 * sigma ** 2)), "linear": z[i] @ z[j],
-            "hamming": np.exp(-(z.shape[1] - z[i] @ z[j]) / 2)}[kernel]
+            "hamming": np.exp(-(z.shape[1] - z[i] @ z[j]) / 2),
+            "unit_distance": 2 * cos - 2}[kernel]
   total, count = 0.0, 0
   for i in range(4):
     nbrs = SOURCE[TARGET == i]
@@ -48,6 +50,22 @@ def test_lsp_is_zero_for_identical_embeddings_and_flows_only_into_student():
   bumped = STUDENT.copy(); bumped[0, 1] += eps
   numeric = (_numpy_lsp(bumped, TEACHER, "distance") - base) / eps
   np.testing.assert_allclose(grad_s.numpy()[0, 1], numeric, rtol=2e-2)
+
+
+def test_unit_distance_ignores_scale_where_distance_does_not():
+  """A teacher 100x smaller than the student: the same directions, so under unit_distance
+  the local structures agree (L_LSP = 0); under distance the teacher's is uniform."""
+  loss = lambda kernel: float(lsp.lsp_loss(tf.constant(STUDENT), tf.constant(STUDENT / 100),
+                                           SOURCE, TARGET, 4, kernel))
+  assert abs(loss("unit_distance")) < 1e-6
+  uniform = np.zeros((4, 3), np.float32)        # every neighbour equally similar
+  np.testing.assert_allclose(loss("distance"), float(lsp.lsp_loss(
+      tf.constant(STUDENT), tf.constant(uniform), SOURCE, TARGET, 4, "distance")), rtol=1e-3)
+  assert loss("distance") > 0.05
+  log_ls = lsp.local_structure(tf.constant(STUDENT), SOURCE, TARGET, 4, "unit_distance")
+  np.testing.assert_allclose(
+      log_ls.numpy(), lsp.local_structure(tf.constant(7 * STUDENT), SOURCE, TARGET, 4,
+                                          "unit_distance").numpy(), atol=1e-6)
 
 
 def test_unknown_kernel_names_valid_ones():

@@ -22,7 +22,9 @@ class DistillConfig:
     soft_nodes: nodes with soft targets: all (GLNN's transductive setting), unlabelled
       (not in the training split), train.
     lsp_weight: lambda of L = CE + lambda * L_LSP.
-    lsp_kernel: distance, rbf, linear, hamming (`lsp.KERNELS`).
+    lsp_kernel: distance, rbf, linear, hamming, unit_distance (`lsp.KERNELS`); the default
+      unit_distance compares embedding directions, so a narrow student can match a wide
+      teacher whose embeddings live at another scale (see `lsp`'s module doc).
     lsp_sigma: RBF width.
     lsp_layers: distillation points: "layer" (same name in student and teacher) or
       "student_layer:teacher_layer", e.g. ["conv0"] or ["conv0:conv0", "logits:logits"].
@@ -53,7 +55,7 @@ class DistillConfig:
   alpha: float = 0.5
   soft_nodes: str = "all"
   lsp_weight: float = 1.0
-  lsp_kernel: str = "rbf"
+  lsp_kernel: str = "unit_distance"
   lsp_sigma: float = 1.0
   lsp_layers: tuple[str, ...] = ("conv0",)
   sd_weight: float = 1.0
