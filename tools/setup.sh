@@ -25,7 +25,7 @@ want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "edgegnn set-up: installing the pinned stack (first run takes a few minutes)" >&2
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".[dev]"
+  .venv/bin/python -m pip install --quiet -e ".[dev,scale]"
   echo "$want" > "$stamp"
 fi
 # The deploy-over-SSH test starts a real OpenSSH server on loopback: install it when it is
