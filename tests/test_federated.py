@@ -258,8 +258,10 @@ def test_inprocess_fedavg_learns_cora_and_resumes_from_its_checkpoint(cora, tmp_
   while state.round < 12:
     output = process.next(state, clients)
     state = output.state
-  # 12 rounds x 10 local epochs of 5 Louvain clients: well above chance (1/7) on Cora.
-  assert output.metrics["test_accuracy"] > 0.55
+  # 12 rounds x 10 local epochs of 5 Louvain clients. With decoupled client weight decay
+  # the global model is between the round-10 and round-15 figures of the cora_subgraph
+  # seed-0 run (0.662, 0.696); the pre-fix L2 update was at 0.599 / 0.632 there.
+  assert output.metrics["test_accuracy"] > 0.645
   assert [r["round"] for r in state.history] == list(range(1, 13))
 
 

@@ -53,9 +53,11 @@ EXPERIMENTS = {
     "proteins_iid": dict(dataset="proteins", spec=GIN, federated=dict(
         setting="graph", num_clients=4, rounds=50, local_epochs=1, iid=True, engine="inprocess",
         eval_every=5), central=dict(epochs=50, lr_decay_every=0, patience=0)),
+    # Same centralized baseline as proteins_iid (the split only changes the federation).
     "proteins_dirichlet": dict(dataset="proteins", spec=GIN, federated=dict(
         setting="graph", num_clients=4, rounds=50, local_epochs=1, iid=False, alpha=0.5,
-        engine="inprocess", eval_every=5), central=dict(epochs=50, patience=0)),
+        engine="inprocess", eval_every=5), central=dict(epochs=50, lr_decay_every=0, patience=0),
+        central_from="proteins_iid"),
     "mutag_iid": dict(dataset="mutag", spec=GIN, federated=dict(
         setting="graph", num_clients=4, rounds=50, local_epochs=1, iid=True, engine="inprocess",
         eval_every=5), central=dict(epochs=50, patience=0)),
@@ -77,7 +79,7 @@ def run(name: str, seeds, out: pathlib.Path) -> None:
             fold=config.fold, **exp["export"])
       atomic_write_text(path, json.dumps(result))
       print(f"{name} seed {seed}: federated {result['test_accuracy']:.4f}", flush=True)
-    central_path = out / name / f"central_seed{seed}.json"
+    central_path = out / exp.get("central_from", name) / f"central_seed{seed}.json"
     if exp["central"] is not None and not central_path.exists():
       started = time.perf_counter()
       result = train(exp["spec"], dataset, TrainConfig.from_dict(exp["central"]), seed=seed,
@@ -100,7 +102,7 @@ def _load(out: pathlib.Path, name: str):
   runs = [json.loads(p.read_text()) for p in sorted((out / name).glob("seed*.json"))]
   central = {}
   for r in runs:
-    path = out / name / f"central_seed{r['seed']}.json"
+    path = out / EXPERIMENTS[name].get("central_from", name) / f"central_seed{r['seed']}.json"
     if path.exists():
       central[r["seed"]] = json.loads(path.read_text())["test_accuracy"]
   return runs, central
@@ -145,7 +147,8 @@ def summarize(out: pathlib.Path) -> dict:
           "baseline_federated", [None]):
         value = 100 * (float(np.mean(entry["baseline_federated"]))
                        - float(np.mean([e["test_accuracy"] for e in entry["export"]])))
-        entry["target"] = {"gap_pt_max": threshold, "value": value, "met": value <= threshold}
+        entry["target"] = {"int8_vs_federated_fp32_gap_pt_max": threshold, "value": value,
+                           "met": value <= threshold}
     summary[name] = entry
   return summary
 
@@ -186,10 +189,14 @@ W <- W - lr * lambda * W after each step, as AdamW), which shrinks by the factor
 (1 - lr * lambda) per step instead. `tests/test_federated.py::
 test_stateless_adam_turns_l2_decay_into_sign_steps_and_decoupled_decay_does_not` pins
 both numbers (0.5 -> 0.400 coupled, 0.5 -> 0.495 decoupled over 10 steps). The
-`cora_subgraph_l2` row is the pre-fix update on the same partition, seeds and rounds.
+`cora_subgraph_l2` row is the pre-fix update on the same partition and rounds (seed 0
+only): it learns more slowly (test 0.599 / 0.632 at rounds 10 / 15 against 0.662 /
+0.696, see the runs' `history`) and ends lower. The 68.5 % quoted in issue 6 was
+measured on an earlier revision; this revision's pre-fix update ends at the figure in
+that row.
 
 The other suspects, checked:
-- Label coverage: every client holds 27-29 of the 140 labels with strong class skew
+- Label coverage: each client holds 20 to 37 of the 140 labels with strong class skew
   (table above; several clients hold 0 or 1 label of some class). FedAvg averages this
   out once the decay no longer erases what other clients learn.
 - The code path: `cora_one_client` (one client holding the whole graph, stateless Adam
@@ -200,6 +207,25 @@ The other suspects, checked:
 - Partition: Louvain keeps about 89 % of the edges (table above): few are lost.
 - BN / dropout: this GCN has no BatchNorm; dropout 0.5 is as in the centralized run.
 - Server optimizers: FedAvgM / FedAdam are available (`strategy`) but were not needed.
+
+## Graph level (PROTEINS, MUTAG)
+
+MUTAG (fold 0: 18 test graphs, majority class 61.1 %) is reported for completeness: with
+this 50-epoch GIN budget both the federated and the centralized models stay at or near
+the majority-class rate, so the row says nothing about federation; the GIN targets of
+docs/foundation.md use 350 epochs with learning-rate halving.
+
+GIN (4 layers, 32 units, BatchNorm in the MLPs, sum readout), fold 0 of the 10-fold
+split (PROTEINS: 111 test graphs, so one graph is 0.9 pt). FedAvg pools the BatchNorm
+statistics by the law of total variance. The per-round test curves (`history` in
+runs/federated_results/proteins_*/seedS.json, every 5 rounds) are not monotone: in 5 of
+the 6 PROTEINS runs the global model's accuracy drops by 10-25 pt at some evaluated
+round after round 10 and recovers at least partly later (one Dirichlet seed sits at the majority-class
+rate 0.595 for 25 rounds), so the final-round figure carries a large seed spread.
+The cause is not isolated yet (candidates: BatchNorm moving statistics lagging the
+averaged weights, since a client makes only about 8 steps per round at momentum 0.99;
+the constant client learning rate with a sum readout). The centralized baseline is the
+last epoch of the same 50 epochs, also without model selection.
 """
 
 
@@ -230,7 +256,9 @@ def table(out: pathlib.Path, summary: dict) -> str:
     sub = (_mean_std(e["client_subgraph"]) if None not in e["client_subgraph"] else "-")
     target = e.get("target", {})
     target_text = (f"ratio >= {target['ratio_min']}" if "ratio_min" in target else
-                   f"gap <= {target['gap_pt_max']} pt" if target else "-")
+                   f"gap <= {target['gap_pt_max']} pt" if "gap_pt_max" in target else
+                   f"int8 artifact within {target['int8_vs_federated_fp32_gap_pt_max']} pt of "
+                   f"federated FP32 (export table)" if target else "-")
     met = ("yes" if target.get("met") else "no") if target else "-"
     config = ", ".join(f"{k}={v}" for k, v in e["config"].items() if k != "engine")
     lines.append(f"| {name} | {e['seeds']} | {_mean_std(fed)} | {sub} | "
