@@ -46,9 +46,19 @@ def decayed_kernels(model: tf.keras.Model) -> list[tf.Variable]:
 class LocalTraining:
   r"""FP32 client update: `local_epochs` passes of a fresh optimizer over the client data.
 
-  Minimises  L(w) = 1/|B| sum_{i in B} CE(f_w(x)_i, y_i) + lambda/2 sum ||W_kernel||^2
-  per batch B. The optimizer starts fresh each round (its slots are zeroed), as in
-  FedAvg, where client optimizer state does not outlive a round.
+  Minimises  L(w) = 1/|B| sum_{i in B} CE(f_w(x)_i, y_i)  per batch B, with weight
+  decay on the kernels either coupled (an L2 term lambda/2 sum ||W||^2 in the loss, whose
+  gradient lambda W goes through the optimizer) or decoupled (after each step,
+  W <- W - lr * lambda * W, as in AdamW). The optimizer starts fresh each round (its
+  slots are zeroed), as in FedAvg, where client optimizer state does not outlive a round.
+
+  Why decoupled is the federated default: a fresh Adam normalises each coordinate's
+  gradient by its own magnitude, so on a weight whose only gradient on this client is
+  the L2 term (a Cora word absent from the client's subgraph) the step is
+  -lr * sign(W) per local step, whatever lambda is. With K clients each holding a
+  different part of the vocabulary, K - 1 of them shrink such a weight by up to
+  E * lr per round while one client learns it, and the average forgets it. Decoupled
+  decay shrinks it by the factor (1 - lr * lambda) per step instead.
 
   Args:
     optimizer_fn: builds the client optimizer (default Adam(0.01)).
@@ -56,10 +66,12 @@ class LocalTraining:
     local_epochs: passes over the client's examples per round.
     batch_size: graphs per step (graph data; node data is one full-subgraph step).
     weight_decay: lambda.
+    decoupled_weight_decay: decay after each step (True) instead of an L2 loss term.
   """
 
   def __init__(self, optimizer_fn: Optional[OptimizerFn] = None, loss_fn: LossFn = cross_entropy,
-               local_epochs: int = 1, batch_size: int = 32, weight_decay: float = 0.0):
+               local_epochs: int = 1, batch_size: int = 32, weight_decay: float = 0.0,
+               decoupled_weight_decay: bool = False):
     if local_epochs < 1 or batch_size < 1:
       raise ValueError(f"LocalTraining needs local_epochs >= 1 and batch_size >= 1, got "
                        f"{local_epochs} and {batch_size}.")
@@ -70,6 +82,7 @@ class LocalTraining:
     self.local_epochs = local_epochs
     self.batch_size = batch_size
     self.weight_decay = weight_decay
+    self.decoupled_weight_decay = decoupled_weight_decay
     self._compiled: dict[int, tuple[Any, Any, Any]] = {}
 
   def _compile(self, model: tf.keras.Model):
@@ -85,10 +98,14 @@ class LocalTraining:
         if rows is not None:
           logits = tf.gather(logits, rows)
         loss = self.loss_fn(logits, labels)
-        if self.weight_decay and decayed:
+        if self.weight_decay and decayed and not self.decoupled_weight_decay:
           loss += self.weight_decay * tf.add_n([tf.nn.l2_loss(v) for v in decayed])
       grads = tape.gradient(loss, model.trainable_variables)
       optimizer.apply_gradients(zip(grads, model.trainable_variables))
+      if self.weight_decay and decayed and self.decoupled_weight_decay:
+        shrink = 1.0 - tf.cast(optimizer.learning_rate, tf.float32) * self.weight_decay
+        for v in decayed:
+          v.assign(v * shrink)
       return loss
 
     node_step = tf.function(lambda f, l, r: step(f, l, r), reduce_retracing=True)

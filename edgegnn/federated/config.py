@@ -9,6 +9,8 @@ from edgegnn.config_fields import from_mapping
 SETTINGS = ("graph", "subgraph", "node")
 ENGINES = ("simulation", "processes", "inprocess")
 STRATEGIES = ("fedavg", "fedavgm", "fedadam")
+CLIENT_OPTIMIZERS = ("adam", "sgd")
+WEIGHT_DECAY_MODES = ("decoupled", "l2")
 SUBGRAPH_METHODS = ("louvain", "region_growing")
 
 
@@ -24,7 +26,17 @@ class FederatedConfig:
     rounds: R, federated rounds.
     local_epochs: passes over its own data a client makes per round.
     batch_size: graphs per local step (graph setting).
-    learning_rate: the client optimizer's (Adam) learning rate.
+    learning_rate: the client optimizer's learning rate.
+    client_optimizer: "adam" or "sgd" (with `client_momentum`). The client optimizer is
+      rebuilt every round (FedAvg clients are stateless), so Adam's moments restart at
+      zero and its first steps are sign steps, Delta w ~ -lr * sign(g), of full size on
+      every weight, including those whose gradient is only weight decay or dropout noise;
+      SGD's step -lr * g is proportional to the client's gradient (see docs/federated.md).
+    client_momentum: SGD momentum (heavy ball) within a round.
+    weight_decay_mode: how the model spec's weight_decay lambda is applied by clients:
+      "decoupled" (W <- W - lr * lambda * W after each step, AdamW) or "l2" (a loss term
+      lambda/2 ||W||^2 through the optimizer; with stateless Adam clients it turns into
+      sign steps that erase what other clients learnt: see `client.LocalTraining`).
     iid: graph setting: uniform random split of the training graphs (True) or
       Dirichlet label skew (False).
     alpha: Dirichlet concentration of the label skew (smaller = more skewed).
@@ -49,6 +61,10 @@ class FederatedConfig:
       `initialize()` / `next()` loop with the same client and strategy code).
     address: host:port of the processes engine's server.
     checkpoint_dir: where the global model is checkpointed every round (None: OUT/checkpoint).
+    quantization: None (FP32) or a `QuantizationConfig` mapping (e.g. {"method": "dq",
+      "weight_bits": 8, "activation_bits": 8}): clients then train the fake-quant model
+      quantization-aware (Degree-Quant with method dq); weights and quantiser ranges are
+      averaged by the server, and the saved global model exports to full int8.
   """
   setting: str = "subgraph"
   num_clients: int = 5
@@ -56,6 +72,9 @@ class FederatedConfig:
   local_epochs: int = 1
   batch_size: int = 32
   learning_rate: float = 0.01
+  client_optimizer: str = "adam"
+  client_momentum: float = 0.0
+  weight_decay_mode: str = "decoupled"
   iid: bool = True
   alpha: float = 0.5
   min_client_examples: int = 10
@@ -77,10 +96,13 @@ class FederatedConfig:
   engine: str = "simulation"
   address: str = "127.0.0.1:9092"
   checkpoint_dir: Optional[str] = None
+  quantization: Optional[dict] = None
 
   def __post_init__(self):
     for name, valid in (("setting", SETTINGS), ("engine", ENGINES), ("strategy", STRATEGIES),
-                        ("subgraph_method", SUBGRAPH_METHODS)):
+                        ("subgraph_method", SUBGRAPH_METHODS),
+                        ("client_optimizer", CLIENT_OPTIMIZERS),
+                        ("weight_decay_mode", WEIGHT_DECAY_MODES)):
       if getattr(self, name) not in valid:
         raise ValueError(f"federated.{name}: unknown {getattr(self, name)!r}; expected one "
                          f"of {', '.join(valid)}.")
@@ -93,6 +115,8 @@ class FederatedConfig:
     for name in ("learning_rate", "alpha", "server_learning_rate", "server_eta", "server_tau"):
       if getattr(self, name) <= 0:
         raise ValueError(f"federated.{name} must be > 0, got {getattr(self, name)}.")
+    if not 0 <= self.client_momentum < 1:
+      raise ValueError(f"federated.client_momentum must be in [0, 1), got {self.client_momentum}.")
     if not 0 <= self.server_momentum < 1:
       raise ValueError(f"federated.server_momentum must be in [0, 1), got {self.server_momentum}.")
     if not 0 < self.fraction_fit <= 1:
@@ -110,6 +134,20 @@ class FederatedConfig:
     if not self.seeds:
       raise ValueError("federated.seeds must list at least one seed.")
     object.__setattr__(self, "seeds", tuple(int(s) for s in self.seeds))
+    if self.quantization is not None:
+      config = self.quantization_config
+      if config.method == "ptq":
+        raise ValueError("federated.quantization.method ptq is post-training: federate the "
+                         "FP32 model and add a ptq stage; use dq or qat here.")
+      object.__setattr__(self, "quantization", config.to_dict())
+
+  @property
+  def quantization_config(self):
+    """The `QuantizationConfig` of `quantization` (None for FP32)."""
+    if self.quantization is None:
+      return None
+    from edgegnn.quantization import QuantizationConfig  # pylint: disable=g-import-not-at-top
+    return QuantizationConfig.from_dict(dict(self.quantization), "federated.quantization")
 
   @classmethod
   def from_dict(cls, values: Optional[Mapping[str, Any]],

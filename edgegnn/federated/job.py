@@ -32,15 +32,28 @@ class Hooks:
   client_update: ClientUpdate
 
 
+def client_optimizer_fn(config: FederatedConfig) -> Callable[[], tf.keras.optimizers.Optimizer]:
+  """Builds the client optimizer named by `config.client_optimizer` (fresh every round)."""
+  lr, momentum = config.learning_rate, config.client_momentum
+  if config.client_optimizer == "sgd":
+    return lambda: tf.keras.optimizers.SGD(lr, momentum=momentum)
+  return lambda: tf.keras.optimizers.Adam(lr)
+
+
 def fp32_hooks(spec: ModelSpec, dataset, config: FederatedConfig) -> Hooks:
-  """FP32 training model of the zoo (sparse layout) and `LocalTraining` with Adam."""
+  """The zoo's training model (sparse layout) and `LocalTraining` with the config's client
+  optimizer; with `config.quantization`, the fake-quant model of that method (Degree-Quant:
+  protective mask + percentile ranges), trained quantization-aware by the same update."""
+  quantization = config.quantization_config
+
   def model_fn():
     return build_model(spec, num_features=dataset.num_features, num_classes=dataset.num_classes,
-                       task=dataset.task, layout="sparse", batched=dataset.task == "graph")
-  lr = config.learning_rate
+                       task=dataset.task, layout="sparse", batched=dataset.task == "graph",
+                       quantization=quantization)
   return Hooks(model_fn=model_fn, client_update=LocalTraining(
-      lambda: tf.keras.optimizers.Adam(lr), local_epochs=config.local_epochs,
-      batch_size=config.batch_size, weight_decay=spec.weight_decay))
+      client_optimizer_fn(config), local_epochs=config.local_epochs,
+      batch_size=config.batch_size, weight_decay=spec.weight_decay,
+      decoupled_weight_decay=config.weight_decay_mode == "decoupled"))
 
 
 def resolve_hooks(name: str) -> Callable[..., Hooks]:

@@ -26,7 +26,7 @@ from edgegnn.atomic import atomic_write_text
 from edgegnn.federated.checkpoint import RoundCheckpoint
 from edgegnn.federated.client_data import label_skew
 from edgegnn.federated.config import FederatedConfig
-from edgegnn.federated.evaluation import make_evaluator
+from edgegnn.federated.evaluation import client_subgraph_accuracy, make_evaluator
 from edgegnn.federated.fedavg import build_weighted_fed_avg
 from edgegnn.federated.job import DEFAULT_HOOKS, FederatedJob, resolve_hooks
 from edgegnn.federated.partition import make_clients
@@ -115,6 +115,7 @@ def run_federated(spec: ModelSpec, dataset, config: FederatedConfig, seed: int,
 
   Returns:
     {setting, engine, strategy, seed, rounds_completed, test_accuracy, val_accuracy,
+     client_subgraph_test_accuracy (subgraph setting: see `evaluation`),
      best_test_accuracy, clients (examples each), label_skew, update_bytes, seconds,
      history, model_path}.
   """
@@ -141,13 +142,21 @@ def run_federated(spec: ModelSpec, dataset, config: FederatedConfig, seed: int,
   model_dir = out / "model"
   save_trained(model_dir, model, ModelMeta(spec, dataset.name, dataset.task,
                                            dataset.num_features, dataset.num_classes,
-                                           extra={"federated": config.to_dict(), "seed": seed}))
+                                           extra={"federated": config.to_dict(), "seed": seed,
+                                                  **({"quantization": config.quantization}
+                                                     if config.quantization else {})}))
   clients = make_clients(dataset, config, seed)
   evaluated = [r for r in state.history if "test_accuracy" in r]
+  subgraph_accuracy = None
+  if config.setting == "subgraph":
+    from edgegnn.training import make_task  # pylint: disable=g-import-not-at-top
+    subgraph_accuracy = client_subgraph_accuracy(
+        model, state.weights, clients, make_task(dataset, config.fold).split("test"))
   result = {
       "setting": config.setting, "engine": config.engine, "strategy": config.strategy,
       "seed": seed, "rounds_completed": state.round,
       "test_accuracy": final["test_accuracy"], "val_accuracy": final.get("val_accuracy"),
+      "client_subgraph_test_accuracy": subgraph_accuracy,
       "best_test_accuracy": max((r["test_accuracy"] for r in evaluated), default=None),
       "clients": [c.num_examples for c in clients],
       "label_skew": label_skew(clients, dataset.num_classes),
