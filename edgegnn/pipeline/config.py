@@ -311,11 +311,46 @@ class BinarizeStage:
                              binarize=self.binarize_config.to_dict(), seeds=list(self.seeds))}
 
 
+@dataclasses.dataclass(frozen=True)
+class FederatedStage:
+  """Trains a model by federated averaging across clients that keep their graphs (stage
+  kind federated).
+
+  Attributes:
+    name: the global model's name (an export stage can ship it, e.g. full int8 when
+      `federated.quantization` trains the clients with Degree-Quant).
+    model: the `ModelSpec` mapping.
+    federated: the `edgegnn.federated.FederatedConfig` mapping (setting subgraph / graph /
+      node, num_clients, rounds, local_epochs, strategy, engine, seeds, quantization, ...).
+  """
+  name: str
+  model: dict = dataclasses.field(default_factory=dict)
+  federated: dict = dataclasses.field(default_factory=dict)
+
+  def __post_init__(self):
+    from edgegnn.federated import FederatedConfig
+    where = f"federated({self.name})"
+    object.__setattr__(self, "model_spec", ModelSpec.from_dict(self.model, f"{where}.model"))
+    object.__setattr__(self, "federated_config",
+                       FederatedConfig.from_dict(self.federated, f"{where}.federated"))
+
+  @property
+  def produces(self) -> str:
+    return self.name
+
+  def requires(self) -> list[str]:
+    return []
+
+  def to_dict(self) -> dict:
+    return {"federated": {"name": self.name, "model": self.model_spec.to_dict(),
+                          "federated": self.federated_config.to_dict()}}
+
+
 STAGES = {"train": TrainStage, "degree_quant": QuantizedTrainStage, "qat": QatStage,
           "ptq": PtqStage, "distill": DistillStage, "binarize": BinarizeStage,
-          "export": ExportStage}
+          "federated": FederatedStage, "export": ExportStage}
 Stage = Union[TrainStage, QuantizedTrainStage, PtqStage, DistillStage, BinarizeStage,
-              ExportStage]
+              FederatedStage, ExportStage]
 
 
 @dataclasses.dataclass(frozen=True)

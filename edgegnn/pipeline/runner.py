@@ -22,7 +22,7 @@ import numpy as np
 
 from edgegnn import __version__
 from edgegnn.atomic import atomic_write_text
-from edgegnn.pipeline.config import (BinarizeStage, DistillStage, ExportStage, Pipeline, PtqStage,
+from edgegnn.pipeline.config import (BinarizeStage, DistillStage, FederatedStage, ExportStage, Pipeline, PtqStage,
                                      QuantizedTrainStage, TrainStage)
 
 Log = Callable[[str], None]
@@ -58,6 +58,13 @@ def plan(pipeline: Pipeline) -> list[str]:
                    f"({stage.model_spec.hidden_units} units"
                    + (f", {stage.quantization_config.label}" if stage.quantization_config else "")
                    + f"), {c.epochs} epochs max, seeds {list(stage.seeds)}")
+    elif isinstance(stage, FederatedStage):
+      c, m = stage.federated_config, stage.model_spec
+      lines.append(f"  {i + 1}. federated {stage.name}: {m.architecture} on {c.num_clients} "
+                   f"{c.setting}-level clients, {c.strategy}, {c.rounds} rounds x "
+                   f"{c.local_epochs} local epochs, {c.engine} engine"
+                   + (" (Degree-Quant clients)" if c.quantization else "")
+                   + f", seeds {list(c.seeds)}")
     elif isinstance(stage, BinarizeStage):
       c = stage.binarize_config
       how = (f"staged distillation from {stage.teacher}" if c.staged else "trained from scratch")
@@ -119,6 +126,8 @@ class Runner:
         result = self._distill(stage)
       elif isinstance(stage, BinarizeStage):
         result = self._binarize(stage)
+      elif isinstance(stage, FederatedStage):
+        result = self._federated(stage)
       else:
         result = self._export(stage)
       atomic_write_text(cache, json.dumps({"key": key, "result": result}, indent=1))
@@ -246,6 +255,35 @@ class Runner:
                               int(result.model.count_params()), runs, list(stage.seeds), [0])
     entry.update(method=f"{stage.distill_config.method}"
                  + (f"+{quantization.method}" if quantization else ""), teacher=stage.teacher)
+    return {"models": [entry]}
+
+  def _federated(self, stage: FederatedStage) -> dict[str, Any]:
+    from edgegnn.federated import run_federated
+    dataset, config = self.dataset, stage.federated_config
+    quantization = config.quantization_config
+    runs, params = [], 0
+    for seed in config.seeds:
+      directory = self.model_dir(stage.name, seed, config.fold)
+      result = run_federated(stage.model_spec, dataset, config, seed, directory,
+                             log=self.log if self.progress else (lambda _: None))
+      model_path = pathlib.Path(result["model_path"])
+      runs.append({"seed": seed, "fold": config.fold,
+                   "test_accuracy": result["test_accuracy"],
+                   "val_accuracy": result["val_accuracy"],
+                   "client_subgraph_test_accuracy": result["client_subgraph_test_accuracy"],
+                   "rounds_completed": result["rounds_completed"],
+                   "failures": result["failures"], "seconds": result["seconds"],
+                   "path": str(model_path.relative_to(self.out))})
+      if not params:
+        from edgegnn.models.saving import load_trained  # pylint: disable=g-import-not-at-top
+        params = int(load_trained(model_path, batched=dataset.task == "graph")[0].count_params())
+    entry = self._model_entry(stage.name, stage.model_spec.architecture, quantization, params,
+                              runs, list(config.seeds), [config.fold])
+    entry.update(method=f"fedavg-{config.setting}" + (f"+{quantization.method}"
+                                                      if quantization else ""),
+                 federated={"setting": config.setting, "clients": config.num_clients,
+                            "rounds": config.rounds, "strategy": config.strategy,
+                            "engine": config.engine})
     return {"models": [entry]}
 
   def _binarize(self, stage: BinarizeStage) -> dict[str, Any]:
