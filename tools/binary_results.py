@@ -194,7 +194,10 @@ def render():
       "architecture trained from scratch with cross-entropy only, for as many epochs as",
       "both stages together (or the stage's epochs when there is no staged run).",
       "Point-cloud teachers are the float-precision build of the same architecture",
-      "(`float_twin`: the FP32 DGCNN with the binary model's topology).", "",
+      "(`float_twin`: the FP32 DGCNN with the binary model's topology). The citation",
+      "KD runs (`CITATION_KD`: cora_gcn, citeseer_gcn_kd) use sharp soft targets",
+      "(T = 0.25: the weight-decayed GCN teacher is under-confident), no LSP, and distil",
+      "the FP32 teacher again in stage 2 at lr 0.001 from the intermediate's weights.", "",
       "| experiment | seeds | FP32 teacher | staged KD | scratch | LCE agreement | LCE acc |",
       "|---|---|---|---|---|---|---|"]
   by_name = {}
