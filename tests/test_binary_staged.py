@@ -3,8 +3,10 @@ import numpy as np
 import pytest
 
 from edgegnn import data
+import tensorflow as tf  # after edgegnn (Keras 2)
+
 from edgegnn.binary import BinEdgeConv, XorEdgeConv
-from edgegnn.binary.staged import BinarizeConfig, binarize, graph_states
+from edgegnn.binary.staged import BinarizeConfig, _soft_target_loss, binarize, graph_states
 from edgegnn.models import ModelSpec
 from edgegnn.training import TrainConfig, train
 
@@ -18,6 +20,10 @@ def test_config_rejects_unknown_keys_and_bad_values():
     BinarizeConfig.from_dict({"model": {"hiden_units": 8}})
   with pytest.raises(ValueError, match="Unknown LSP kernel"):
     BinarizeConfig.from_dict({"binary_lsp_kernel": "cosine"})
+  with pytest.raises(ValueError, match="binarize.final_teacher"):
+    BinarizeConfig.from_dict({"final_teacher": "fp32"})
+  with pytest.raises(ValueError, match="binarize.final_learning_rate"):
+    BinarizeConfig.from_dict({"final_learning_rate": 0.0})
   with pytest.raises(ValueError, match="nothing to do"):
     BinarizeConfig.from_dict({"staged": False})
   with pytest.raises(TypeError, match="binarize.epochs must be an integer"):
@@ -35,6 +41,10 @@ def test_staged_distillation_runs_both_stages_and_the_scratch_baseline(cora):
   result = binarize(teacher, cora, config, seed=0)
   assert [s["stage"] for s in result.stages] == ["binary_weights", "binary", "scratch"]
   assert result.stages[2]["epochs_run"] == 6  # both stages' budget
+  # Stage 2 distils the intermediate (the cascade, the default); scratch has no teacher.
+  assert [s["teacher"] for s in result.stages] == [teacher.name, "gcn_binary_weights_sparse",
+                                                   None]
+  assert [s["learning_rate"] for s in result.stages] == [0.01, 0.01, 0.01]
   assert result.metrics["test_accuracy"] == result.stages[1]["test_accuracy"]
   assert 0.0 <= result.metrics["scratch_test_accuracy"] <= 1.0
   assert result.metrics["summary"]["binarized_mac_ratio"] == 1.0
@@ -52,3 +62,27 @@ def test_graph_states_are_where_the_knn_graphs_are_built():
   assert [s.name.split("/")[0] for s in states] == ["conv0", "conv1"]
   assert isinstance(model.get_layer("conv0"), BinEdgeConv)
   assert isinstance(model.get_layer("conv2"), XorEdgeConv)
+
+
+def test_final_teacher_and_learning_rate_of_stage_two(cora):
+  teacher = train(ModelSpec("gcn", input_normalization="row"), cora, TrainConfig(epochs=2),
+                  progress=False).model
+  config = BinarizeConfig.from_dict({"model": {"architecture": "gcn", "hidden_units": 8},
+                                     "epochs": 1, "final_teacher": "teacher",
+                                     "final_learning_rate": 0.001})
+  stages = binarize(teacher, cora, config, seed=0).stages
+  assert [s["teacher"] for s in stages] == [teacher.name, teacher.name]
+  assert [s["learning_rate"] for s in stages] == [0.01, 0.001]
+
+
+def test_soft_targets_are_t_squared_kl_and_sharpen_below_one():
+  rng = np.random.default_rng(0)
+  student, teacher = rng.normal(size=(5, 7)), rng.normal(size=(5, 7))
+  for t in (0.25, 1.0, 2.0):
+    p = np.exp(teacher / t) / np.exp(teacher / t).sum(-1, keepdims=True)
+    log_q = student / t - np.log(np.exp(student / t).sum(-1, keepdims=True))
+    expected = t * t * np.mean(np.sum(p * (np.log(p) - log_q), -1))
+    got = float(_soft_target_loss(tf.constant(student), tf.constant(teacher), t))
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+  assert float(_soft_target_loss(tf.constant(teacher), tf.constant(teacher), 0.25)) == \
+      pytest.approx(0.0, abs=1e-9)

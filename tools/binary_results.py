@@ -39,11 +39,18 @@ RESULTS = ROOT / "docs" / "binary_results.json"
 DOC = ROOT / "docs" / "binary.md"
 
 PLANETOID = dict(weight_decay=5e-4, input_normalization="row")
+CITATION_KD = {"epochs": 150, "scratch": True, "temperature": 0.25, "kd_weight": 4.0,
+               "lsp_weight": 0.0, "final_teacher": "teacher", "final_learning_rate": 0.001}
 EXPERIMENTS = {
     "cora_gcn": dict(
         dataset="cora", teacher=ModelSpec("gcn", **PLANETOID),
         teacher_train=TrainConfig(epochs=200, patience=100),
-        binarize={"model": {"architecture": "gcn"}, "epochs": 150, "scratch": True}),
+        # The GCN teacher (weight decay 5e-4) is under-confident (mean max softmax 0.44
+        # at T=1): T=2 targets are near uniform and KD then costs 5-10 pt. T=0.25
+        # sharpens them; LSP off (it cost 7 pt on Cora at lambda=1); stage 2 distils the
+        # FP32 teacher again (the intermediate is ~4 pt below it) and fine-tunes the
+        # intermediate's weights at lr 0.001 (at 0.01 stage 2 lost ~2 pt).
+        binarize=dict(CITATION_KD, model={"architecture": "gcn"})),
     "cora_sage": dict(
         dataset="cora", teacher=ModelSpec("sage", **PLANETOID),
         teacher_train=TrainConfig(epochs=200, patience=100),
@@ -54,6 +61,10 @@ EXPERIMENTS = {
         teacher_train=TrainConfig(epochs=200, patience=100),
         binarize={"model": {"architecture": "gcn"}, "epochs": 150, "staged": False,
                   "scratch": True}),
+    "citeseer_gcn_kd": dict(
+        dataset="citeseer", teacher=ModelSpec("gcn", **PLANETOID),
+        teacher_train=TrainConfig(epochs=200, patience=100),
+        binarize=dict(CITATION_KD, model={"architecture": "gcn"})),
     "digits_bin_edgeconv": dict(
         dataset="digits_points", teacher="float_twin",
         teacher_train=TrainConfig(epochs=20, patience=10, learning_rate=0.005),
@@ -183,11 +194,14 @@ def render():
       "architecture trained from scratch with cross-entropy only, for as many epochs as",
       "both stages together (or the stage's epochs when there is no staged run).",
       "Point-cloud teachers are the float-precision build of the same architecture",
-      "(`float_twin`: the FP32 DGCNN with the binary model's topology).", "",
+      "(`float_twin`: the FP32 DGCNN with the binary model's topology). The citation",
+      "KD runs (`CITATION_KD`: cora_gcn, citeseer_gcn_kd) use sharp soft targets",
+      "(T = 0.25: the weight-decayed GCN teacher is under-confident), no LSP, and distil",
+      "the FP32 teacher again in stage 2 at lr 0.001 from the intermediate's weights.", "",
       "| experiment | seeds | FP32 teacher | staged KD | scratch | LCE agreement | LCE acc |",
       "|---|---|---|---|---|---|---|"]
   by_name = {}
-  for r in records:
+  for r in sorted(records, key=lambda r: r["seed"]):  # "first seed" = lowest seed
     by_name.setdefault(r["experiment"], []).append(r)
   for name, rs in by_name.items():
     staged = [r["test_accuracy"] for r in rs if r["stages"][0]["stage"] != "scratch"]
@@ -239,7 +253,45 @@ def render():
             "  artifact takes raw points and agrees with Keras.",
             "- Float FULLY_CONNECTED ops left in the point-cloud artifacts multiply two",
             "  activations (k-NN distance matrix, readout membership), not weights.", ""]
+  lines += _status(by_name)
   atomic_write_text(DOC, "\n".join(lines))
+
+
+# Issue 5's accuracy targets: a fixed floor, or "within 5 pt of the FP32 teacher".
+TARGETS = {"cora_gcn": 0.79, "cora_sage": 0.79, "citeseer_gcn": 0.66,
+           "citeseer_gcn_kd": 0.66,
+           "digits_bin_edgeconv": "teacher-5", "digits_xor_edgeconv": "teacher-5"}
+MIN_RATIO = 20.0
+
+
+def _status(by_name) -> list:
+  """The targets of the issue against the means above (computed, not hand-written)."""
+  lines = ["## Status against the issue's targets", "",
+           "Computed by `render` from the records above: means over the seeds listed",
+           "(the issue asks for 5 seeds); `binary` is the staged student when the",
+           "experiment is staged, else the scratch model.", ""]
+  for name, rs in by_name.items():
+    staged = [r["test_accuracy"] for r in rs if r["stages"][0]["stage"] != "scratch"]
+    scratch = [r["scratch_test_accuracy"] for r in rs if r["scratch_test_accuracy"] is not None]
+    binary = float(np.mean(staged if staged else scratch))
+    target = TARGETS.get(name)
+    if target == "teacher-5":
+      target = float(np.mean([r["teacher_test_accuracy"] for r in rs])) - 0.05
+    parts = [f"{name} ({len(rs)} seed{'s' if len(rs) > 1 else ''}): binary "
+             f"{100 * binary:.1f}"]
+    if target is not None:
+      parts.append(f"target {100 * target:.1f}: {'met' if binary >= target else 'NOT met'}")
+    if staged and scratch:
+      better = np.mean(staged) > np.mean(scratch)
+      parts.append(f"staged KD {'beats' if better else 'does NOT beat'} scratch "
+                   f"({100 * np.mean(staged):.1f} vs {100 * np.mean(scratch):.1f})")
+    a = rs[0]["artifacts"]
+    ratio = a["float32_same_architecture"]["bytes"] / a["lce"]["bytes"]
+    if name in ("cora_gcn", "cora_sage", "citeseer_gcn", "citeseer_gcn_kd"):
+      parts.append(f"lce {ratio:.1f}x smaller than float32 (target {MIN_RATIO:.0f}x: "
+                   f"{'met' if ratio >= MIN_RATIO else 'NOT met'})")
+    lines.append("- " + "; ".join(parts) + ".")
+  return lines + [""]
 
 
 def main():
