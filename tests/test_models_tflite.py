@@ -129,9 +129,12 @@ def test_artifacts_name_only_their_inputs_and_outputs(mutag, tmp_path):
       feeds.model_input_names(model))
   assert [t.name.decode() for t in signature.outputs] == ["logits"]
 
-  unstripped = tmp_path / "unstripped.tflite"
-  unstripped.write_bytes(convert_lib._tflite_bytes(model, "tflite-float32", None, False))
-  assert result.bytes < unstripped.stat().st_size
+  unstripped = convert_lib.convert(model, "tflite-float32", tmp_path / "unstripped.tflite",
+                                   keep_tensor_names=True)
+  named = flatbuffer_utils.read_model(unstripped.path).subgraphs[0].tensors
+  assert all(t.name for t in named)
+  assert result.bytes < unstripped.bytes
+  unstripped = unstripped.path
   feed = feeds.select(feeds.graph_feed(mutag.graphs[0]), feeds.model_input_names(model))
   outputs = [runtimes.open_runtime(str(p), runtime="litert").run(feed)["logits"]
              for p in (result.path, unstripped)]

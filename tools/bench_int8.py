@@ -61,7 +61,13 @@ def main() -> None:
                                   reference_logits=reference, input_names=names,
                                   layout=layout, max_neighbors=k, floor=0.0)
       info = tflite_file.read_model(str(path))
-      results[name] = {"bytes": converted.bytes, "ops": converted.ops,
+      # The same artifact with every internal tensor name kept: what stripping saves.
+      named = convert_lib.convert(model, fmt, pathlib.Path(tmp) / "named.tflite",
+                                  target="mobile", representative_feeds=[feed],
+                                  integer_io=integer_io, keep_tensor_names=True)
+      results[name] = {"bytes": converted.bytes, "bytes_with_tensor_names": named.bytes,
+                       "ops": converted.ops,
+                       "tensors": sum(len(g.tensors) for g in info.subgraphs),
                        "weight_bytes": info.total_weight_bytes,
                        "float_compute_ops": len(tflite_file.float_compute_ops(info)),
                        "test_accuracy": checked.test_accuracy, "agreement": checked.agreement,

@@ -33,7 +33,7 @@ from edgegnn.models import ModelSpec, build_model, feeds, transfer_weights
 from edgegnn.training import TrainConfig, make_task, predict, train
 
 
-def _options(case: str) -> tuple[str, dict]:
+def model_options(case: str) -> tuple[str, dict]:
   if case.startswith("mp-"):
     return "mp", dict(hidden_units=8, num_heads=2, attention=case[3:], activation="relu")
   if case == "gat":
@@ -45,7 +45,7 @@ CASES = ("gcn", "sage", "gat", "mp-sym-gat", "mp-cos")
 
 
 def agreement(case: str, seed: int, cora, folder: pathlib.Path, epochs: int = 30) -> dict:
-  architecture, options = _options(case)
+  architecture, options = model_options(case)
   spec = ModelSpec(architecture, input_normalization="row", weight_decay=5e-4, **options)
   trained = train(spec, cora, TrainConfig(epochs=epochs), seed=seed, progress=False).model
   reference = predict(trained, make_task(cora))[cora.test_index]

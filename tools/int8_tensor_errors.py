@@ -23,14 +23,7 @@ from edgegnn import data
 from edgegnn.deploy import convert as convert_lib
 from edgegnn.models import ModelSpec, build_model, feeds, transfer_weights
 from edgegnn.training import TrainConfig, train
-
-
-def _options(case: str) -> tuple[str, dict]:
-  if case.startswith("mp-"):
-    return "mp", dict(hidden_units=8, num_heads=2, attention=case[3:], activation="relu")
-  if case == "gat":
-    return "gat", dict(hidden_units=8, num_heads=8)
-  return case, {}
+from int8_agreement import model_options  # tools/ is sys.path[0] when run as a script
 
 
 def _all_tensors(path: str, feed: dict) -> dict[str, tuple[np.ndarray, float]]:
@@ -57,7 +50,7 @@ def main() -> None:
   parser.add_argument("--match", default="", help="only tensors whose name contains this")
   args = parser.parse_args()
   cora = data.load("cora")
-  architecture, options = _options(args.case)
+  architecture, options = model_options(args.case)
   spec = ModelSpec(architecture, input_normalization="row", weight_decay=5e-4, **options)
   trained = train(spec, cora, TrainConfig(epochs=30), seed=args.seed, progress=False).model
   _, k = feeds.layout_sizes(cora, "neighbors")
@@ -68,7 +61,8 @@ def main() -> None:
   feed = feeds.select(feeds.graph_feed(cora.graph, "neighbors", max_neighbors=k), names)
   with tempfile.TemporaryDirectory(prefix="int8-tensors-") as folder:
     paths = {fmt: convert_lib.convert(export, fmt, pathlib.Path(folder) / f"{fmt}.tflite",
-                                      representative_feeds=[feed]).path
+                                      representative_feeds=[feed],
+                                      keep_tensor_names=True).path
              for fmt in ("tflite-float32", "tflite-int8")}
     reference = _all_tensors(paths["tflite-float32"], feed)
     quantized = _all_tensors(paths["tflite-int8"], feed)

@@ -204,7 +204,8 @@ def runtime_for(info: tflite_file.TfliteModelInfo, target: Optional[str]) -> str
 def convert(model: tf.keras.Model, fmt: str, path: str | os.PathLike, *,
             target: Optional[str] = None,
             representative_feeds: Optional[Sequence[Mapping[str, np.ndarray]]] = None,
-            integer_io: Optional[bool] = None) -> ConversionResult:
+            integer_io: Optional[bool] = None,
+            keep_tensor_names: bool = False) -> ConversionResult:
   """Converts `model` to `fmt`, checks it against `target`, writes it atomically to `path`.
 
   Args:
@@ -215,11 +216,16 @@ def convert(model: tf.keras.Model, fmt: str, path: str | os.PathLike, *,
     target: one of TARGETS, or None for no device check.
     representative_feeds: feeds (dicts by input name) for tflite-int8 calibration.
     integer_io: int8 inputs/outputs for tflite-int8 (default: True for the mcu target).
+    keep_tensor_names: keep every internal tensor's TensorFlow name (for diagnostics that
+      match tensors across artifacts, e.g. tools/int8_tensor_errors.py); by default only
+      input/output names are kept (`strip_internal_names`).
   """
   _check_format_target(fmt, target)
   if integer_io is None:
     integer_io = target == "mcu"
-  data = strip_internal_names(_tflite_bytes(model, fmt, representative_feeds, integer_io))
+  data = _tflite_bytes(model, fmt, representative_feeds, integer_io)
+  if not keep_tensor_names:
+    data = strip_internal_names(data)
   info = tflite_file.read_model(data)
   check_target(info, fmt, target)
   atomic_write_bytes(path, data)

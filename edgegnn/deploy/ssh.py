@@ -84,12 +84,18 @@ def run(target: SshTarget, command: Sequence[str], timeout: float = 600.0) -> st
   remote = " ".join(shlex.quote(str(c)) for c in command)
   argv = [_binary("ssh"), *target.options(), "-p", str(target.port), target.destination,
           remote]
+  return _call(target, argv, f"`{remote}`", timeout)
+
+
+def _call(target: SshTarget, argv: list[str], what: str, timeout: float) -> str:
+  """Runs an ssh/scp argv; a timeout or a non-zero exit raises an explained SshError."""
   try:
     done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
   except subprocess.TimeoutExpired as e:
-    raise SshError(f"`{remote}` on {target.destination} did not finish in {timeout:.0f} s.") from e
+    raise SshError(f"{what} ({target.destination} port {target.port}) did not finish in "
+                   f"{timeout:.0f} s.") from e
   if done.returncode != 0:
-    raise _explain(target, f"`{remote}`", done)
+    raise _explain(target, what, done)
   return done.stdout
 
 
@@ -97,12 +103,7 @@ def _scp(target: SshTarget, sources: list[str], destination: str, what: str,
          timeout: float) -> None:
   argv = [_binary("scp"), "-q", "-r", *target.options(), "-P", str(target.port), *sources,
           destination]
-  try:
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
-  except subprocess.TimeoutExpired as e:
-    raise SshError(f"{what} did not finish in {timeout:.0f} s.") from e
-  if done.returncode != 0:
-    raise _explain(target, what, done)
+  _call(target, argv, what, timeout)
 
 
 def copy_dir_to(target: SshTarget, local_dir: str | pathlib.Path, remote_dir: str,

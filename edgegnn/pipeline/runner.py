@@ -221,24 +221,28 @@ class Runner:
                    quantization=quantization.to_dict())
     return entry
 
+  def _teacher(self, stage_name: Optional[str], seed: int):
+    """The trained model of stage `stage_name` for `seed` (its first run if it has no run of
+    that seed), or None without a teacher stage."""
+    if not stage_name:
+      return None
+    from edgegnn.models.saving import load_trained  # pylint: disable=g-import-not-at-top
+    source = next(m for m in self.report["models"] if m["name"] == stage_name)
+    runs = {r["seed"]: r for r in source["runs"]}
+    run = runs.get(seed) or source["runs"][0]
+    return load_trained(self.out / run["path"], batched=self.dataset.task == "graph")[0]
+
   def _distill(self, stage: DistillStage) -> dict[str, Any]:
     import tensorflow as tf  # pylint: disable=g-import-not-at-top
     from edgegnn.distill import distill
     from edgegnn.models import build_model
-    from edgegnn.models.saving import ModelMeta, load_trained, save_trained
+    from edgegnn.models.saving import ModelMeta, save_trained
     dataset, quantization = self.dataset, stage.quantization_config
-    teacher_runs = {}
-    if stage.teacher:
-      source = next(m for m in self.report["models"] if m["name"] == stage.teacher)
-      teacher_runs = {r["seed"]: r for r in source["runs"]}
     extra = {"quantization": quantization.to_dict()} if quantization else {}
     extra["distill"] = {"method": stage.distill_config.method, "teacher": stage.teacher}
     runs = []
     for seed in stage.seeds:
-      teacher = None
-      if stage.teacher:
-        run = teacher_runs.get(seed) or next(iter(teacher_runs.values()))
-        teacher, _ = load_trained(self.out / run["path"], batched=dataset.task == "graph")
+      teacher = self._teacher(stage.teacher, seed)
       tf.keras.utils.set_random_seed(seed)
       student = build_model(stage.model_spec, num_features=dataset.num_features,
                             num_classes=dataset.num_classes, task=dataset.task,
@@ -291,20 +295,12 @@ class Runner:
     from edgegnn.binary.staged import binarize, export_model, predict_logits
     from edgegnn.deploy import bench, convert as convert_lib, verify as verify_lib
     from edgegnn.models import feeds
-    from edgegnn.models.saving import load_trained
     from edgegnn.training import make_task
     dataset, config = self.dataset, stage.binarize_config
     spec = config.spec
-    teacher_runs = {}
-    if stage.teacher:
-      source = next(m for m in self.report["models"] if m["name"] == stage.teacher)
-      teacher_runs = {r["seed"]: r for r in source["runs"]}
     runs, first = [], None
     for seed in stage.seeds:
-      teacher = None
-      if stage.teacher:
-        run = teacher_runs.get(seed) or next(iter(teacher_runs.values()))
-        teacher, _ = load_trained(self.out / run["path"], batched=dataset.task == "graph")
+      teacher = self._teacher(stage.teacher, seed)
       tf.keras.utils.set_random_seed(seed)
       result = binarize(teacher, dataset, config, seed=seed)
       directory = self.model_dir(stage.name, seed, 0)
