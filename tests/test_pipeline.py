@@ -43,6 +43,8 @@ def _write(tmp_path, raw):
     (lambda r: r["stages"][1]["export"].update(target="mcu", formats=["tflite-int8"]),
      "target mcu needs layout dense"),
     (lambda r: r.update(output="x"), "Unknown top-level key(s) ['output']"),
+    (lambda r: r["stages"][1]["export"].update(integer_io=True),
+     "integer_io applies to tflite-int8 only"),
     (lambda r: r["stages"].append({"binarize": {"name": "b", "binarize": {}}}),
      "the staged distillation needs `teacher: <stage name>`"),
     (lambda r: r["stages"].append({"binarize": {"name": "b", "teacher": "gcn",
@@ -185,6 +187,8 @@ def test_target_the_model_cannot_meet_is_refused_without_a_file(tmp_path, mutag)
     convert(model, "tflite-int8", target, target="mcu", representative_feeds=rep)
   with pytest.raises(TargetError, match="needs format tflite-int8"):
     convert(model, "tflite-float32", target, target="mcu")
+  with pytest.raises(ValueError, match="integer_io .* applies to tflite-int8 only"):
+    convert(model, "tflite-float32", target, integer_io=True)
   assert not target.exists() and list(tmp_path.iterdir()) == []
 
 

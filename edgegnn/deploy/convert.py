@@ -221,6 +221,9 @@ def convert(model: tf.keras.Model, fmt: str, path: str | os.PathLike, *,
       input/output names are kept (`strip_internal_names`).
   """
   _check_format_target(fmt, target)
+  if integer_io and fmt != "tflite-int8":
+    raise ValueError(f"integer_io (int8 inputs/outputs) applies to tflite-int8 only, not "
+                     f"{fmt}: drop it or convert to tflite-int8.")
   if integer_io is None:
     integer_io = target == "mcu"
   data = _tflite_bytes(model, fmt, representative_feeds, integer_io)

@@ -241,6 +241,9 @@ class ExportStage:
     if self.target == "mcu" and self.layout == "sparse":
       raise ValueError(f"{where}: target mcu needs layout dense or neighbors (tflite-micro "
                        "has no segment-sum kernel for the sparse layout).")
+    if self.integer_io and any(fmt != "tflite-int8" for fmt in self.formats):
+      raise ValueError(f"{where}.integer_io applies to tflite-int8 only; formats "
+                       f"{list(self.formats)} has others: export them in a separate stage.")
     if self.bench_runs < 1 or self.bench_threads < 1 or self.representative_graphs < 1:
       raise ValueError(f"{where}: bench_runs, bench_threads, representative_graphs must be >= 1.")
 
