@@ -2,6 +2,7 @@
 trip against an OpenSSH server started on loopback (key auth, throwaway keys and paths)."""
 import ast
 import getpass
+import hashlib
 import json
 import os
 import pathlib
@@ -17,7 +18,7 @@ from click.testing import CliRunner
 
 from edgegnn import pipeline
 from edgegnn.cli import main
-from edgegnn.deploy import bundle_runner, runtimes, ssh, tflite_file
+from edgegnn.deploy import bundle_runner, pi, runtimes, ssh, tflite_file
 from edgegnn.deploy.pi_bundle import build_bundle
 from edgegnn.pipeline.config import parse
 
@@ -197,6 +198,27 @@ def test_deploy_pi_over_loopback_ssh(run_dir, sshd, tmp_path):
   assert again.exit_code == 0, again.output
   devices = json.loads((run_dir / "report.json").read_text())["devices"]
   assert len(devices) == 1 and devices[0]["runs"] == 2 and len(devices[0]["artifacts"]) == 1
+  # Re-running the pipeline (every stage cached, artifact files unchanged) keeps the column.
+  pipeline.Runner(parse(TINY), out=str(run_dir), log=lambda _: None, progress=False).run()
+  rerun = json.loads((run_dir / "report.json").read_text())
+  assert rerun["devices"] == devices
+  assert "loopback agreement" in (run_dir / "report.md").read_text()
+
+
+def test_device_columns_survive_only_for_unchanged_artifacts(tmp_path):
+  (tmp_path / "a.tflite").write_bytes(b"first model")
+  (tmp_path / "b.tflite").write_bytes(b"second model")
+  artifacts = [{"name": "a", "path": "a.tflite"}, {"name": "b", "path": "b.tflite"}]
+  device = {"label": "pi4", "artifacts": {
+      "a": {"agreement": 1.0, "sha256": pi.file_sha256(tmp_path / "a.tflite")},
+      "b": {"agreement": 0.99, "sha256": pi.file_sha256(tmp_path / "b.tflite")}}}
+  old = {"label": "pi3", "artifacts": {"a": {"agreement": 1.0}}}  # no sha256: from before
+  assert pi.carry_over_devices([device, old], artifacts, tmp_path) == [device]
+  (tmp_path / "b.tflite").write_bytes(b"second model, rebuilt")
+  kept, = pi.carry_over_devices([device], artifacts, tmp_path)
+  assert list(kept["artifacts"]) == ["a"]
+  assert pi.carry_over_devices([device], artifacts[1:], tmp_path) == []
+  assert pi.file_sha256(tmp_path / "a.tflite") == hashlib.sha256(b"first model").hexdigest()
 
 
 def test_ssh_failures_name_host_and_cause(sshd, tmp_path):

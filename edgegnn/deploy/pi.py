@@ -10,6 +10,7 @@ are fetched back into RUN/deploy/LABEL/.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import pathlib
 import shutil
@@ -66,15 +67,67 @@ def deploy_to_pi(run_dir: str | pathlib.Path, target: ssh.SshTarget, *, python: 
   return json.loads((fetched / "results.json").read_text())
 
 
+def file_sha256(path: str | pathlib.Path) -> str:
+  """The hex SHA-256 of a file's bytes."""
+  digest = hashlib.sha256()
+  with open(path, "rb") as f:
+    for block in iter(lambda: f.read(1 << 20), b""):
+      digest.update(block)
+  return digest.hexdigest()
+
+
 def merge_device_results(run_dir: str | pathlib.Path, results: dict, label: str,
                          host: Optional[str] = None) -> dict:
   """Adds a device's results to RUN/report.json as a device column (replacing an earlier
-  column with the same label); returns the updated report."""
-  report_path = pathlib.Path(run_dir) / "report.json"
+  column with the same label); returns the updated report.
+
+  Each artifact's result records the SHA-256 of the file the device ran, so a later
+  `edgegnn run` into RUN keeps the column for artifacts it did not rebuild
+  (`carry_over_devices`).
+  """
+  run_dir = pathlib.Path(run_dir)
+  report_path = run_dir / "report.json"
   report = json.loads(report_path.read_text())
+  paths = {a["name"]: run_dir / a["path"] for a in report.get("artifacts", [])}
+  measured = {}
+  for name, result in results.get("artifacts", {}).items():
+    result = dict(result)
+    if name in paths and paths[name].is_file():
+      result["sha256"] = file_sha256(paths[name])
+    measured[name] = result
   device = dict(results.get("device", {}), label=label, host=host, runs=results.get("runs"),
-                threads=results.get("threads"), artifacts=results.get("artifacts", {}))
+                threads=results.get("threads"), artifacts=measured)
   report["devices"] = [d for d in report.get("devices", []) if d.get("label") != label]
   report["devices"].append(device)
   atomic_write_text(report_path, json.dumps(report, indent=1))
   return report
+
+
+def carry_over_devices(devices: Sequence[dict], artifacts: Sequence[dict],
+                       run_dir: str | pathlib.Path) -> list[dict]:
+  """The device columns still true for a rebuilt report.
+
+  A device result stays only for an artifact whose current file has the SHA-256 the
+  device ran; a column left with no artifact is dropped.
+
+  Args:
+    devices: `devices` of the previous report.json.
+    artifacts: `artifacts` of the new report.
+    run_dir: The run directory the artifact paths are relative to.
+
+  Returns:
+    The device entries to keep, each with only its unchanged artifacts.
+  """
+  run_dir = pathlib.Path(run_dir)
+  current = {}
+  for a in artifacts:
+    path = run_dir / a["path"]
+    if path.is_file():
+      current[a["name"]] = file_sha256(path)
+  kept = []
+  for device in devices:
+    still = {name: result for name, result in device.get("artifacts", {}).items()
+             if result.get("sha256") is not None and current.get(name) == result["sha256"]}
+    if still:
+      kept.append(dict(device, artifacts=still))
+  return kept

@@ -105,6 +105,7 @@ class Runner:
 
   def run(self) -> dict[str, Any]:
     self.out.mkdir(parents=True, exist_ok=True)
+    previous_devices = self._previous_devices()
     for stage in self.pipeline.stages:
       upstream = [self.stage_hashes[n] for n in stage.requires()]
       key = _hash({"stage": stage.to_dict(), "dataset": self.pipeline.dataset,
@@ -134,6 +135,14 @@ class Runner:
       self._merge(result)
       self.log(f"[{time.perf_counter() - started:6.1f}s] {self._summary(stage, result)}")
       self._write_report()
+    if previous_devices:
+      from edgegnn.deploy import pi  # pylint: disable=g-import-not-at-top
+      devices = pi.carry_over_devices(previous_devices, self.report["artifacts"], self.out)
+      if devices:
+        self.report["devices"] = devices
+      dropped = len(previous_devices) - len(devices)
+      if dropped:
+        self.log(f"device columns: {dropped} dropped (their artifacts were rebuilt or removed)")
     self._write_report()
     from edgegnn.pipeline import report as report_lib  # pylint: disable=g-import-not-at-top
     files = report_lib.write_report(self.out, self.report)
@@ -156,6 +165,16 @@ class Runner:
   def _merge(self, result: dict[str, Any]) -> None:
     self.report["models"].extend(result.get("models", []))
     self.report["artifacts"].extend(result.get("artifacts", []))
+
+  def _previous_devices(self) -> list[dict]:
+    """Device columns (`edgegnn deploy pi`) of the report.json this run replaces."""
+    path = self.out / "report.json"
+    if not path.is_file():
+      return []
+    try:
+      return json.loads(path.read_text()).get("devices", [])
+    except (json.JSONDecodeError, AttributeError):
+      return []
 
   def _write_report(self) -> None:
     atomic_write_text(self.out / "report.json", json.dumps(self.report, indent=1))
