@@ -172,9 +172,9 @@ def test_mutag_classifier_runs_on_tflite_micro(tmp_path):
   assert info.runtimes.tflm_compatible and not tflite_file.float_compute_ops(info)
   c_file, h_file = (out / p for p in artifact["c_sources"])
   assert f"EDGEGNN_TENSOR_ARENA_SIZE {artifact['arena_bytes']}" in h_file.read_text()
-  if shutil.which("g++"):
-    subprocess.run(["g++", "-std=c++17", "-c", str(c_file), "-o", str(tmp_path / "m.o")],
-                   check=True, cwd=c_file.parent)
+  assert shutil.which("g++"), "g++ is missing: `bash tools/setup.sh` installs it as root"
+  subprocess.run(["g++", "-std=c++17", "-c", str(c_file), "-o", str(tmp_path / "m.o")],
+                 check=True, cwd=c_file.parent)
 
 
 def test_target_the_model_cannot_meet_is_refused_without_a_file(tmp_path, mutag):

@@ -28,14 +28,19 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install --quiet -e ".[dev,scale]"
   echo "$want" > "$stamp"
 fi
-# The deploy-over-SSH test starts a real OpenSSH server on loopback: install it when it is
-# missing and apt-get is usable as root (quiet, idempotent; skipped otherwise).
-if [ ! -x /usr/sbin/sshd ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "edgegnn set-up: installing openssh-server (for tests/test_deploy_pi.py)" >&2
-  if ! { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null 2>&1 \
+# Two tests need system tools: tests/test_deploy_pi.py starts a real OpenSSH server on
+# loopback, and the microcontroller tests compile the generated C array with g++. Install
+# what is missing when apt-get is usable as root (quiet, idempotent; skipped otherwise, and
+# those tests then fail naming the package to install).
+need=()
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v g++ >/dev/null 2>&1 || need+=(g++)
+if [ "${#need[@]}" -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "edgegnn set-up: installing ${need[*]} (for the SSH deploy and microcontroller tests)" >&2
+  if ! { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null 2>&1 \
          || { apt-get update -qq >/dev/null 2>&1 \
-              && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null 2>&1; }; }; then
-    echo "edgegnn set-up: could not install openssh-server; the SSH deploy test will fail" \
-         "until /usr/sbin/sshd exists (apt-get install -y openssh-server)." >&2
+              && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null 2>&1; }; }; then
+    echo "edgegnn set-up: could not install ${need[*]}; the tests that need them will fail" \
+         "until they exist (apt-get install -y ${need[*]})." >&2
   fi
 fi
