@@ -9,7 +9,7 @@ import dataclasses
 import difflib
 import types
 import typing
-from typing import Any, Mapping, TypeVar
+from typing import Any, ClassVar, Mapping, Optional, TypeVar
 
 T = TypeVar("T")
 
@@ -65,3 +65,21 @@ def from_mapping(cls: type[T], values: Mapping[str, Any], where: str) -> T:
     return cls(**kwargs)
   except (TypeError, ValueError) as e:
     raise type(e)(f"{where}: {e}") from None
+
+
+class MappingConfig:
+  """Mixin for the frozen config dataclasses of a pipeline file's sections.
+
+  `Cls.from_dict(mapping)` builds one through `from_mapping` (unknown keys and wrong
+  types rejected, the section named by `SECTION` or the caller's `where`), and
+  `to_dict()` gives the plain mapping back (`from_dict(c.to_dict()) == c`).
+  """
+  SECTION: ClassVar[str] = "config"
+
+  @classmethod
+  def from_dict(cls: type[T], values: Optional[Mapping[str, Any]] = None,
+                where: Optional[str] = None) -> T:
+    return from_mapping(cls, dict(values or {}), where or cls.SECTION)
+
+  def to_dict(self) -> dict[str, Any]:
+    return dataclasses.asdict(self)

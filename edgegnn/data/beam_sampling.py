@@ -24,12 +24,12 @@ import glob
 import os
 import pathlib
 import time
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, ClassVar, Mapping, Optional, Sequence
 
 import numpy as np
 
 from edgegnn import _keras_env  # noqa: F401  (must precede TensorFlow)
-from edgegnn.config_fields import from_mapping
+from edgegnn.config_fields import MappingConfig
 from edgegnn.data.graph import Graph, merge_graphs
 
 NODE_SET = "nodes"
@@ -39,7 +39,7 @@ RUNNERS = ("DirectRunner", "DataflowRunner", "FlinkRunner", "SparkRunner")
 
 
 @dataclasses.dataclass(frozen=True)
-class BeamSamplingConfig:
+class BeamSamplingConfig(MappingConfig):
   """How subgraphs are sampled.
 
   Attributes:
@@ -50,6 +50,7 @@ class BeamSamplingConfig:
       services and `pipeline_args`, e.g. ["--project=...", "--region=..."]).
     pipeline_args: extra Beam pipeline options, as command-line flags.
   """
+  SECTION: ClassVar[str] = "sampling"
   fanouts: tuple[int, ...] = (5, 3)
   seeds: tuple[int, ...] = ()
   runner: str = "DirectRunner"
@@ -67,11 +68,6 @@ class BeamSamplingConfig:
     object.__setattr__(self, "fanouts", tuple(int(f) for f in self.fanouts))
     object.__setattr__(self, "seeds", tuple(int(s) for s in self.seeds))
     object.__setattr__(self, "pipeline_args", tuple(str(a) for a in self.pipeline_args))
-
-  @classmethod
-  def from_dict(cls, values: Optional[Mapping[str, Any]],
-                where: str = "sampling") -> "BeamSamplingConfig":
-    return from_mapping(cls, values or {}, where)
 
   def max_nodes(self) -> int:
     """The most nodes one sampled subgraph can hold: 1 + f1 + f1*f2 + ..."""

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping, Optional
+from typing import ClassVar, Optional
 
-from edgegnn.config_fields import from_mapping
+from edgegnn.config_fields import MappingConfig
 
 SETTINGS = ("graph", "subgraph", "node")
 ENGINES = ("simulation", "processes", "inprocess")
@@ -15,7 +15,7 @@ SUBGRAPH_METHODS = ("louvain", "region_growing")
 
 
 @dataclasses.dataclass(frozen=True)
-class FederatedConfig:
+class FederatedConfig(MappingConfig):
   """How a model is trained with federated averaging.
 
   Attributes:
@@ -66,6 +66,7 @@ class FederatedConfig:
       quantization-aware (Degree-Quant with method dq); weights and quantiser ranges are
       averaged by the server, and the saved global model exports to full int8.
   """
+  SECTION: ClassVar[str] = "federated"
   setting: str = "subgraph"
   num_clients: int = 5
   rounds: int = 100
@@ -149,10 +150,3 @@ class FederatedConfig:
     from edgegnn.quantization import QuantizationConfig  # pylint: disable=g-import-not-at-top
     return QuantizationConfig.from_dict(dict(self.quantization), "federated.quantization")
 
-  @classmethod
-  def from_dict(cls, values: Optional[Mapping[str, Any]],
-                where: str = "federated") -> "FederatedConfig":
-    return from_mapping(cls, values or {}, where)
-
-  def to_dict(self) -> dict[str, Any]:
-    return dataclasses.asdict(self)

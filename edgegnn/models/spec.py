@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping, Optional
+from typing import ClassVar
 
-from edgegnn.config_fields import from_mapping
+from edgegnn.config_fields import MappingConfig
 
 ARCHITECTURES = ("gcn", "gat", "sage", "gin", "edgeconv", "mlp", "mp")
 LAYOUTS = ("sparse", "dense", "neighbors")
 
 
 @dataclasses.dataclass(frozen=True)
-class ModelSpec:
+class ModelSpec(MappingConfig):
   """Architecture and hyper-parameters of a zoo model.
 
   Attributes:
@@ -32,6 +32,7 @@ class ModelSpec:
     input_normalization: "row" normalises feature rows inside the model; "none".
     weight_decay: L2 coefficient on kernels (added to the loss as wd/2 * ||W||^2).
   """
+  SECTION: ClassVar[str] = "model"
   architecture: str = "gcn"
   hidden_units: int = 16
   num_layers: int = 2
@@ -70,9 +71,3 @@ class ModelSpec:
       raise ValueError(f"model.readout: unknown {self.readout!r}; expected one of "
                        f"{', '.join(readout.REDUCTIONS)}.")
 
-  @classmethod
-  def from_dict(cls, values: Optional[Mapping[str, Any]], where: str = "model") -> "ModelSpec":
-    return from_mapping(cls, values or {}, where)
-
-  def to_dict(self) -> dict[str, Any]:
-    return dataclasses.asdict(self)

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping, Optional
+from typing import ClassVar
 
-from edgegnn.config_fields import from_mapping
+from edgegnn.config_fields import MappingConfig
 
 
 @dataclasses.dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(MappingConfig):
   """How a model is trained.
 
   Attributes:
@@ -26,6 +26,7 @@ class TrainConfig:
       by the GIN paper's cross-validation protocol (`cross_validation.cross_validate`);
       off by default because it costs one test pass per epoch.
   """
+  SECTION: ClassVar[str] = "train"
   epochs: int = 200
   learning_rate: float = 0.01
   lr_decay_every: int = 0
@@ -51,9 +52,3 @@ class TrainConfig:
     object.__setattr__(self, "seeds", tuple(int(s) for s in self.seeds))
     object.__setattr__(self, "folds", tuple(int(f) for f in self.folds))
 
-  @classmethod
-  def from_dict(cls, values: Optional[Mapping[str, Any]], where: str = "train") -> "TrainConfig":
-    return from_mapping(cls, values or {}, where)
-
-  def to_dict(self) -> dict[str, Any]:
-    return dataclasses.asdict(self)

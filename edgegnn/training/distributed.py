@@ -25,18 +25,18 @@ import json
 import os
 import pathlib
 import time
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, ClassVar, Mapping, Optional, Sequence
 
 import numpy as np
 
 from edgegnn import _keras_env  # noqa: F401  (must precede TensorFlow)
-from edgegnn.config_fields import from_mapping
+from edgegnn.config_fields import MappingConfig
 
 COLLECTIVES = ("ring", "auto")
 
 
 @dataclasses.dataclass(frozen=True)
-class DistributedConfig:
+class DistributedConfig(MappingConfig):
   """A data-parallel node-classification run.
 
   Attributes:
@@ -49,6 +49,7 @@ class DistributedConfig:
     model: a `ModelSpec` mapping (default: 2-layer GCN, 16 hidden, dropout 0.5,
       weight decay 5e-4, row-normalised input).
   """
+  SECTION: ClassVar[str] = "distributed"
   dataset: str = "cora"
   epochs: int = 20
   learning_rate: float = 0.01
@@ -64,11 +65,6 @@ class DistributedConfig:
     if self.collective not in COLLECTIVES:
       raise ValueError(f"distributed.collective must be one of {COLLECTIVES}, "
                        f"got {self.collective!r}.")
-
-  @classmethod
-  def from_dict(cls, values: Optional[Mapping[str, Any]],
-                where: str = "distributed") -> "DistributedConfig":
-    return from_mapping(cls, values or {}, where)
 
   def model_spec(self):
     from edgegnn.models import ModelSpec  # pylint: disable=g-import-not-at-top
