@@ -8,7 +8,9 @@ exact command is written beside every row.
     .venv/bin/python tools/degree_quant_results.py --cases cora_gcn --seeds 2   # quicker
     .venv/bin/python tools/degree_quant_results.py --no-run     # tabulate finished runs
 
-`--seeds N` runs a copy of the pipeline with its first N seeds (the table says so).
+`--seeds N` runs a copy of the pipeline with its first N seeds (the table says so);
+`--stages fp32 dq_int8 ...` a copy with only those stages (plus the export stages of kept
+models), for cases too long to run whole (the table shows "–" for the stages left out).
 """
 from __future__ import annotations
 
@@ -25,27 +27,50 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 COLUMNS = ["fp32", "ptq_int8", "qat_int8", "dq_int8", "ptq_int4", "qat_int4", "dq_int4"]
 
 
+def _keep(stage: dict, names: list[str]) -> bool:
+  """Whether `--stages names` keeps a stage: a named stage listed, or an export of one."""
+  kind, body = next(iter(stage.items()))
+  if kind == "export":
+    return body["model"] in names
+  return body["name"] in names
+
+
 def _run(pipeline: pathlib.Path, seeds: int | None, out_root: pathlib.Path,
-         run: bool = True) -> tuple[dict, str]:
+         run: bool = True, stages: list[str] | None = None) -> tuple[dict, str]:
   raw = yaml.safe_load(pipeline.read_text())
   out = out_root / raw["name"]
   source = pipeline
+  suffix = ""
+  if stages:
+    raw["stages"] = [s for s in raw["stages"] if _keep(s, stages)]
+    suffix += ".stages-" + "-".join(stages)
   if seeds:
     for stage in raw["stages"]:
       body = next(iter(stage.values()))
       if isinstance(body, dict) and isinstance(body.get("train"), dict) and "seeds" in body["train"]:
         body["train"] = dict(body["train"], seeds=body["train"]["seeds"][:seeds])
-    source = out_root / f"{raw['name']}.seeds{seeds}.yaml"
+    suffix += f".seeds{seeds}"
+  if suffix:
+    source = out_root / f"{raw['name']}{suffix}.yaml"
     source.parent.mkdir(parents=True, exist_ok=True)
     source.write_text(yaml.safe_dump(raw, sort_keys=False))
   command = [str(pathlib.Path(sys.executable).parent / "edgegnn"), "run", str(source),
              "--out", str(out), "--no-progress"]
+  shown = "`" + " ".join(shlex.quote(c.replace(f"{ROOT}/", "")) for c in command) + "`"
+  if suffix:  # the copy is written by this tool: say how
+    case = pipeline.stem.replace("degree_quant_", "")
+    shown += (f" (copy written by `.venv/bin/python tools/degree_quant_results.py --cases "
+              f"{case}" + (f" --stages {' '.join(stages)}" if stages else "")
+              + (f" --seeds {seeds}" if seeds else "") + "`)")
+  record = out / "command.txt"  # the command that produced OUT/report.json, for --no-run
   if run:
     subprocess.run(command, check=True, cwd=ROOT)
+    record.write_text(shown)
   elif not (out / "report.json").exists():
     raise SystemExit(f"--no-run: {out / 'report.json'} does not exist; run the case first.")
-  shown = [c.replace(f"{ROOT}/", "") for c in command]  # paths relative to the repository
-  return json.loads((out / "report.json").read_text()), " ".join(shlex.quote(c) for c in shown)
+  elif record.exists():
+    shown = record.read_text()
+  return json.loads((out / "report.json").read_text()), shown
 
 
 def _cell(model: dict | None) -> str:
@@ -58,6 +83,8 @@ def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--cases", nargs="*", help="e.g. cora_gcn mutag_gin (default: all)")
   parser.add_argument("--seeds", type=int, default=None, help="use only the first N seeds")
+  parser.add_argument("--stages", nargs="*", help="run only these stages (and the export "
+                      "stages of their models), e.g. fp32 qat_int8 dq_int8")
   parser.add_argument("--out", default="runs/degree_quant_results")
   parser.add_argument("--doc", default=str(ROOT / "docs" / "degree_quant.md"))
   parser.add_argument("--no-run", action="store_true",
@@ -69,7 +96,8 @@ def main() -> None:
     files = [f for f in files if f.stem.replace("degree_quant_", "") in args.cases]
   rows, artifacts, commands = [], [], []
   for path in files:
-    report, command = _run(path, args.seeds, ROOT / args.out, run=not args.no_run)
+    report, command = _run(path, args.seeds, ROOT / args.out, run=not args.no_run,
+                           stages=args.stages)
     models = {m["name"]: m for m in report["models"]}
     runs = len(models["fp32"]["runs"])
     rows.append(f"| {path.stem.replace('degree_quant_', '')} | {runs} | "
@@ -81,7 +109,7 @@ def main() -> None:
           f"| {a['name']} | {a['bytes']} | {a['runtime']} | {100 * keras:.1f} | "
           f"{100 * a['test_accuracy']:.1f} | {a['agreement']:.3f} | "
           f"{a['latency_ms']['p50']:.2f} | {a.get('arena_bytes') or '–'} |")
-    commands.append(f"- `{command}`")
+    commands.append(f"- {command}")
   text = "\n".join([
       "# Degree-Quant results",
       "",
