@@ -10,7 +10,7 @@ exact command is written beside every row.
 
 Also writes docs/results/degree_quant.json (per case: the command, the library commit, every
 run's accuracy, the artifacts, and issue 4's targets checked) and a targets section in the
-doc. The library commit of a case (last commit touching edgegnn/ when the tool ran it) is
+doc (text below the doc's notes marker line is hand-written and kept). The library commit of a case (last commit touching edgegnn/ when the tool ran it) is
 kept in OUT/provenance.txt beside OUT/report.json.
 
 `--seeds N` runs a copy of the pipeline with its first N seeds (the table says so);
@@ -37,6 +37,7 @@ TARGETS = ([(c, "dq_int8", "fp32", -1.0) for c in NODE_CASES + ("mutag_gin",)]
            + [(c, "dq_int4", "qat_int4", 2.0) for c in NODE_CASES]
            + [("cora_gcn", "dq_int4", "fp32", -4.0)])
 ARTIFACT_BOUND = 0.5  # |artifact - its Keras model| in points
+NOTES_MARKER = "<!-- notes: kept by tools/degree_quant_results.py -->"
 
 
 def _library_commit() -> str:
@@ -56,7 +57,8 @@ def _keep(stage: dict, names: list[str]) -> bool:
 
 
 def _run(pipeline: pathlib.Path, seeds: int | None, out_root: pathlib.Path,
-         run: bool = True, stages: list[str] | None = None) -> tuple[dict, str]:
+         run: bool = True, stages: list[str] | None = None) -> tuple[dict | None, str]:
+  """Runs (or with run=False finds) one case; (report.json or None if never run, command)."""
   raw = yaml.safe_load(pipeline.read_text())
   out = out_root / raw["name"]
   source = pipeline
@@ -89,7 +91,7 @@ def _run(pipeline: pathlib.Path, seeds: int | None, out_root: pathlib.Path,
     record.write_text(shown)
     (out / "provenance.txt").write_text(commit)
   elif not (out / "report.json").exists():
-    raise SystemExit(f"--no-run: {out / 'report.json'} does not exist; run the case first.")
+    return None, shown
   elif record.exists():
     shown = record.read_text()
   return json.loads((out / "report.json").read_text()), shown
@@ -121,6 +123,11 @@ def main() -> None:
     case = path.stem.replace("degree_quant_", "")
     report, command = _run(path, args.seeds, ROOT / args.out, run=not args.no_run,
                            stages=args.stages)
+    if report is None:  # --no-run and the case has no report.json yet
+      rows.append(f"| {case} | not run | " + " | ".join("–" for _ in COLUMNS) + " |")
+      checks.extend(f"| {case} | {m} − {r} | ≥ {b:+.1f} | – | not run |"
+                    for c, m, r, b in TARGETS if c == case)
+      continue
     provenance = ROOT / args.out / report["pipeline"] / "provenance.txt"
     commit = provenance.read_text().strip() if provenance.exists() else "unrecorded"
     models = {m["name"]: m for m in report["models"]}
@@ -189,7 +196,10 @@ def main() -> None:
       "|---|---|---|---|---|",
       *checks,
       ""])
-  pathlib.Path(args.doc).write_text(text)
+  doc = pathlib.Path(args.doc)
+  if doc.exists() and NOTES_MARKER in doc.read_text():  # hand-written notes are kept
+    text += "\n" + NOTES_MARKER + doc.read_text().split(NOTES_MARKER, 1)[1]
+  doc.write_text(text)
   if not args.seeds and not args.cases:  # the committed JSON holds full runs of every case
     results_path = ROOT / "docs" / "results" / "degree_quant.json"
     results_path.write_text(json.dumps(results, indent=1) + "\n")
