@@ -131,7 +131,9 @@ def main() -> None:
     provenance = ROOT / args.out / report["pipeline"] / "provenance.txt"
     commit = provenance.read_text().strip() if provenance.exists() else "unrecorded"
     models = {m["name"]: m for m in report["models"]}
-    runs = len(models["fp32"]["runs"])
+    fp32 = models["fp32"]
+    seeds = f"{len(fp32['seeds'])} seed" + ("s" if len(fp32["seeds"]) > 1 else "")
+    runs = f"{seeds} × {len(fp32['folds'])} folds" if len(fp32["folds"]) > 1 else seeds
     rows.append(f"| {case} | {runs} | "
                 + " | ".join(_cell(models.get(c)) for c in COLUMNS) + " |")
     entry = {"command": command, "library_commit": commit, "artifacts": [], "targets": [],
