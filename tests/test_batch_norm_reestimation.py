@@ -41,3 +41,26 @@ def test_models_without_batch_norm_are_left_alone_and_no_feeds_is_an_error():
   with pytest.raises(ValueError, match="no feeds given"):
     reestimate_batch_norm(model, [])
   np.testing.assert_array_equal(model.get_layer("norm").moving_variance.numpy(), before)
+
+
+def test_train_option_reestimates_from_the_training_graphs_after_training():
+  from edgegnn import data
+  from edgegnn.models import ModelSpec, feeds
+  from edgegnn.training import TrainConfig, make_task, train
+  mutag = data.load("mutag")
+  spec = ModelSpec("gin", hidden_units=8, num_layers=2)
+  config = TrainConfig(epochs=2, batch_size=64, reestimate_batch_norm=True)
+  result = train(spec, mutag, config, progress=False)
+  assert result.metrics["batch_norm_reestimated"] == 4  # 2 GIN layers x (MLP BN + output BN)
+  norms = [l for l in result.model.submodules if isinstance(l, tf.keras.layers.BatchNormalization)]
+  kept = [(n.moving_mean.numpy(), n.moving_variance.numpy()) for n in norms]
+  # The same statistics again from the fold's training graphs in the same fixed order.
+  task = make_task(mutag, 0)
+  names = feeds.model_input_names(result.model)
+  reestimate_batch_norm(result.model, (feeds.select(f, names) for f, _ in
+                                       task.batches(task.split("train"), 64)))
+  for n, (mean, variance) in zip(norms, kept):
+    np.testing.assert_allclose(n.moving_mean.numpy(), mean, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(n.moving_variance.numpy(), variance, rtol=1e-5, atol=1e-6)
+  plain = train(spec, mutag, TrainConfig(epochs=2, batch_size=64), progress=False)
+  assert "batch_norm_reestimated" not in plain.metrics

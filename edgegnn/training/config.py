@@ -25,6 +25,13 @@ class TrainConfig(MappingConfig):
       history as `test_accuracy` (never used for model selection or early stopping). Needed
       by the GIN paper's cross-validation protocol (`cross_validation.cross_validate`);
       off by default because it costs one test pass per epoch.
+    reestimate_batch_norm: after training (and after restoring the best weights), set every
+      BatchNorm's moving mean and variance to the average of its batch statistics over the
+      training split (batches of `batch_size` graphs in a fixed order, or the full graph for
+      a node task), with dropout and the protective mask off and fake-quant ranges kept
+      (`edgegnn.training.reestimate_batch_norm`). The moving averages lag behind weights and
+      fake-quant ranges that change every step; on MUTAG's GIN this lag left quantized
+      models predicting one class at evaluation (`docs/degree_quant.md`).
   """
   SECTION: ClassVar[str] = "train"
   epochs: int = 200
@@ -36,6 +43,7 @@ class TrainConfig(MappingConfig):
   folds: tuple[int, ...] = (0,)
   checkpoint_every: int = 10
   record_test_accuracy: bool = False
+  reestimate_batch_norm: bool = False
 
   def __post_init__(self):
     for name in ("epochs", "batch_size", "checkpoint_every"):

@@ -22,6 +22,7 @@ import tqdm
 
 from edgegnn.atomic import atomic_write_text
 from edgegnn.models import ModelSpec, build_model, feeds
+from edgegnn.training.batch_norm import reestimate_batch_norm
 from edgegnn.training.config import TrainConfig
 from edgegnn.training.tasks import GraphTask, NodeTask, make_task
 
@@ -219,8 +220,15 @@ def train(spec: ModelSpec, dataset, config: TrainConfig, *, seed: int = 0, fold:
   if has_val and best_weights is not None:
     model.set_weights(best_weights)
   metrics = {"seed": seed, "fold": fold, "epochs_run": state["epoch"] + 1,
-             "best_epoch": state["best_epoch"] if has_val else state["epoch"],
-             "seconds": round(time.perf_counter() - start, 2)}
+             "best_epoch": state["best_epoch"] if has_val else state["epoch"]}
+  if config.reestimate_batch_norm:
+    if isinstance(task, NodeTask):
+      statistics_feeds = [full]
+    else:
+      statistics_feeds = (feeds.select(feed, names) for feed, _ in
+                          task.batches(task.split("train"), config.batch_size))
+    metrics["batch_norm_reestimated"] = reestimate_batch_norm(model, statistics_feeds)
+  metrics["seconds"] = round(time.perf_counter() - start, 2)
   for split in ("train", "val", "test"):
     metrics[f"{split}_accuracy"] = _evaluate(model, task, split, predictor)[0]
   if checkpoint_dir:
