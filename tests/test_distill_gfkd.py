@@ -171,3 +171,27 @@ def test_feature_entropy_golden_value_and_its_pull_toward_one_hot():
   grad = tape.gradient(entropy, generator.feature_logits).numpy()
   assert grad[0, 1, 0] < 0 < grad[0, 1, 1]     # descending sharpens the (3/4, 1/4) row
   np.testing.assert_allclose(grad[0, 0], 0.0, atol=1e-7)   # the uniform row is stationary
+
+
+@pytest.mark.parametrize("bn_layers", [0, 1])
+def test_generator_loss_uses_the_first_bn_layers_only(bn_layers):
+  """fit_generator's first recorded loss = mean CE + w * R_BN over the first `bn_layers`
+  batch-norm layers (all for 0), recomputed by hand with the same structure samples."""
+  tf.keras.utils.set_random_seed(0)
+  teacher = build_model(ModelSpec("gin", hidden_units=4, num_layers=2), num_features=3,
+                        num_classes=2, task="graph", batched=True)
+  names = feeds.model_input_names(teacher)
+  history = gfkd.fit_generator(teacher, gfkd.FakeGraphGenerator(4, 5, 3, 2, seed=0),
+                               steps=1, learning_rate=0.01, samples=2, bn_weight=0.5,
+                               bn_layers=bn_layers, seed=0)
+  generator, rng = gfkd.FakeGraphGenerator(4, 5, 3, 2, seed=0), np.random.default_rng([0, 1])
+  expected = []
+  for _ in range(2):
+    feed = generator.feed(generator.sample_adjacency(rng), generator.node_features())
+    with gfkd.recording_batch_norm_inputs(teacher) as records:
+      logits = teacher(feeds.select(feed, names), training=False)["logits"]
+    assert len(records) == 4
+    used = records[:bn_layers] if bn_layers else records
+    ce = tf.nn.sparse_softmax_cross_entropy_with_logits(generator.targets, logits).numpy()
+    expected.append(ce + 0.5 * float(gfkd.batch_norm_prior(used)))
+  np.testing.assert_allclose(history[0]["loss"], np.mean(expected), rtol=1e-5)

@@ -47,6 +47,8 @@ class DistillConfig:
     gfkd_learning_rate: generator Adam learning rate.
     gfkd_samples: structure samples per step (REINFORCE, leave-one-out baseline).
     gfkd_bn_weight: weight of the teacher batch-norm statistics prior.
+    gfkd_bn_layers: the prior sums over the first gfkd_bn_layers batch-norm layers of the
+      teacher's forward pass (0: all).
     gfkd_entropy_weight: w_H of the feature-entropy (one-hot) regulariser on the generator.
     gfkd_edge_prior: initial edge probability of the Bernoulli structure.
     gfkd_one_hot: the student sees one-hot feature samples of the learned categorical
@@ -82,6 +84,7 @@ class DistillConfig:
   gfkd_samples: int = 4
   gfkd_bn_weight: float = 0.0
   gfkd_entropy_weight: float = 0.0
+  gfkd_bn_layers: int = 0
   gfkd_edge_prior: float = 0.1
   gfkd_one_hot: bool = True
   epochs: int = 300
@@ -108,7 +111,7 @@ class DistillConfig:
       raise ValueError(f"distill.cpf_confidence must be one of {', '.join(cpf.CONFIDENCES)}, "
                        f"got {self.cpf_confidence!r}.")
     for name in ("lsp_weight", "sd_weight", "gfkd_bn_weight", "gfkd_entropy_weight",
-                 "weight_decay", "lsp_sigma", "cpf_hidden_units", "patience"):
+                 "weight_decay", "lsp_sigma", "cpf_hidden_units", "patience", "gfkd_bn_layers"):
       if getattr(self, name) < 0:
         raise ValueError(f"distill.{name} must be >= 0, got {getattr(self, name)}.")
     for name in ("cpf_steps", "gfkd_graphs", "gfkd_nodes", "gfkd_steps", "gfkd_samples",

@@ -20,6 +20,8 @@ rows the student sees are the rows the teacher was optimised on),
 
     R_BN = sum_{BN layers b} ||mu_b(A, X) - mu_b^T||_2 + ||var_b(A, X) - var_b^T||_2
 
+(b over all the teacher's batch-norm layers, or the first k in call order),
+
 where mu_b, var_b are the batch statistics of the inputs of the teacher's batch-norm layer b
 on the fake batch and mu_b^T, var_b^T its running statistics (the prior the teacher keeps of
 its training data). phi gets exact gradients by back-propagation; the discrete A does not:
@@ -189,8 +191,13 @@ def score_function_gradient(losses: np.ndarray, samples: np.ndarray,
 
 def fit_generator(teacher: tf.keras.Model, generator: FakeGraphGenerator, *, steps: int,
                   learning_rate: float, samples: int, bn_weight: float,
-                  entropy_weight: float = 0.0, seed: int = 0) -> list[dict[str, float]]:
-  """Learns the generator from the teacher's forward passes (REINFORCE for structure)."""
+                  entropy_weight: float = 0.0, bn_layers: int = 0,
+                  seed: int = 0) -> list[dict[str, float]]:
+  """Learns the generator from the teacher's forward passes (REINFORCE for structure).
+
+  bn_layers: R_BN sums over the first `bn_layers` batch-norm layers the forward pass calls
+  (0: all of them).
+  """
   rng = np.random.default_rng([seed, 1])
   optimizer = tf.keras.optimizers.Adam(learning_rate)
   names = feeds.model_input_names(teacher)
@@ -207,7 +214,8 @@ def fit_generator(teacher: tf.keras.Model, generator: FakeGraphGenerator, *, ste
               else contextlib.nullcontext([])) as records:
           logits = teacher(feeds.select(feed, names), training=False)["logits"]
         per_graph = tf.nn.sparse_softmax_cross_entropy_with_logits(targets, logits)
-        prior = bn_weight * batch_norm_prior(records) if use_bn else tf.constant(0.0)
+        used = records[:bn_layers] if bn_layers else records
+        prior = bn_weight * batch_norm_prior(used) if use_bn else tf.constant(0.0)
         loss = tf.reduce_mean(per_graph) + prior
         if entropy_weight:
           loss += entropy_weight * generator.feature_entropy()
@@ -306,7 +314,7 @@ def distill_graph_free(teacher: tf.keras.Model, student: tf.keras.Model, dataset
   generator_history = fit_generator(
       teacher, generator, steps=config.gfkd_steps, learning_rate=config.gfkd_learning_rate,
       samples=config.gfkd_samples, bn_weight=config.gfkd_bn_weight,
-      entropy_weight=config.gfkd_entropy_weight, seed=seed)
+      entropy_weight=config.gfkd_entropy_weight, bn_layers=config.gfkd_bn_layers, seed=seed)
   history = train_on_generator(
       teacher, student, generator, epochs=config.epochs, learning_rate=config.learning_rate,
       batch_size=config.batch_size, temperature=config.temperature,
