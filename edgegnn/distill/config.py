@@ -42,7 +42,7 @@ class DistillConfig:
     gfkd_graphs: number of fake graphs learned.
     gfkd_nodes: nodes per fake graph (the largest size when gfkd_min_nodes > 0).
     gfkd_min_nodes: 0: every fake graph has gfkd_nodes nodes; else graph sizes are drawn
-      uniformly from [gfkd_min_nodes, gfkd_nodes] (the authors' code: 10-30).
+      uniformly from [gfkd_min_nodes, gfkd_nodes] (the authors' code: 10-29).
     gfkd_steps: generator optimisation steps.
     gfkd_learning_rate: generator Adam learning rate.
     gfkd_samples: structure samples per step (REINFORCE, leave-one-out baseline).

@@ -5,7 +5,7 @@ n nodes from the teacher's forward passes, then distils the teacher into the stu
 samples of those graphs only.
 
 Fake graph m has n_m nodes (n_m = n, or drawn uniformly from [n_min, n] once at
-initialisation, like the authors' code's 10-30: with a sum readout the student then sees
+initialisation, like the authors' code's 10-29: with a sum readout the student then sees
 graphs of several sizes), a Bernoulli distribution over its undirected edges,
 p_m,ij = sigmoid(theta_m,ij) (i < j < n_m, no self-loops), and learned node features
 X_m = softmax(phi_m) (rows on the simplex, like one-hot atom types), with a target class
