@@ -32,7 +32,12 @@ def test_from_dict_rejects_unknown_key_with_suggestion():
     ({"temperature": 0.0}, "temperature"), ({"alpha": 1.2}, "alpha"),
     ({"lsp_kernel": "cosine"}, "distance, rbf"), ({"soft_nodes": "val"}, "soft_nodes"),
     ({"gfkd_samples": 1}, "gfkd_samples"), ({"cpf_confidence": "x"}, "cpf_confidence"),
-    ({"method": "lsp", "lsp_layers": []}, "lsp_layers")])
+    ({"method": "lsp", "lsp_layers": []}, "lsp_layers"),
+    ({"lsp_direction": "both"}, "student_teacher, teacher_student"),
+    ({"lsp_temperature": 0.0}, "lsp_temperature"),
+    ({"gfkd_min_nodes": 30, "gfkd_nodes": 28}, "gfkd_min_nodes"),
+    ({"gfkd_entropy_weight": -1.0}, "gfkd_entropy_weight"),
+    ({"gfkd_bn_layers": -1}, "gfkd_bn_layers")])
 def test_invalid_values_name_the_key(values, words):
   with pytest.raises(ValueError, match=words):
     DistillConfig.from_dict(values)

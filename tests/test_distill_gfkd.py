@@ -134,3 +134,64 @@ def test_poisoned_training_graphs_change_nothing(mutag, mutag_teacher):
     np.testing.assert_array_equal(a, b)
   assert all(np.isfinite(w).all() for w in dirty.model.get_weights())
   assert clean.metrics["test_accuracy"] == dirty.metrics["test_accuracy"]
+
+
+def test_variable_sizes_drop_the_padding_nodes_from_feeds():
+  """min_nodes > 0: graph m keeps its first n_m nodes; padded nodes get no edges, no rows."""
+  generator = gfkd.FakeGraphGenerator(5, 6, 3, 2, edge_prior=0.5, seed=0, min_nodes=2)
+  sizes = generator.sizes
+  assert sizes.min() >= 2 and sizes.max() <= 6 and len(set(sizes.tolist())) > 1
+  p = generator.edge_probabilities().numpy()
+  for m, n in enumerate(sizes):
+    assert np.all(p[m, n:] == 0) and np.all(p[m, :, n:] == 0)
+  rng = np.random.default_rng(0)
+  adjacency = np.ones([5, 6, 6], np.float32) - np.eye(6, dtype=np.float32)   # complete
+  x = gfkd.sample_one_hot_features(generator, rng)
+  feed = generator.feed(adjacency, x, index=np.array([3, 1]))
+  counts = np.bincount(feed["node_graph_index"])
+  assert counts.tolist() == [sizes[3], sizes[1]]
+  assert len(feed["node_features"]) == sizes[3] + sizes[1]
+  # Complete graphs on each graph's own nodes: n (n - 1) directed edges, none across graphs.
+  assert len(feed["edge_source"]) == sizes[3] * (sizes[3] - 1) + sizes[1] * (sizes[1] - 1)
+  graph_of = feed["node_graph_index"]
+  assert np.all(graph_of[feed["edge_source"]] == graph_of[feed["edge_target"]])
+  np.testing.assert_array_equal(feed["node_features"].numpy()[:sizes[3]], x[3, :sizes[3]])
+  with pytest.raises(ValueError, match="min_nodes"):
+    gfkd.FakeGraphGenerator(5, 6, 3, 2, min_nodes=7)
+
+
+def test_feature_entropy_golden_value_and_its_pull_toward_one_hot():
+  generator = gfkd.FakeGraphGenerator(1, 2, 2, 2, seed=0)
+  generator.feature_logits.assign(np.array([[[0.0, 0.0], [np.log(3.0), 0.0]]], np.float32))
+  # rows (1/2, 1/2) and (3/4, 1/4): H = log 2 and -(3/4 log 3/4 + 1/4 log 1/4).
+  expected = (np.log(2) - (0.75 * np.log(0.75) + 0.25 * np.log(0.25))) / 2
+  np.testing.assert_allclose(float(generator.feature_entropy()), expected, rtol=1e-6)
+  with tf.GradientTape() as tape:
+    entropy = generator.feature_entropy()
+  grad = tape.gradient(entropy, generator.feature_logits).numpy()
+  assert grad[0, 1, 0] < 0 < grad[0, 1, 1]     # descending sharpens the (3/4, 1/4) row
+  np.testing.assert_allclose(grad[0, 0], 0.0, atol=1e-7)   # the uniform row is stationary
+
+
+@pytest.mark.parametrize("bn_layers", [0, 1])
+def test_generator_loss_uses_the_first_bn_layers_only(bn_layers):
+  """fit_generator's first recorded loss = mean CE + w * R_BN over the first `bn_layers`
+  batch-norm layers (all for 0), recomputed by hand with the same structure samples."""
+  tf.keras.utils.set_random_seed(0)
+  teacher = build_model(ModelSpec("gin", hidden_units=4, num_layers=2), num_features=3,
+                        num_classes=2, task="graph", batched=True)
+  names = feeds.model_input_names(teacher)
+  history = gfkd.fit_generator(teacher, gfkd.FakeGraphGenerator(4, 5, 3, 2, seed=0),
+                               steps=1, learning_rate=0.01, samples=2, bn_weight=0.5,
+                               bn_layers=bn_layers, seed=0)
+  generator, rng = gfkd.FakeGraphGenerator(4, 5, 3, 2, seed=0), np.random.default_rng([0, 1])
+  expected = []
+  for _ in range(2):
+    feed = generator.feed(generator.sample_adjacency(rng), generator.node_features())
+    with gfkd.recording_batch_norm_inputs(teacher) as records:
+      logits = teacher(feeds.select(feed, names), training=False)["logits"]
+    assert len(records) == 4
+    used = records[:bn_layers] if bn_layers else records
+    ce = tf.nn.sparse_softmax_cross_entropy_with_logits(generator.targets, logits).numpy()
+    expected.append(ce + 0.5 * float(gfkd.batch_norm_prior(used)))
+  np.testing.assert_allclose(history[0]["loss"], np.mean(expected), rtol=1e-5)

@@ -76,3 +76,53 @@ def test_unknown_kernel_names_valid_ones():
 def test_union_edges_deduplicates():
   s, t = lsp.union_edges([0, 1], [1, 2], [1, 2], [2, 0])
   assert sorted(zip(s.tolist(), t.tolist())) == [(0, 1), (1, 2), (2, 0)]
+
+
+def _numpy_lsp_general(s, t, temperature, direction):
+  """unit_distance kernel / temperature, either KL direction."""
+  def ls(z, i, nbrs):
+    u = z / np.linalg.norm(z, axis=1, keepdims=True)
+    scores = np.array([-np.sum((u[i] - u[j]) ** 2) for j in nbrs]) / temperature
+    e = np.exp(scores - scores.max())
+    return e / e.sum()
+  total, count = 0.0, 0
+  for i in range(4):
+    nbrs = SOURCE[TARGET == i]
+    if not len(nbrs):
+      continue
+    ps, pt = ls(s, i, nbrs), ls(t, i, nbrs)
+    p, q = (ps, pt) if direction == "student_teacher" else (pt, ps)
+    total += np.sum(p * (np.log(p) - np.log(q)))
+    count += 1
+  return total / count
+
+
+@pytest.mark.parametrize("direction", lsp.DIRECTIONS)
+@pytest.mark.parametrize("temperature", [1.0, 0.25])
+def test_lsp_temperature_and_direction_match_numpy(direction, temperature):
+  got = lsp.lsp_loss(tf.constant(STUDENT), tf.constant(TEACHER), SOURCE, TARGET, 4,
+                     "unit_distance", temperature=temperature, direction=direction)
+  np.testing.assert_allclose(float(got), _numpy_lsp_general(STUDENT, TEACHER, temperature,
+                                                             direction), rtol=1e-5)
+
+
+def test_directions_differ_and_teacher_student_flows_only_into_student():
+  s, t = tf.Variable(STUDENT), tf.Variable(TEACHER)
+  forward = float(lsp.lsp_loss(s, t, SOURCE, TARGET, 4, "unit_distance"))
+  with tf.GradientTape() as tape:
+    loss = lsp.lsp_loss(s, t, SOURCE, TARGET, 4, "unit_distance", direction="teacher_student")
+  grad_s, grad_t = tape.gradient(loss, [s, t])
+  assert abs(forward - float(loss)) > 1e-4 and grad_t is None
+  eps = 1e-3
+  bumped = STUDENT.copy(); bumped[2, 0] += eps
+  numeric = (_numpy_lsp_general(bumped, TEACHER, 1.0, "teacher_student")
+             - _numpy_lsp_general(STUDENT, TEACHER, 1.0, "teacher_student")) / eps
+  np.testing.assert_allclose(tf.convert_to_tensor(grad_s).numpy()[2, 0], numeric, rtol=2e-2)
+
+
+def test_bad_direction_and_temperature_are_rejected():
+  with pytest.raises(ValueError, match="student_teacher, teacher_student"):
+    lsp.lsp_loss(tf.constant(STUDENT), tf.constant(TEACHER), SOURCE, TARGET, 4,
+                 direction="both")
+  with pytest.raises(ValueError, match="temperature must be > 0"):
+    lsp.local_structure(tf.constant(STUDENT), SOURCE, TARGET, 4, temperature=0.0)

@@ -26,6 +26,10 @@ class DistillConfig:
       unit_distance compares embedding directions, so a narrow student can match a wide
       teacher whose embeddings live at another scale (see `lsp`'s module doc).
     lsp_sigma: RBF width.
+    lsp_temperature: tau dividing the kernel before the softmax over neighbours (1: the
+      paper's; < 1 sharpens both local structures).
+    lsp_direction: student_teacher (KL(LS^S || LS^T), the paper's equation) or
+      teacher_student (KL(LS^T || LS^S), the authors' code); see `lsp`'s module doc.
     lsp_layers: distillation points: "layer" (same name in student and teacher) or
       "student_layer:teacher_layer", e.g. ["conv0"] or ["conv0:conv0", "logits:logits"].
     sd_weight: beta of L = CE + beta * L_ADR (gnn-sd).
@@ -36,11 +40,16 @@ class DistillConfig:
     cpf_hidden_units: hidden width of the feature-transformation MLP (0: linear).
     cpf_dropout / cpf_edge_dropout: feature and edge-confidence dropout.
     gfkd_graphs: number of fake graphs learned.
-    gfkd_nodes: nodes per fake graph.
+    gfkd_nodes: nodes per fake graph (the largest size when gfkd_min_nodes > 0).
+    gfkd_min_nodes: 0: every fake graph has gfkd_nodes nodes; else graph sizes are drawn
+      uniformly from [gfkd_min_nodes, gfkd_nodes] (the authors' code: 10-29).
     gfkd_steps: generator optimisation steps.
     gfkd_learning_rate: generator Adam learning rate.
     gfkd_samples: structure samples per step (REINFORCE, leave-one-out baseline).
     gfkd_bn_weight: weight of the teacher batch-norm statistics prior.
+    gfkd_bn_layers: the prior sums over the first gfkd_bn_layers batch-norm layers of the
+      teacher's forward pass (0: all).
+    gfkd_entropy_weight: w_H of the feature-entropy (one-hot) regulariser on the generator.
     gfkd_edge_prior: initial edge probability of the Bernoulli structure.
     gfkd_one_hot: the student sees one-hot feature samples of the learned categorical
       features (False: the softmax rows themselves).
@@ -57,6 +66,8 @@ class DistillConfig:
   lsp_weight: float = 1.0
   lsp_kernel: str = "unit_distance"
   lsp_sigma: float = 1.0
+  lsp_temperature: float = 1.0
+  lsp_direction: str = "student_teacher"
   lsp_layers: tuple[str, ...] = ("conv0",)
   sd_weight: float = 1.0
   sd_layers: tuple[str, ...] = ()
@@ -67,10 +78,13 @@ class DistillConfig:
   cpf_edge_dropout: float = 0.5
   gfkd_graphs: int = 256
   gfkd_nodes: int = 18
+  gfkd_min_nodes: int = 0
   gfkd_steps: int = 200
   gfkd_learning_rate: float = 0.05
   gfkd_samples: int = 4
   gfkd_bn_weight: float = 0.0
+  gfkd_entropy_weight: float = 0.0
+  gfkd_bn_layers: int = 0
   gfkd_edge_prior: float = 0.1
   gfkd_one_hot: bool = True
   epochs: int = 300
@@ -83,6 +97,9 @@ class DistillConfig:
     object.__setattr__(self, "method", methods.get(self.method).name)
     from edgegnn.distill import cpf, lsp  # pylint: disable=g-import-not-at-top
     lsp.get_kernel(self.lsp_kernel)
+    lsp.check_direction(self.lsp_direction)
+    if not self.lsp_temperature > 0:
+      raise ValueError(f"distill.lsp_temperature must be > 0, got {self.lsp_temperature}.")
     if not self.temperature > 0:
       raise ValueError(f"distill.temperature must be > 0, got {self.temperature}.")
     if not 0.0 <= self.alpha <= 1.0:
@@ -93,14 +110,17 @@ class DistillConfig:
     if self.cpf_confidence not in cpf.CONFIDENCES:
       raise ValueError(f"distill.cpf_confidence must be one of {', '.join(cpf.CONFIDENCES)}, "
                        f"got {self.cpf_confidence!r}.")
-    for name in ("lsp_weight", "sd_weight", "gfkd_bn_weight", "weight_decay", "lsp_sigma",
-                 "cpf_hidden_units", "patience"):
+    for name in ("lsp_weight", "sd_weight", "gfkd_bn_weight", "gfkd_entropy_weight",
+                 "weight_decay", "lsp_sigma", "cpf_hidden_units", "patience", "gfkd_bn_layers"):
       if getattr(self, name) < 0:
         raise ValueError(f"distill.{name} must be >= 0, got {getattr(self, name)}.")
     for name in ("cpf_steps", "gfkd_graphs", "gfkd_nodes", "gfkd_steps", "gfkd_samples",
                  "epochs", "batch_size"):
       if getattr(self, name) < 1:
         raise ValueError(f"distill.{name} must be >= 1, got {getattr(self, name)}.")
+    if self.gfkd_min_nodes and not 1 <= self.gfkd_min_nodes <= self.gfkd_nodes:
+      raise ValueError(f"distill.gfkd_min_nodes must be 0 (fixed size) or in [1, gfkd_nodes="
+                       f"{self.gfkd_nodes}], got {self.gfkd_min_nodes}.")
     if self.gfkd_samples < 2:
       raise ValueError("distill.gfkd_samples must be >= 2 (the REINFORCE baseline is the "
                        "mean over samples).")

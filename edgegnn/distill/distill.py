@@ -118,7 +118,8 @@ def _node_objective(method: methods.Method, config: DistillConfig, dataset,
             config.temperature)
       for s, t in pairs:
         loss += config.lsp_weight * lsp_loss(out[s], teacher_states[t], source, target,
-                                             num_nodes, config.lsp_kernel, config.lsp_sigma)
+                                             num_nodes, config.lsp_kernel, config.lsp_sigma,
+                                             config.lsp_temperature, config.lsp_direction)
       return loss
     return lsp_objective, tuple(s for s, _ in pairs)
 

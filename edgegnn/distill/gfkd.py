@@ -4,14 +4,23 @@ No training graph is available; only the trained teacher is. GFKD learns M fake 
 n nodes from the teacher's forward passes, then distils the teacher into the student on
 samples of those graphs only.
 
-Fake graph m: a Bernoulli distribution over its undirected edges, p_m,ij = sigmoid(theta_m,ij)
-(i < j, no self-loops), and learned node features X_m = softmax(phi_m) (rows on the simplex,
-like one-hot atom types), with a target class y_m (classes balanced over m). The generator
-minimises, over the structure distribution,
+Fake graph m has n_m nodes (n_m = n, or drawn uniformly from [n_min, n] once at
+initialisation, like the authors' code's 10-29: with a sum readout the student then sees
+graphs of several sizes), a Bernoulli distribution over its undirected edges,
+p_m,ij = sigmoid(theta_m,ij) (i < j < n_m, no self-loops), and learned node features
+X_m = softmax(phi_m) (rows on the simplex, like one-hot atom types), with a target class
+y_m (classes balanced over m). The generator minimises, over the structure distribution,
 
-    J(theta, phi) = E_{A ~ Bern(p)} [ sum_m CE(T(A_m, X_m), y_m) + w_BN * R_BN(A, X) ]
+    J(theta, phi) = E_{A ~ Bern(p)} [ mean_m CE(T(A_m, X_m), y_m) + w_BN * R_BN(A, X) ]
+                    + w_H * mean_{m, i < n_m} H(X_m,i)
+
+with H(x) = -sum_f x_f log x_f the entropy of a feature row (the authors' one-hot
+regulariser: w_H > 0 pushes rows toward one-hot codes, so the argmax / sampled one-hot
+rows the student sees are the rows the teacher was optimised on),
 
     R_BN = sum_{BN layers b} ||mu_b(A, X) - mu_b^T||_2 + ||var_b(A, X) - var_b^T||_2
+
+(b over all the teacher's batch-norm layers, or the first k in call order),
 
 where mu_b, var_b are the batch statistics of the inputs of the teacher's batch-norm layer b
 on the fake batch and mu_b^T, var_b^T its running statistics (the prior the teacher keeps of
@@ -49,7 +58,8 @@ class FakeGraphGenerator(tf.Module):
 
   Args:
     num_graphs: M.
-    num_nodes: n nodes per graph.
+    num_nodes: n, the (largest) number of nodes per graph.
+    min_nodes: n_min; graph m keeps its first n_m ~ U{n_min..n} nodes (0: every graph has n).
     num_features: F, the teacher's input width.
     num_classes: C; graph m targets class m mod C.
     edge_prior: initial edge probability.
@@ -57,7 +67,7 @@ class FakeGraphGenerator(tf.Module):
   """
 
   def __init__(self, num_graphs: int, num_nodes: int, num_features: int, num_classes: int,
-               edge_prior: float = 0.1, seed: int = 0):
+               edge_prior: float = 0.1, seed: int = 0, min_nodes: int = 0):
     super().__init__(name="fake_graph_generator")
     for name, value in (("num_graphs", num_graphs), ("num_nodes", num_nodes),
                         ("num_features", num_features), ("num_classes", num_classes)):
@@ -65,6 +75,9 @@ class FakeGraphGenerator(tf.Module):
         raise ValueError(f"{name} must be >= 1, got {value}.")
     if not 0 < edge_prior < 1:
       raise ValueError(f"edge_prior must be in (0, 1), got {edge_prior}.")
+    if min_nodes and not 1 <= min_nodes <= num_nodes:
+      raise ValueError(f"min_nodes must be 0 (fixed size) or in [1, num_nodes={num_nodes}], "
+                       f"got {min_nodes}.")
     rng = np.random.default_rng(seed)
     prior = np.log(edge_prior / (1 - edge_prior))
     self.num_graphs, self.num_nodes = num_graphs, num_nodes
@@ -76,7 +89,13 @@ class FakeGraphGenerator(tf.Module):
         rng.standard_normal([num_graphs, num_nodes, num_features]).astype(np.float32),
         name="feature_logits")
     self.targets = (np.arange(num_graphs) % num_classes).astype(np.int32)
-    self._upper = np.triu(np.ones([num_nodes, num_nodes], np.float32), 1)
+    self.sizes = (np.full(num_graphs, num_nodes) if not min_nodes else
+                  np.random.default_rng([seed, 3]).integers(min_nodes, num_nodes + 1,
+                                                             num_graphs)).astype(np.int32)
+    self.node_mask = np.arange(num_nodes)[None, :] < self.sizes[:, None]        # [M, n]
+    # Upper triangle among each graph's own nodes: [M, n, n].
+    self._upper = (np.triu(np.ones([num_nodes, num_nodes], np.float32), 1)[None]
+                   * self.node_mask[:, :, None] * self.node_mask[:, None, :]).astype(np.float32)
 
   def edge_probabilities(self) -> tf.Tensor:
     """p [M, n, n]: symmetric, zero diagonal (theta's upper triangle is used)."""
@@ -86,6 +105,13 @@ class FakeGraphGenerator(tf.Module):
   def node_features(self) -> tf.Tensor:
     """X [M, n, F] = softmax(phi) (differentiable)."""
     return tf.nn.softmax(self.feature_logits, -1)
+
+  def feature_entropy(self) -> tf.Tensor:
+    """mean over the graphs' nodes of H(X_m,i) = -sum_f X log X (differentiable)."""
+    log_x = tf.nn.log_softmax(self.feature_logits, -1)
+    entropy = -tf.reduce_sum(tf.exp(log_x) * log_x, -1)
+    mask = tf.constant(self.node_mask, entropy.dtype)
+    return tf.reduce_sum(entropy * mask) / tf.reduce_sum(mask)
 
   def sample_adjacency(self, rng: np.random.Generator) -> np.ndarray:
     """A ~ Bern(p): [M, n, n] symmetric 0/1, zero diagonal."""
@@ -98,13 +124,18 @@ class FakeGraphGenerator(tf.Module):
     the graphs `index` (default all) with `adjacency` [M, n, n] and `features` [M, n, F]."""
     index = np.arange(self.num_graphs) if index is None else np.asarray(index)
     n = self.num_nodes
-    graph, row, col = np.nonzero(adjacency[index])
+    mask = self.node_mask[index]
+    valid = np.flatnonzero(mask.ravel())                 # kept nodes, in [B * n] numbering
+    renumber = np.full(len(index) * n, -1, np.int64)
+    renumber[valid] = np.arange(len(valid))
+    graph, row, col = np.nonzero(adjacency[index] * mask[:, :, None] * mask[:, None, :])
     offset = graph * n
     x = tf.gather(features, index) if tf.is_tensor(features) else np.asarray(features)[index]
-    return {"node_features": tf.reshape(x, [len(index) * n, self.num_features]),
-            "edge_source": (offset + col).astype(np.int32),
-            "edge_target": (offset + row).astype(np.int32),
-            "node_graph_index": np.repeat(np.arange(len(index)), n).astype(np.int32)}
+    x = tf.gather(tf.reshape(x, [len(index) * n, self.num_features]), valid)
+    return {"node_features": x,
+            "edge_source": renumber[offset + col].astype(np.int32),
+            "edge_target": renumber[offset + row].astype(np.int32),
+            "node_graph_index": np.repeat(np.arange(len(index)), n)[valid].astype(np.int32)}
 
 
 def _batch_norm_layers(model: tf.keras.Model) -> list[tf.keras.layers.BatchNormalization]:
@@ -160,8 +191,13 @@ def score_function_gradient(losses: np.ndarray, samples: np.ndarray,
 
 def fit_generator(teacher: tf.keras.Model, generator: FakeGraphGenerator, *, steps: int,
                   learning_rate: float, samples: int, bn_weight: float,
+                  entropy_weight: float = 0.0, bn_layers: int = 0,
                   seed: int = 0) -> list[dict[str, float]]:
-  """Learns the generator from the teacher's forward passes (REINFORCE for structure)."""
+  """Learns the generator from the teacher's forward passes (REINFORCE for structure).
+
+  bn_layers: R_BN sums over the first `bn_layers` batch-norm layers the forward pass calls
+  (0: all of them).
+  """
   rng = np.random.default_rng([seed, 1])
   optimizer = tf.keras.optimizers.Adam(learning_rate)
   names = feeds.model_input_names(teacher)
@@ -178,8 +214,11 @@ def fit_generator(teacher: tf.keras.Model, generator: FakeGraphGenerator, *, ste
               else contextlib.nullcontext([])) as records:
           logits = teacher(feeds.select(feed, names), training=False)["logits"]
         per_graph = tf.nn.sparse_softmax_cross_entropy_with_logits(targets, logits)
-        prior = bn_weight * batch_norm_prior(records) if use_bn else tf.constant(0.0)
+        used = records[:bn_layers] if bn_layers else records
+        prior = bn_weight * batch_norm_prior(used) if use_bn else tf.constant(0.0)
         loss = tf.reduce_mean(per_graph) + prior
+        if entropy_weight:
+          loss += entropy_weight * generator.feature_entropy()
       feature_grads.append(tape.gradient(loss, generator.feature_logits))
       per_sample.append((per_graph + prior).numpy())
       adjacencies.append(adjacency)
@@ -270,10 +309,12 @@ def distill_graph_free(teacher: tf.keras.Model, student: tf.keras.Model, dataset
   num_features = int(teacher.input["node_features"].shape[-1])
   num_classes = int(teacher.output["logits"].shape[-1])
   generator = FakeGraphGenerator(config.gfkd_graphs, config.gfkd_nodes, num_features,
-                                 num_classes, config.gfkd_edge_prior, seed=seed)
+                                 num_classes, config.gfkd_edge_prior, seed=seed,
+                                 min_nodes=config.gfkd_min_nodes)
   generator_history = fit_generator(
       teacher, generator, steps=config.gfkd_steps, learning_rate=config.gfkd_learning_rate,
-      samples=config.gfkd_samples, bn_weight=config.gfkd_bn_weight, seed=seed)
+      samples=config.gfkd_samples, bn_weight=config.gfkd_bn_weight,
+      entropy_weight=config.gfkd_entropy_weight, bn_layers=config.gfkd_bn_layers, seed=seed)
   history = train_on_generator(
       teacher, student, generator, epochs=config.epochs, learning_rate=config.learning_rate,
       batch_size=config.batch_size, temperature=config.temperature,

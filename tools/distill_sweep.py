@@ -1,0 +1,206 @@
+"""Hyper-parameter sweeps behind the distillation rows' choices (docs/distillation.md Notes).
+
+    python tools/distill_sweep.py lsp cora 0,1,2 w0,l0.03,lam0.1,l0.3
+    python tools/distill_sweep.py sd 0 w0.1,w10
+    python tools/distill_sweep.py gfkd 0 '{"name": {"gfkd_bn_weight": 1.0}}'
+    python tools/distill_sweep.py gfkd-bn-stats 0
+    python tools/distill_sweep.py gfkd-labels 0 100 0
+
+Prints one JSON line per (seed, variant). lsp / sd: validation and test accuracy of the
+student for each variant of the row's `DistillConfig` (choices are made on validation
+accuracy). gfkd: the student's accuracy on the fold's real *training* graphs (the test fold is
+not evaluated), its agreement with the teacher there, and the generator's feature statistics.
+The lines cited in the Notes are collected in docs/results/distill_selection.json.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import pathlib
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import distill_results as dr  # noqa: E402
+from edgegnn import data  # noqa: E402
+from edgegnn.distill import distill, gfkd, methods  # noqa: E402
+from edgegnn.distill.distill import _build_student  # noqa: E402
+from edgegnn.training import train  # noqa: E402
+from edgegnn.training.tasks import GraphTask  # noqa: E402
+from edgegnn.training.trainer import predict  # noqa: E402
+
+LSP_VARIANTS = {
+    "w0": dict(lsp_weight=0.0),
+    "l0.03": dict(lsp_weight=0.03),
+    "lam0.1": dict(lsp_weight=0.1),
+    "l0.3": dict(lsp_weight=0.3),
+    "cur": {},                                   # lambda 1 (the lsp-cora row)
+    "lam10": dict(lsp_weight=10.0),
+    "ts": dict(lsp_direction="teacher_student"),
+    "conv0": dict(lsp_layers=("conv0",)),
+    "logits": dict(lsp_layers=("logits",)),
+    "log_l0.1": dict(lsp_weight=0.1, lsp_layers=("logits",)),
+    "log_l0.3": dict(lsp_weight=0.3, lsp_layers=("logits",)),
+    "tau0.1": dict(lsp_temperature=0.1),
+    "ts_tau0.1": dict(lsp_direction="teacher_student", lsp_temperature=0.1),
+    "ts_tau0.1_l10": dict(lsp_direction="teacher_student", lsp_temperature=0.1,
+                          lsp_weight=10.0),
+}
+SD_VARIANTS = {"w0.1": {}, "w10": dict(sd_weight=10.0), "w100": dict(sd_weight=100.0)}
+
+
+def sweep_lsp(dataset_name: str, seeds, names):
+  base, ds = dr.ROWS["lsp-cora"].config, data.load(dataset_name)
+  for seed in seeds:
+    teacher = train(dr.GAT, ds, dr.GAT_TRAIN, seed=seed, progress=False)
+    plain = train(dr.SMALL_GCN, ds, dr.SMALL_TRAIN, seed=seed, progress=False).metrics
+    for name, m in (("teacher", teacher.metrics), ("baseline", plain)):
+      print(json.dumps({"seed": seed, "v": name, "val": m["val_accuracy"],
+                        "test": m["test_accuracy"]}), flush=True)
+    for name in names:
+      m = distill(teacher.model, dr.SMALL_GCN, ds,
+                  dataclasses.replace(base, **LSP_VARIANTS[name]), seed=seed).metrics
+      print(json.dumps({"seed": seed, "v": name, "val": m["val_accuracy"],
+                        "test": m["test_accuracy"], "s": m["seconds"]}), flush=True)
+
+
+def sweep_sd(seeds, names):
+  base, ds = dr.ROWS["sd-cora"].config, data.load("cora")
+  for seed in seeds:
+    m = train(dr.DEEP_GCN, ds, dr.NODE_TRAIN, seed=seed, progress=False).metrics
+    print(json.dumps({"seed": seed, "v": "baseline", "val": m["val_accuracy"],
+                      "test": m["test_accuracy"], "best": m["best_epoch"]}), flush=True)
+    for name in names:
+      m = distill(None, dr.DEEP_GCN, ds, dataclasses.replace(base, **SD_VARIANTS[name]),
+                  seed=seed).metrics
+      print(json.dumps({"seed": seed, "v": name, "val": m["val_accuracy"],
+                        "test": m["test_accuracy"], "best": m["best_epoch"],
+                        "s": m["seconds"]}), flush=True)
+
+
+def sweep_gfkd(seed: int, variants: dict):
+  ds = data.load("mutag")
+  teacher = train(dr.GIN_TEACHER, ds, dr.GIN_TRAIN, seed=seed, fold=seed, progress=False).model
+  task = GraphTask.from_fold(ds, seed)
+  train_index = task.split("train")
+  base = dr.ROWS["gfkd-mutag-bn"].config
+  for name, values in variants.items():
+    start = time.time()
+    cfg = dataclasses.replace(base, **values)
+    student = _build_student(dr.GIN_STUDENT, methods.get("gfkd"), ds, cfg, seed)
+    generator = gfkd.FakeGraphGenerator(cfg.gfkd_graphs, cfg.gfkd_nodes, ds.num_features,
+                                        ds.num_classes, cfg.gfkd_edge_prior, seed=seed,
+                                        min_nodes=cfg.gfkd_min_nodes)
+    history = gfkd.fit_generator(
+        teacher, generator, steps=cfg.gfkd_steps, learning_rate=cfg.gfkd_learning_rate,
+        samples=cfg.gfkd_samples, bn_weight=cfg.gfkd_bn_weight,
+        entropy_weight=cfg.gfkd_entropy_weight, bn_layers=cfg.gfkd_bn_layers, seed=seed)
+    x = generator.node_features().numpy()
+    gfkd.train_on_generator(teacher, student, generator, epochs=cfg.epochs,
+                            learning_rate=cfg.learning_rate, batch_size=cfg.batch_size,
+                            temperature=cfg.temperature, weight_decay=cfg.weight_decay,
+                            one_hot=cfg.gfkd_one_hot, seed=seed)
+    student_pred = np.argmax(predict(student, task, train_index), -1)
+    teacher_pred = np.argmax(predict(teacher, task, train_index), -1)
+    labels = ds.labels[train_index]
+    print(json.dumps({
+        "seed": seed, "v": name, "train_fold_acc": float(np.mean(student_pred == labels)),
+        "agree_teacher": float(np.mean(student_pred == teacher_pred)),
+        "pred_hist": np.bincount(student_pred, minlength=2).tolist(),
+        "teacher_train_acc": float(np.mean(teacher_pred == labels)),
+        "gen_loss": history[-1]["loss"], "feat_maxprob": float(x.max(-1).mean()),
+        "argmax_hist": np.bincount(x.argmax(-1)[generator.node_mask],
+                                   minlength=x.shape[-1]).tolist(),
+        "s": round(time.time() - start)}), flush=True)
+
+
+def gfkd_bn_stats(seed: int):
+  """||batch mean - running mean|| and ||batch var - running var|| of every teacher BN layer on
+  one batch of all the fold's real training graphs and on one batch of a fresh generator's
+  fake graphs, with the running statistics' norms: is R_BN small on real data?"""
+  from edgegnn.models import feeds  # pylint: disable=g-import-not-at-top
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  ds = data.load("mutag")
+  teacher = train(dr.GIN_TEACHER, ds, dr.GIN_TRAIN, seed=seed, fold=seed, progress=False).model
+  train_index = GraphTask.from_fold(ds, seed).split("train")
+  names = feeds.model_input_names(teacher)
+
+  def stats(feed):
+    with gfkd.recording_batch_norm_inputs(teacher) as records:
+      teacher(feed, training=False)
+    out = []
+    for layer, x in records:
+      mean, var = tf.nn.moments(x, axes=[0])
+      out.append([layer.name] + [round(float(v), 2) for v in (
+          tf.norm(mean - layer.moving_mean), tf.norm(var - layer.moving_variance),
+          tf.norm(layer.moving_mean), tf.norm(layer.moving_variance))])
+    return out
+  generator = gfkd.FakeGraphGenerator(128, 18, ds.num_features, 2, 0.1, seed=0)
+  fake = generator.feed(generator.sample_adjacency(np.random.default_rng(0)),
+                        generator.node_features())
+  x = np.concatenate([ds.graphs[i].node_features for i in train_index])
+  print(json.dumps({"seed": seed, "columns": ["layer", "mean diff", "var diff", "|running mean|",
+                                              "|running var|"],
+                    "real": stats(feeds.select(feeds.batch_feed(
+                        [ds.graphs[i] for i in train_index]), names)),
+                    "fake_init": stats(feeds.select(fake, names)),
+                    "real_feature_mean": x.mean(0).round(3).tolist()}), flush=True)
+
+
+def gfkd_labels(seed: int, steps: int, bn_weight: float):
+  """The teacher's labels on the gfkd-mutag generator's fake graphs after `steps` steps, for
+  softmax / sampled one-hot / argmax features and sampled / thresholded (p >= 0.5) structure:
+  class histogram, agreement with the targets, mean max probability; plus feature stats."""
+  from edgegnn.models import feeds  # pylint: disable=g-import-not-at-top
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  ds = data.load("mutag")
+  teacher = train(dr.GIN_TEACHER, ds, dr.GIN_TRAIN, seed=seed, fold=seed, progress=False).model
+  names = feeds.model_input_names(teacher)
+  generator = gfkd.FakeGraphGenerator(128, 18, ds.num_features, 2, 0.1, seed=seed)
+  history = gfkd.fit_generator(teacher, generator, steps=steps, learning_rate=0.05, samples=4,
+                               bn_weight=bn_weight, seed=seed)
+  rng = np.random.default_rng(5)
+  x = generator.node_features().numpy()
+  p = generator.edge_probabilities().numpy()
+  report = {"seed": seed, "steps": steps, "bn_weight": bn_weight, "generator": history[-1],
+            "feature_entropy": float(-(x * np.log(x + 1e-12)).sum(-1).mean()),
+            "argmax_hist": np.bincount(x.argmax(-1).ravel(), minlength=x.shape[-1]).tolist(),
+            "mean_undirected_edges": float(p.sum((1, 2)).mean() / 2), "teacher_labels": {}}
+  one_hot = np.eye(x.shape[-1], dtype=np.float32)
+  for label, features in (("softmax", x), ("onehot-sample",
+                                           gfkd.sample_one_hot_features(generator, rng)),
+                          ("argmax", one_hot[x.argmax(-1)])):
+    for structure, adjacency in (("sample", generator.sample_adjacency(rng)),
+                                 ("thresh", (p >= 0.5).astype(np.float32))):
+      feed = generator.feed(adjacency, features)
+      feed["node_features"] = np.asarray(feed["node_features"])
+      logits = teacher(feeds.select(feed, names), training=False)["logits"].numpy()
+      pred = logits.argmax(-1)
+      report["teacher_labels"][f"{label}/{structure}"] = {
+          "hist": np.bincount(pred, minlength=2).tolist(),
+          "agree_targets": float(np.mean(pred == generator.targets)),
+          "mean_max_prob": float(tf.nn.softmax(logits).numpy().max(-1).mean())}
+  print(json.dumps(report), flush=True)
+
+
+def main(argv):
+  kind = argv[0]
+  if kind == "lsp":
+    sweep_lsp(argv[1], [int(s) for s in argv[2].split(",")], argv[3].split(","))
+  elif kind == "sd":
+    sweep_sd([int(s) for s in argv[1].split(",")], argv[2].split(","))
+  elif kind == "gfkd-labels":
+    gfkd_labels(int(argv[1]), int(argv[2]), float(argv[3]))
+  elif kind == "gfkd-bn-stats":
+    gfkd_bn_stats(int(argv[1]))
+  elif kind == "gfkd":
+    sweep_gfkd(int(argv[1]), json.loads(argv[2]))
+  else:
+    raise SystemExit(f"unknown sweep {kind!r}; expected lsp, sd, gfkd, gfkd-labels or gfkd-bn-stats")
+
+
+if __name__ == "__main__":
+  main(sys.argv[1:])
