@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping, Optional
+from typing import ClassVar
 
-from edgegnn.config_fields import from_mapping
+from edgegnn.config_fields import MappingConfig
 from edgegnn.distill import methods
 
 SOFT_NODES = ("all", "unlabelled", "train")
 
 
 @dataclasses.dataclass(frozen=True)
-class DistillConfig:
+class DistillConfig(MappingConfig):
   """How a student learns from a teacher (or from itself, gnn-sd).
 
   Attributes:
@@ -59,6 +59,7 @@ class DistillConfig:
     patience: early stopping on validation accuracy (node tasks; 0 = off).
     batch_size: graphs per step (gfkd).
   """
+  SECTION: ClassVar[str] = "distill"
   method: str = "kd"
   temperature: float = 1.0
   alpha: float = 0.5
@@ -143,11 +144,3 @@ class DistillConfig:
       student, _, teacher = entry.partition(":")
       pairs.append((student, teacher or student))
     return pairs
-
-  @classmethod
-  def from_dict(cls, values: Optional[Mapping[str, Any]],
-                where: str = "distill") -> "DistillConfig":
-    return from_mapping(cls, values or {}, where)
-
-  def to_dict(self) -> dict[str, Any]:
-    return dataclasses.asdict(self)

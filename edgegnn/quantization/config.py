@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping, Optional
+from typing import ClassVar, Optional
 
-from edgegnn.config_fields import from_mapping
+from edgegnn.config_fields import MappingConfig
 
 METHODS = ("ptq", "qat", "dq")
 
@@ -14,7 +14,7 @@ _DQ_DEFAULTS = {8: dict(p_min=0.0, p_max=0.1, percentile=0.1),
 
 
 @dataclasses.dataclass(frozen=True)
-class QuantizationConfig:
+class QuantizationConfig(MappingConfig):
   """Attributes:
     method: "dq" (Degree-Quant: protective mask + percentile ranges), "qat" (the same
       quantizers, min/max momentum ranges, no mask) or "ptq" (min/max ranges calibrated
@@ -25,6 +25,7 @@ class QuantizationConfig:
     percentile: lower clipping percentile of dq ranges (INT8 0.1, INT4 1.0).
     momentum: range-tracking momentum.
   """
+  SECTION: ClassVar[str] = "quantization"
   method: str = "dq"
   weight_bits: int = 8
   activation_bits: int = 8
@@ -61,10 +62,3 @@ class QuantizationConfig:
   def label(self) -> str:
     """e.g. "dq-w8a8"."""
     return f"{self.method}-w{self.weight_bits}a{self.activation_bits}"
-
-  @classmethod
-  def from_dict(cls, raw: Optional[Mapping[str, Any]], where: str = "quantization"):
-    return from_mapping(cls, dict(raw or {}), where)
-
-  def to_dict(self) -> dict[str, Any]:
-    return dataclasses.asdict(self)
