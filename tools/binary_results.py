@@ -188,7 +188,7 @@ def run(experiments, seeds):
                   if r["experiment"] == name)
       record = run_one(name, seed, sizes=not sized)
       record["host"] = f"{platform.machine()} {platform.processor() or ''}".strip()
-      records.append(record)
+      records = _load() + [record]  # Re-read: another run may have written meanwhile.
       atomic_write_text(RESULTS, json.dumps(records, indent=1))
       print(json.dumps({k: record[k] for k in ("experiment", "seed", "teacher_test_accuracy",
                                                "test_accuracy", "scratch_test_accuracy")}),
