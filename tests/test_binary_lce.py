@@ -27,13 +27,26 @@ def check_lowering(model, info):
   fully_binary = [l for l in layers if l.binary_inputs]
   real_inputs = [l for l in layers if not l.binary_inputs]
   assert info.op_histogram.get("LceBconv2d", 0) == len(fully_binary)
-  # Only the documented real-input maps (the first point-cloud layer) stay float.
+  # Only the documented real-input maps (the first point-cloud layer; the classifier with
+  # classifier: float) stay float.
   assert len(weight_ops(info)) == len(real_inputs)
 
 
 @pytest.mark.parametrize("architecture", binary.ARCHITECTURES)
 def test_every_binary_map_lowers_to_lce_bconv2d(architecture, tmp_path):
   spec = binary.BinarySpec(architecture, hidden_units=16, embed_units=16, num_layers=3, k=4)
+  _check_architecture(spec, tmp_path)
+
+
+@pytest.mark.parametrize("architecture", ["bin_edgeconv", "xor_edgeconv"])
+def test_a_float_classifier_is_the_one_extra_float_map(architecture, tmp_path):
+  spec = binary.BinarySpec(architecture, hidden_units=16, embed_units=16, num_layers=3, k=4,
+                           classifier="float")
+  model = _check_architecture(spec, tmp_path, expected_real=2)
+  assert model.get_layer("classifier").precision == "float"
+
+
+def _check_architecture(spec, tmp_path, expected_real=None):
   if spec.task == "node":
     model = binary.build_binary_model(spec, num_features=40, num_classes=3, capacity=30,
                                       num_edges=60)
@@ -43,8 +56,10 @@ def test_every_binary_map_lowers_to_lce_bconv2d(architecture, tmp_path):
   info = tflite_file.read_model(result.path)
   check_lowering(model, info)
   assert result.runtime == "lce"
-  expected_real = 0 if spec.task == "node" else 1
+  if expected_real is None:
+    expected_real = 0 if spec.task == "node" else 1
   assert sum(not l.binary_inputs for l in binary.binary_layers(model)) == expected_real
+  return model
 
 
 def _verify(model, spec, ds, test_index, reference, tmp_path):

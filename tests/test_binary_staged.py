@@ -24,6 +24,11 @@ def test_config_rejects_unknown_keys_and_bad_values():
     BinarizeConfig.from_dict({"final_teacher": "fp32"})
   with pytest.raises(ValueError, match="binarize.final_learning_rate"):
     BinarizeConfig.from_dict({"final_learning_rate": 0.0})
+  with pytest.raises(ValueError, match="binarize.lr_schedule"):
+    BinarizeConfig.from_dict({"lr_schedule": "step"})
+  with pytest.raises(ValueError, match="binarize.model.classifier"):
+    BinarizeConfig.from_dict({"model": {"architecture": "bin_edgeconv",
+                                        "classifier": "int8"}})
   with pytest.raises(ValueError, match="nothing to do"):
     BinarizeConfig.from_dict({"staged": False})
   with pytest.raises(TypeError, match="binarize.epochs must be an integer"):
@@ -73,6 +78,23 @@ def test_final_teacher_and_learning_rate_of_stage_two(cora):
   stages = binarize(teacher, cora, config, seed=0).stages
   assert [s["teacher"] for s in stages] == [teacher.name, teacher.name]
   assert [s["learning_rate"] for s in stages] == [0.01, 0.001]
+
+
+def test_cosine_schedule_decays_each_stage_to_zero(cora):
+  config = BinarizeConfig.from_dict({"model": {"architecture": "gcn", "hidden_units": 8},
+                                     "epochs": 4, "staged": False, "scratch": True,
+                                     "learning_rate": 0.02, "lr_schedule": "cosine"})
+  from edgegnn.binary import staged
+  from edgegnn.training import make_task
+  task = make_task(cora)
+  model = staged._build(config.spec, "binary", cora, task)
+  stage = staged._Stage(model, None, task, config, "hamming", 0, 4, "scratch")
+  rate = stage.rate  # lr_t = lr (1 + cos(pi t / 4)) / 2, one step/epoch
+  for t, expected in [(0, 0.02), (1, 0.01 * (1 + np.cos(np.pi / 4))), (2, 0.01), (4, 0.0)]:
+    assert float(rate(t)) == pytest.approx(expected, abs=1e-7)
+  metrics = stage.run()
+  assert metrics["epochs_run"] == 4 and len(metrics["val_history"]) == 4
+  assert int(stage.optimizer.iterations) == 4
 
 
 def test_soft_targets_are_t_squared_kl_and_sharpen_below_one():

@@ -10,7 +10,8 @@ DGCNN (point clouds), over the zoo's plain-tensor input contract.
 
 DGCNN head: concat of the layer outputs -> embed `BinaryLinear(embed_units)` -> act ->
 mean+max readout -> `BinaryLinear(hidden_units)` -> act -> dropout ->
-`BinaryLinear(num_classes, bias)`. The k-NN graphs are computed inside the model from
+`BinaryLinear(num_classes, bias)` (binary, or real-valued with `classifier: float`).
+The k-NN graphs are computed inside the model from
 the node states, so an artifact takes raw points (`node_features` + `node_mask`, dense
 layout, one padded graph per call).
 
@@ -37,6 +38,7 @@ from edgegnn.config_fields import from_mapping
 
 ARCHITECTURES = ("gcn", "sage", "bin_edgeconv", "xor_edgeconv")
 NODE_ARCHITECTURES = ("gcn", "sage")
+CLASSIFIERS = ("binary", "float")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,6 +61,13 @@ class BinarySpec:
     quantizer: sign quantizer alias.
     input_offset: node models: None binarises the input features as sign(BN(x)); a
       number c as sign(x - c) with no per-feature parameters (0.5 for 0/1 bag-of-words).
+    classifier: precision cap of the point-cloud classifier (the last linear map):
+      "binary" (capped by nothing: sign(BN(h)) (*) sign(W), an LceBconv2d) or "float"
+      (logits = BN(h) W Gamma + b with real h and W in every precision: a float CONV_2D
+      of hidden_units x classes weights). Bahri et al. keep this layer real-valued by
+      default (their `bin_ll_quantize_*` flags): its input is the hidden_units-bit code
+      of the whole cloud, and binarising it quantises every logit to a multiple of
+      Gamma.
   """
   architecture: str = "gcn"
   hidden_units: int = 128
@@ -71,6 +80,7 @@ class BinarySpec:
   embed_units: int = 128
   quantizer: str = "ste_sign"
   input_offset: Optional[float] = 0.5
+  classifier: str = "binary"
 
   def __post_init__(self):
     if self.architecture not in ARCHITECTURES:
@@ -82,6 +92,9 @@ class BinarySpec:
     for name in ("dropout", "input_dropout"):
       if not 0.0 <= getattr(self, name) < 1.0:
         raise ValueError(f"binarize.model.{name} must be in [0, 1), got {getattr(self, name)}.")
+    if self.classifier not in CLASSIFIERS:
+      raise ValueError(f"binarize.model.classifier: unknown {self.classifier!r}; expected "
+                       f"one of {', '.join(CLASSIFIERS)}.")
     knn.check_metric(self.metric)
     gl.activations.get(self.activation)
     quantizers.get(self.quantizer)
@@ -173,6 +186,9 @@ def _graph_body(spec: BinarySpec, precision: str, num_classes: int, inputs, layo
                         name="head")(pooled)
   pooled = tf.keras.layers.Activation(act, name="head_act")(pooled)
   pooled = tf.keras.layers.Dropout(spec.dropout, name="dropout_head")(pooled)
+  if spec.classifier == "float":  # BN(h) W Gamma + b: real inputs, no tanh squashing.
+    return BinaryLinear(num_classes, precision="float", use_bias=True, real_inputs="identity",
+                        quantizer=spec.quantizer, name="classifier")(pooled)
   return BinaryLinear(num_classes, precision=precision, use_bias=True,
                       quantizer=spec.quantizer, name="classifier")(pooled)
 

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import weakref
 from typing import Any, Mapping, Optional
 
 import numpy as np
@@ -61,6 +62,7 @@ _GRAPH_LAYERS = (gl.GCNConv, gl.SAGEConv, gl.GATConv, gl.MessagePassing, gl.GINC
 
 
 FINAL_TEACHERS = ("intermediate", "teacher")
+LR_SCHEDULES = ("constant", "cosine")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,6 +89,10 @@ class BinarizeConfig:
       below the teacher, and its soft targets cap the student there.
     final_learning_rate: Adam learning rate of stage 2 (None: `learning_rate`); stage 2
       starts from trained weights, so it may fine-tune with a smaller step.
+    lr_schedule: learning rate over a stage's optimisation steps t = 0..S-1 (S = its
+      epochs x steps per epoch): "constant" (lr_t = lr) or "cosine"
+      (lr_t = lr (1 + cos(pi t / S)) / 2, the decay of Bahri et al.'s DGCNN runs: the
+      latent weights of sign(W) settle as the step shrinks, so fewer signs flip late).
   """
   model: Mapping[str, Any] = dataclasses.field(default_factory=dict)
   epochs: int = 200
@@ -103,6 +109,7 @@ class BinarizeConfig:
   scratch: bool = False
   final_teacher: str = "intermediate"
   final_learning_rate: Optional[float] = None
+  lr_schedule: str = "constant"
 
   def __post_init__(self):
     object.__setattr__(self, "model", dict(self.model))
@@ -123,6 +130,9 @@ class BinarizeConfig:
     if self.final_teacher not in FINAL_TEACHERS:
       raise ValueError(f"binarize.final_teacher: unknown {self.final_teacher!r}; expected "
                        f"one of {', '.join(FINAL_TEACHERS)}.")
+    if self.lr_schedule not in LR_SCHEDULES:
+      raise ValueError(f"binarize.lr_schedule: unknown {self.lr_schedule!r}; expected one "
+                       f"of {', '.join(LR_SCHEDULES)}.")
     if not (self.staged or self.scratch):
       raise ValueError("binarize: nothing to do; set staged: true and/or scratch: true.")
 
@@ -214,7 +224,13 @@ class _Stage:
     self.pairs = pairs
     self.student_knn = _knn_metrics(student)
     self.teacher_knn = _knn_metrics(teacher) if teacher is not None else []
-    self.optimizer = tf.keras.optimizers.Adam(self.learning_rate)
+    rate = self.learning_rate
+    if config.lr_schedule == "cosine":
+      steps = 1 if isinstance(task, NodeTask) else -(-len(task.split("train"))
+                                                     // config.batch_size)
+      rate = tf.keras.optimizers.schedules.CosineDecay(rate, steps * epochs)
+    self.rate = rate  # A float or a schedule of the step.
+    self.optimizer = tf.keras.optimizers.Adam(rate)
 
   def _lsp_terms(self, s_states, t_states, feed):
     total = 0.0
@@ -282,12 +298,14 @@ class _Stage:
                               task.batches(task.split("train"), self.config.batch_size, rng)]))
     has_val = task.split("val") is not None and len(task.split("val")) > 0
     best, best_weights, wait, epochs_run = None, None, 0, 0
+    history = []
     for epoch in range(self.epochs):
       run_epoch(epoch)
       epochs_run = epoch + 1
       if not has_val:
         continue
       score = evaluate(model, task, "val")
+      history.append(round(score[0], 4))
       if best is None or score > best:
         best, best_weights, wait = score, model.get_weights(), 0
       else:
@@ -299,10 +317,27 @@ class _Stage:
     metrics = {"stage": self.name, "epochs_run": epochs_run,
                "teacher": self.teacher.name if self.teacher is not None else None,
                "learning_rate": self.learning_rate,
-               "seconds": round(time.perf_counter() - start, 2)}
+               "seconds": round(time.perf_counter() - start, 2),
+               "val_history": history}
     for split in ("train", "val", "test"):
       metrics[f"{split}_accuracy"] = evaluate(model, task, split)[0]
     return metrics
+
+
+# One compiled inference function per model (eager calls of the k-NN models cost ~30x).
+_FORWARD: "weakref.WeakKeyDictionary[tf.keras.Model, Any]" = weakref.WeakKeyDictionary()
+
+# Graphs per inference batch. A merged batch of B graphs of n points builds B n x B n
+# k-NN distance matrices (`edgegnn.layers.KnnCandidates` masks the cross-graph pairs), so
+# the cost per graph grows with B: 32 graphs, as in training, not 256.
+PREDICT_BATCH = 32
+
+
+def _forward(model: tf.keras.Model):
+  if model not in _FORWARD:
+    _FORWARD[model] = tf.function(lambda feed: model(feed, training=False)["logits"],
+                                  reduce_retracing=True)
+  return _FORWARD[model]
 
 
 def predict_logits(model: tf.keras.Model, task, index=None) -> np.ndarray:
@@ -310,8 +345,9 @@ def predict_logits(model: tf.keras.Model, task, index=None) -> np.ndarray:
   names = feeds.model_input_names(model)
   if isinstance(task, NodeTask):
     return model(feeds.select(task.full_feed(), names), training=False)["logits"].numpy()
-  return np.concatenate([model(feeds.select(feed, names), training=False)["logits"].numpy()
-                         for feed, _ in task.batches(index, 256)])
+  forward = _forward(model)
+  return np.concatenate([forward(feeds.select(feed, names)).numpy()
+                         for feed, _ in task.batches(index, PREDICT_BATCH)])
 
 
 def evaluate(model: tf.keras.Model, task, split: str) -> tuple[float, float]:
