@@ -97,9 +97,11 @@ def predict(model: tf.keras.Model, task, index: Optional[np.ndarray] = None,
   return np.concatenate(outputs)
 
 
-def _evaluate(model, task, split: str, predictor) -> tuple[float, float]:
+def _evaluate(model, task, split: str, predictor, batch_size: int) -> tuple[float, float]:
   """Accuracy and loss on a split; `predictor` gives all node logits (node task) or the
-  logits of one merged-graph feed (graph task)."""
+  logits of one merged-graph feed of `batch_size` graphs (graph task: the training batch
+  size, since a layer's cost can grow faster than linearly in the merged batch, e.g.
+  EdgeConv's k-NN distance matrix)."""
   index = task.split(split)
   if index is None or len(index) == 0:
     return float("nan"), float("nan")
@@ -107,7 +109,7 @@ def _evaluate(model, task, split: str, predictor) -> tuple[float, float]:
   if isinstance(task, NodeTask):
     logits = predictor()[index]
   else:
-    logits = np.concatenate([predictor(feed) for feed, _ in task.batches(index, 256)])
+    logits = np.concatenate([predictor(feed) for feed, _ in task.batches(index, batch_size)])
   loss = float(cross_entropy(tf.constant(logits), tf.constant(labels, tf.int32)))
   return accuracy(logits, labels), loss
 
@@ -194,7 +196,7 @@ def train(spec: ModelSpec, dataset, config: TrainConfig, *, seed: int = 0, fold:
     train_loss = run_epoch(epoch)
     record = {"epoch": epoch, "train_loss": train_loss}
     if has_val:
-      val_acc, val_loss = _evaluate(model, task, "val", predictor)
+      val_acc, val_loss = _evaluate(model, task, "val", predictor, config.batch_size)
       record.update(val_accuracy=val_acc, val_loss=val_loss)
       score = [val_acc, -val_loss]
       if state["best"] is None or score > state["best"]:
@@ -206,7 +208,7 @@ def train(spec: ModelSpec, dataset, config: TrainConfig, *, seed: int = 0, fold:
     else:
       bar.set_postfix(loss=f"{train_loss:.3f}")
     if config.record_test_accuracy:
-      record["test_accuracy"] = _evaluate(model, task, "test", predictor)[0]
+      record["test_accuracy"] = _evaluate(model, task, "test", predictor, config.batch_size)[0]
     state["history"].append(record)
     state["epoch"] = epoch
     state["seconds"] = time.perf_counter() - start
@@ -230,7 +232,7 @@ def train(spec: ModelSpec, dataset, config: TrainConfig, *, seed: int = 0, fold:
     metrics["batch_norm_reestimated"] = reestimate_batch_norm(model, statistics_feeds)
   metrics["seconds"] = round(time.perf_counter() - start, 2)
   for split in ("train", "val", "test"):
-    metrics[f"{split}_accuracy"] = _evaluate(model, task, split, predictor)[0]
+    metrics[f"{split}_accuracy"] = _evaluate(model, task, split, predictor, config.batch_size)[0]
   if checkpoint_dir:
     atomic_write_text(pathlib.Path(checkpoint_dir) / "metrics.json",
                       json.dumps({"metrics": metrics, "history": state["history"]}, indent=1))
