@@ -24,7 +24,7 @@ float CONV_2D after conversion); every other linear map is fully binary (LceBcon
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping, Optional
+from typing import ClassVar, Optional
 
 from edgegnn import _keras_env  # noqa: F401
 import tensorflow as tf
@@ -34,7 +34,7 @@ from edgegnn.binary import knn, quantizers
 from edgegnn.binary.edge_conv import BinEdgeConv, XorEdgeConv
 from edgegnn.binary.linear import BinaryLinear
 from edgegnn.binary.node_conv import binary_gcn_conv, binary_sage_conv
-from edgegnn.config_fields import from_mapping
+from edgegnn.config_fields import MappingConfig
 
 ARCHITECTURES = ("gcn", "sage", "bin_edgeconv", "xor_edgeconv")
 NODE_ARCHITECTURES = ("gcn", "sage")
@@ -42,7 +42,7 @@ CLASSIFIERS = ("binary", "float")
 
 
 @dataclasses.dataclass(frozen=True)
-class BinarySpec:
+class BinarySpec(MappingConfig):
   """A binary model (the `binarize` stage's `model:` section).
 
   Attributes:
@@ -69,6 +69,7 @@ class BinarySpec:
       of the whole cloud, and binarising it quantises every logit to a multiple of
       Gamma.
   """
+  SECTION: ClassVar[str] = "binarize.model"
   architecture: str = "gcn"
   hidden_units: int = 128
   num_layers: int = 2
@@ -103,13 +104,6 @@ class BinarySpec:
   def task(self) -> str:
     return "node" if self.architecture in NODE_ARCHITECTURES else "graph"
 
-  @classmethod
-  def from_dict(cls, values: Optional[Mapping[str, Any]],
-                where: str = "binarize.model") -> "BinarySpec":
-    return from_mapping(cls, values or {}, where)
-
-  def to_dict(self) -> dict[str, Any]:
-    return dataclasses.asdict(self)
 
 
 def _capped(precision: str, cap: str) -> str:

@@ -40,7 +40,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import weakref
-from typing import Any, Mapping, Optional
+from typing import Any, ClassVar, Mapping, Optional
 
 import numpy as np
 
@@ -52,7 +52,7 @@ from edgegnn.binary import knn
 from edgegnn.binary.edge_conv import BinEdgeConv, XorEdgeConv
 from edgegnn.binary.models import BinarySpec, build_binary_model
 from edgegnn.binary.summary import binary_summary
-from edgegnn.config_fields import from_mapping
+from edgegnn.config_fields import MappingConfig
 from edgegnn.distill import lsp
 from edgegnn.models import feeds
 from edgegnn.training.tasks import NodeTask, make_task
@@ -66,7 +66,7 @@ LR_SCHEDULES = ("constant", "cosine")
 
 
 @dataclasses.dataclass(frozen=True)
-class BinarizeConfig:
+class BinarizeConfig(MappingConfig):
   """The `binarize:` section of a pipeline file.
 
   Attributes:
@@ -94,6 +94,7 @@ class BinarizeConfig:
       (lr_t = lr (1 + cos(pi t / S)) / 2, the decay of Bahri et al.'s DGCNN runs: the
       latent weights of sign(W) settle as the step shrinks, so fewer signs flip late).
   """
+  SECTION: ClassVar[str] = "binarize"
   model: Mapping[str, Any] = dataclasses.field(default_factory=dict)
   epochs: int = 200
   learning_rate: float = 0.01
@@ -140,13 +141,6 @@ class BinarizeConfig:
   def spec(self) -> BinarySpec:
     return BinarySpec.from_dict(self.model, "binarize.model")
 
-  @classmethod
-  def from_dict(cls, values: Optional[Mapping[str, Any]],
-                where: str = "binarize") -> "BinarizeConfig":
-    return from_mapping(cls, values or {}, where)
-
-  def to_dict(self) -> dict[str, Any]:
-    return dataclasses.asdict(self)
 
 
 @dataclasses.dataclass
