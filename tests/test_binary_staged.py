@@ -108,3 +108,51 @@ def test_soft_targets_are_t_squared_kl_and_sharpen_below_one():
     np.testing.assert_allclose(got, expected, rtol=1e-6)
   assert float(_soft_target_loss(tf.constant(teacher), tf.constant(teacher), 0.25)) == \
       pytest.approx(0.0, abs=1e-9)
+
+
+def test_reestimated_batch_norm_statistics_are_those_of_the_training_graph(cora):
+  from edgegnn.binary import staged
+  from edgegnn.training import make_task, reestimate_batch_norm
+  config = BinarizeConfig.from_dict({"model": {"architecture": "gcn", "hidden_units": 8},
+                                     "epochs": 2, "staged": False, "scratch": True,
+                                     "reestimate_batch_norm": True})
+  result = binarize(None, cora, config, seed=0)
+  metrics = result.stages[0]
+  norms = [l for l in result.model.submodules
+           if isinstance(l, tf.keras.layers.BatchNormalization)]
+  assert metrics["batch_norm_reestimated"] == len(norms) > 0
+  assert 0.0 <= metrics["val_accuracy_before_batch_norm"] <= 1.0
+  assert 0.0 <= metrics["test_accuracy_before_batch_norm"] <= 1.0
+  # A node task has one feed, the whole graph: the statistics are its batch statistics,
+  # mu = mean_n x_n and sigma^2 = mean_n (x_n - mu)^2, so re-estimating again (same
+  # weights, same feed) leaves them unchanged, and a training-mode pass with momentum 0
+  # gives the same values.
+  stats = [(n.moving_mean.numpy(), n.moving_variance.numpy()) for n in norms]
+  feeds_ = staged._statistics_feeds(result.model, make_task(cora), 32)
+  assert len(feeds_) == 1
+  reestimate_batch_norm(result.model, feeds_)
+  for n, (mean, variance) in zip(norms, stats):
+    np.testing.assert_allclose(n.moving_mean.numpy(), mean, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(n.moving_variance.numpy(), variance, rtol=1e-5, atol=1e-6)
+    assert n.momentum == 0.9  # restored
+  plain = binarize(None, cora, BinarizeConfig.from_dict(
+      dict(config.to_dict(), reestimate_batch_norm=False)), seed=0).stages[0]
+  assert "batch_norm_reestimated" not in plain
+  # Training is unchanged: the option only moves the statistics afterwards.
+  assert plain["val_history"] == metrics["val_history"]
+  assert plain["val_accuracy"] == metrics["val_accuracy_before_batch_norm"]
+
+
+def test_statistics_feeds_of_a_graph_task_are_the_training_batches():
+  from edgegnn.binary import staged
+  from edgegnn.binary import BinarySpec, build_binary_model
+  from edgegnn.training import make_task
+  ds = data.load("mutag")
+  task = make_task(ds)
+  model = build_binary_model(BinarySpec("bin_edgeconv", hidden_units=8, num_layers=2),
+                             num_features=ds.num_features, num_classes=ds.num_classes,
+                             batched=True)
+  batches = list(staged._statistics_feeds(model, task, 16))
+  train = len(task.split("train"))
+  assert len(batches) == -(-train // 16)
+  assert sum(int(b["node_graph_index"].max()) + 1 for b in batches) == train

@@ -55,6 +55,7 @@ from edgegnn.binary.summary import binary_summary
 from edgegnn.config_fields import MappingConfig
 from edgegnn.distill import lsp
 from edgegnn.models import feeds
+from edgegnn.training.batch_norm import reestimate_batch_norm
 from edgegnn.training.tasks import NodeTask, make_task
 
 _GRAPH_LAYERS = (gl.GCNConv, gl.SAGEConv, gl.GATConv, gl.MessagePassing, gl.GINConv,
@@ -93,6 +94,16 @@ class BinarizeConfig(MappingConfig):
       epochs x steps per epoch): "constant" (lr_t = lr) or "cosine"
       (lr_t = lr (1 + cos(pi t / S)) / 2, the decay of Bahri et al.'s DGCNN runs: the
       latent weights of sign(W) settle as the step shrinks, so fewer signs flip late).
+    reestimate_batch_norm: after each stage's training (and after restoring its best
+      validation weights), set every BatchNormalization's moving statistics to the mean
+      over the training batches (`batch_size` graphs each; the whole graph for a node
+      task) of its batch statistics, mu = mean_k mean_{B_k}(x), sigma^2 = mean_k
+      var_{B_k}(x) (`edgegnn.training.reestimate_batch_norm`), before the stage is
+      evaluated, handed to the next stage (as its initialisation and, with
+      `final_teacher: intermediate`, its teacher) and exported. In a binary model the
+      moving statistics are the thresholds of h = sign(BN(x)) at evaluation; the moving
+      averages (momentum 0.9) lag behind weights that change every step. The stage's
+      metrics then also hold `{val,test}_accuracy_before_batch_norm`.
   """
   SECTION: ClassVar[str] = "binarize"
   model: Mapping[str, Any] = dataclasses.field(default_factory=dict)
@@ -111,6 +122,7 @@ class BinarizeConfig(MappingConfig):
   final_teacher: str = "intermediate"
   final_learning_rate: Optional[float] = None
   lr_schedule: str = "constant"
+  reestimate_batch_norm: bool = False
 
   def __post_init__(self):
     object.__setattr__(self, "model", dict(self.model))
@@ -308,14 +320,31 @@ class _Stage:
           break
     if best_weights is not None:
       model.set_weights(best_weights)
+    before = {}
+    if self.config.reestimate_batch_norm:
+      before = {f"{split}_accuracy_before_batch_norm": evaluate(model, task, split)[0]
+                for split in ("val", "test")}
+      before["batch_norm_reestimated"] = reestimate_batch_norm(
+          model, _statistics_feeds(model, task, self.config.batch_size))
     metrics = {"stage": self.name, "epochs_run": epochs_run,
                "teacher": self.teacher.name if self.teacher is not None else None,
                "learning_rate": self.learning_rate,
                "seconds": round(time.perf_counter() - start, 2),
                "val_history": history}
+    metrics.update(before)
     for split in ("train", "val", "test"):
       metrics[f"{split}_accuracy"] = evaluate(model, task, split)[0]
     return metrics
+
+
+def _statistics_feeds(model: tf.keras.Model, task, batch_size: int):
+  """The training feeds BatchNorm statistics are re-estimated from: the whole graph
+  (node task) or the training graphs in batches of `batch_size` (unshuffled)."""
+  names = feeds.model_input_names(model)
+  if isinstance(task, NodeTask):
+    return [feeds.select(task.full_feed(), names)]
+  return (feeds.select(feed, names) for feed, _ in
+          task.batches(task.split("train"), batch_size))
 
 
 # One compiled inference function per model (eager calls of the k-NN models cost ~30x).
