@@ -46,6 +46,9 @@ GIN_TEACHER = ModelSpec("gin", hidden_units=32, num_layers=4, dropout=0.5, reado
 GIN_TRAIN = TrainConfig(epochs=200, learning_rate=0.01, lr_decay_every=50, batch_size=32)
 GIN_STUDENT = ModelSpec("gin", hidden_units=32, num_layers=4, dropout=0.5, readout="sum",
                         batch_norm=False)
+# A size-invariant readout: the generated graphs' node counts and feature mix differ from
+# MUTAG's, and a summed readout carries that shift into the student's logits.
+GIN_STUDENT_MEAN = dataclasses.replace(GIN_STUDENT, readout="mean")
 GLNN_MLP = ModelSpec("mlp", hidden_units=256, num_layers=2, dropout=0.5)
 SMALL_GCN = ModelSpec("gcn", hidden_units=8, **PLANETOID)
 DEEP_GCN = ModelSpec("gcn", hidden_units=16, num_layers=4, **PLANETOID)
@@ -122,6 +125,12 @@ ROWS = {r.name: r for r in (
     Row("gfkd-mutag-bn2", "mutag", "as gfkd-mutag-sizes, plus the batch-norm prior on the "
         "first two batch-norm layers only (`gfkd_bn_layers` 2, weight 1; see Notes)",
         (GIN_TEACHER, GIN_TRAIN), None, GIN_STUDENT,
+        DistillConfig(method="gfkd", temperature=2.0, gfkd_graphs=128, gfkd_steps=100,
+                      gfkd_nodes=28, gfkd_min_nodes=10, gfkd_entropy_weight=0.1,
+                      gfkd_bn_weight=1.0, gfkd_bn_layers=2, epochs=60, weight_decay=0.0),
+        ">=0.70"),
+    Row("gfkd-mutag-mean", "mutag", "as gfkd-mutag-bn2, with a mean-readout student (the "
+        "teacher keeps its sum readout)", (GIN_TEACHER, GIN_TRAIN), None, GIN_STUDENT_MEAN,
         DistillConfig(method="gfkd", temperature=2.0, gfkd_graphs=128, gfkd_steps=100,
                       gfkd_nodes=28, gfkd_min_nodes=10, gfkd_entropy_weight=0.1,
                       gfkd_bn_weight=1.0, gfkd_bn_layers=2, epochs=60, weight_decay=0.0),
