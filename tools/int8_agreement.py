@@ -44,17 +44,24 @@ def model_options(case: str) -> tuple[str, dict]:
 CASES = ("gcn", "sage", "gat", "mp-sym-gat", "mp-cos")
 
 
-def agreement(case: str, seed: int, cora, folder: pathlib.Path, epochs: int = 30) -> dict:
+def trained_neighbors_export(case: str, seed: int, cora, epochs: int = 30):
+  """Trains CASE on Cora; returns (trained model, its neighbors-layout twin, K, input names,
+  the whole-graph feed)."""
   architecture, options = model_options(case)
   spec = ModelSpec(architecture, input_normalization="row", weight_decay=5e-4, **options)
   trained = train(spec, cora, TrainConfig(epochs=epochs), seed=seed, progress=False).model
-  reference = predict(trained, make_task(cora))[cora.test_index]
   _, k = feeds.layout_sizes(cora, "neighbors")
   export = transfer_weights(trained, build_model(
       spec, num_features=cora.num_features, num_classes=cora.num_classes,
       layout="neighbors", max_neighbors=k))
   names = feeds.model_input_names(export)
   feed = feeds.select(feeds.graph_feed(cora.graph, "neighbors", max_neighbors=k), names)
+  return trained, export, k, names, feed
+
+
+def agreement(case: str, seed: int, cora, folder: pathlib.Path, epochs: int = 30) -> dict:
+  trained, export, k, names, feed = trained_neighbors_export(case, seed, cora, epochs)
+  reference = predict(trained, make_task(cora))[cora.test_index]
   row = {"case": case, "seed": seed,
          "keras_test_accuracy": float(np.mean(reference.argmax(-1) ==
                                               cora.labels[cora.test_index]))}

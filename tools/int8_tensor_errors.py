@@ -21,9 +21,7 @@ import numpy as np
 import edgegnn  # noqa: F401  (Keras 2 before TensorFlow)
 from edgegnn import data
 from edgegnn.deploy import convert as convert_lib
-from edgegnn.models import ModelSpec, build_model, feeds, transfer_weights
-from edgegnn.training import TrainConfig, train
-from int8_agreement import model_options  # tools/ is sys.path[0] when run as a script
+from int8_agreement import trained_neighbors_export  # tools/ is sys.path[0] when run as a script
 
 
 def _all_tensors(path: str, feed: dict) -> dict[str, tuple[np.ndarray, float]]:
@@ -50,15 +48,7 @@ def main() -> None:
   parser.add_argument("--match", default="", help="only tensors whose name contains this")
   args = parser.parse_args()
   cora = data.load("cora")
-  architecture, options = model_options(args.case)
-  spec = ModelSpec(architecture, input_normalization="row", weight_decay=5e-4, **options)
-  trained = train(spec, cora, TrainConfig(epochs=30), seed=args.seed, progress=False).model
-  _, k = feeds.layout_sizes(cora, "neighbors")
-  export = transfer_weights(trained, build_model(
-      spec, num_features=cora.num_features, num_classes=cora.num_classes,
-      layout="neighbors", max_neighbors=k))
-  names = feeds.model_input_names(export)
-  feed = feeds.select(feeds.graph_feed(cora.graph, "neighbors", max_neighbors=k), names)
+  _, export, _, _, feed = trained_neighbors_export(args.case, args.seed, cora)
   with tempfile.TemporaryDirectory(prefix="int8-tensors-") as folder:
     paths = {fmt: convert_lib.convert(export, fmt, pathlib.Path(folder) / f"{fmt}.tflite",
                                       representative_feeds=[feed],
