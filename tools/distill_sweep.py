@@ -2,6 +2,7 @@
 
     python tools/distill_sweep.py lsp cora 0,1,2 w0,l0.03,lam0.1,l0.3
     python tools/distill_sweep.py sd 0 w0.1,w10
+    python tools/distill_sweep.py sd400 0,1,2 w0.01,w0.1,w1
     python tools/distill_sweep.py gfkd 0 '{"name": {"gfkd_bn_weight": 1.0}}'
     python tools/distill_sweep.py gfkd-bn-stats 0
     python tools/distill_sweep.py gfkd-labels 0 100 0
@@ -49,7 +50,8 @@ LSP_VARIANTS = {
     "ts_tau0.1_l10": dict(lsp_direction="teacher_student", lsp_temperature=0.1,
                           lsp_weight=10.0),
 }
-SD_VARIANTS = {"w0.1": {}, "w10": dict(sd_weight=10.0), "w100": dict(sd_weight=100.0)}
+SD_VARIANTS = {"w0.1": {}, "w10": dict(sd_weight=10.0), "w100": dict(sd_weight=100.0),
+               "w0.01": dict(sd_weight=0.01), "w1": dict(sd_weight=1.0)}
 
 
 def sweep_lsp(dataset_name: str, seeds, names):
@@ -67,10 +69,12 @@ def sweep_lsp(dataset_name: str, seeds, names):
                         "test": m["test_accuracy"], "s": m["seconds"]}), flush=True)
 
 
-def sweep_sd(seeds, names):
-  base, ds = dr.ROWS["sd-cora"].config, data.load("cora")
+def sweep_sd(seeds, names, row="sd-cora"):
+  """Variants of ROW's config (sd-cora: 200 epochs; sd-cora-400: 400 for the baseline too)."""
+  base, ds = dr.ROWS[row].config, data.load("cora")
+  baseline_train = dr.ROWS[row].baseline[1]
   for seed in seeds:
-    m = train(dr.DEEP_GCN, ds, dr.NODE_TRAIN, seed=seed, progress=False).metrics
+    m = train(dr.DEEP_GCN, ds, baseline_train, seed=seed, progress=False).metrics
     print(json.dumps({"seed": seed, "v": "baseline", "val": m["val_accuracy"],
                       "test": m["test_accuracy"], "best": m["best_epoch"]}), flush=True)
     for name in names:
@@ -192,6 +196,8 @@ def main(argv):
     sweep_lsp(argv[1], [int(s) for s in argv[2].split(",")], argv[3].split(","))
   elif kind == "sd":
     sweep_sd([int(s) for s in argv[1].split(",")], argv[2].split(","))
+  elif kind == "sd400":
+    sweep_sd([int(s) for s in argv[1].split(",")], argv[2].split(","), row="sd-cora-400")
   elif kind == "gfkd-labels":
     gfkd_labels(int(argv[1]), int(argv[2]), float(argv[3]))
   elif kind == "gfkd-bn-stats":
@@ -199,7 +205,7 @@ def main(argv):
   elif kind == "gfkd":
     sweep_gfkd(int(argv[1]), json.loads(argv[2]))
   else:
-    raise SystemExit(f"unknown sweep {kind!r}; expected lsp, sd, gfkd, gfkd-labels or gfkd-bn-stats")
+    raise SystemExit(f"unknown sweep {kind!r}; expected lsp, sd, sd400, gfkd, gfkd-labels or gfkd-bn-stats")
 
 
 if __name__ == "__main__":
