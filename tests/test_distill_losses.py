@@ -77,10 +77,12 @@ SOURCE = np.array([1, 2, 0, 1, 3], np.int32)
 TARGET = np.array([0, 0, 1, 2, 2], np.int32)
 
 
-def _numpy_ndr(h):
+def _numpy_ndr(h, self_loops=False):
   out = np.zeros(len(h))
   for v in range(len(h)):
     nbrs = SOURCE[TARGET == v]
+    if self_loops:
+      nbrs = np.append(nbrs, v)
     if not len(nbrs):
       continue
     mean = h[nbrs].mean(0)
@@ -95,6 +97,15 @@ def test_neighborhood_discrepancy_matches_numpy():
   smooth = np.tile(STUDENT[:1], (5, 1))
   np.testing.assert_allclose(sd.neighborhood_discrepancy(tf.constant(smooth), SOURCE, TARGET,
                                                          5).numpy(), 0, atol=1e-6)
+
+
+def test_neighborhood_discrepancy_with_self_loops_matches_numpy():
+  got = sd.neighborhood_discrepancy(tf.constant(STUDENT), SOURCE, TARGET, 5,
+                                    self_loops=True).numpy()
+  np.testing.assert_allclose(got, _numpy_ndr(STUDENT, self_loops=True), rtol=1e-5, atol=1e-6)
+  # Nodes 3 and 4 have only themselves: their mean is h_v, so their NDR is 0.
+  np.testing.assert_allclose(got[3:], 0, atol=1e-6)
+  assert not np.allclose(got[:3], _numpy_ndr(STUDENT)[:3])  # the option changes the mean
 
 
 def _numpy_adr(ss):

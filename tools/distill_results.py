@@ -233,10 +233,14 @@ NOTES = [
     "epochs on validation (`python tools/distill_sweep.py sd400 0,1,2 w0.01,w0.1,w1`, "
     "seeds 0-2) found none above plain training: mean validation accuracy plain 78.1, "
     "beta 0.01 77.1, 0.1 76.6, 1 75.9; single runs move by up to 5 pt between betas. "
+    "Counting the node itself in NDR's neighbour mean (`sd_self_loops`; `python "
+    "tools/distill_sweep.py sd400 0,1,2 self0.1,self1,all0.1`): beta 0.1 77.8, "
+    "beta 1 76.5; adding the output layer to `sd_layers`: 76.3 "
+    "(plain 78.1). "
     "Our reading: on Cora's homophilous graph, forcing deeper layers to keep the first "
     "layer's neighbourhood discrepancy works against the smoothing that helps there; the "
     "paper's gains were measured with its own backbones and settings, which we did not "
-    "reproduce. Not tried: NDR with self-loops in the neighbour mean, other backbones.",
+    "reproduce. Not tried: other backbones.",
     "**dq-kd-cora.** `distill()` takes the prebuilt fake-quant student "
     "(`build_model(spec, ..., quantization=QuantizationConfig('dq', 8, 8))`, as the "
     "pipeline's distill stage with `quantization:` does); the baseline is the same build "

@@ -2,7 +2,7 @@
 
     python tools/distill_sweep.py lsp cora 0,1,2 w0,l0.03,lam0.1,l0.3
     python tools/distill_sweep.py sd 0 w0.1,w10
-    python tools/distill_sweep.py sd400 0,1,2 w0.01,w0.1,w1
+    python tools/distill_sweep.py sd400 0,1,2 w0.01,w0.1,w1,self0.1,self1,all0.1
     python tools/distill_sweep.py gfkd 0 '{"name": {"gfkd_bn_weight": 1.0}}'
     python tools/distill_sweep.py gfkd-bn-stats 0
     python tools/distill_sweep.py gfkd-labels 0 100 0
@@ -51,7 +51,11 @@ LSP_VARIANTS = {
                           lsp_weight=10.0),
 }
 SD_VARIANTS = {"w0.1": {}, "w10": dict(sd_weight=10.0), "w100": dict(sd_weight=100.0),
-               "w0.01": dict(sd_weight=0.01), "w1": dict(sd_weight=1.0)}
+               "w0.01": dict(sd_weight=0.01), "w1": dict(sd_weight=1.0),
+               "w0": dict(sd_weight=0.0),
+               "self0.1": dict(sd_self_loops=True), "self1": dict(sd_self_loops=True,
+                                                                 sd_weight=1.0),
+               "all0.1": dict(sd_layers=("conv0", "conv1", "conv2", "conv3"))}
 
 
 def sweep_lsp(dataset_name: str, seeds, names):

@@ -35,6 +35,8 @@ class DistillConfig(MappingConfig):
     sd_weight: beta of L = CE + beta * L_ADR (gnn-sd).
     sd_layers: layers whose NDR is retained, shallow to deep (empty: every hidden conv{i},
       i.e. all but the output layer).
+    sd_self_loops: NDR compares h_v with the mean over its in-neighbours (False) or over its
+      in-neighbours and itself (True, a GCN's aggregation).
     cpf_steps: K label-propagation steps.
     cpf_confidence: inductive or transductive edge confidences.
     cpf_hidden_units: hidden width of the feature-transformation MLP (0: linear).
@@ -72,6 +74,7 @@ class DistillConfig(MappingConfig):
   lsp_layers: tuple[str, ...] = ("conv0",)
   sd_weight: float = 1.0
   sd_layers: tuple[str, ...] = ()
+  sd_self_loops: bool = False
   cpf_steps: int = 10
   cpf_confidence: str = "inductive"
   cpf_hidden_units: int = 0

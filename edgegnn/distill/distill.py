@@ -130,7 +130,8 @@ def _node_objective(method: methods.Method, config: DistillConfig, dataset,
                        f"{student.name} offers {layers}. Set distill.sd_layers.")
 
     def sd_objective(out):
-      ndr = [self_distillation.neighborhood_discrepancy(out[name], source, target, num_nodes)
+      ndr = [self_distillation.neighborhood_discrepancy(
+                 out[name], source, target, num_nodes, self_loops=config.sd_self_loops)
              for name in layers]
       return ce(out["logits"]) + config.sd_weight * self_distillation.adr_loss(ndr)
     return sd_objective, tuple(layers)

@@ -5,7 +5,9 @@ and the mean of v's in-neighbours' embeddings a_v^l = 1/|N(v)| sum_{u in N(v)} h
 
     s_v^l = 1 - cos(h_v^l, a_v^l) = 1 - <h_v, a_v> / (||h_v|| ||a_v|| + eps)
 
-(0 for nodes without in-neighbours). s^l in R^N is the layer's discrepancy vector; it
+(0 for nodes without in-neighbours). With `self_loops=True` the mean also counts v itself,
+a_v^l = 1/(|N(v)| + 1) (h_v^l + sum_{u in N(v)} h_u^l), as a GCN's aggregation does (then
+every node has a neighbourhood). s^l in R^N is the layer's discrepancy vector; it
 shrinks as embeddings over-smooth with depth.
 
 Adaptive Discrepancy Retaining: each deeper layer is pulled toward the shallower one's
@@ -25,10 +27,14 @@ import tensorflow as tf
 
 
 def neighborhood_discrepancy(embeddings: tf.Tensor, edge_source, edge_target, num_nodes,
-                             eps: float = 1e-8) -> tf.Tensor:
+                             eps: float = 1e-8, self_loops: bool = False) -> tf.Tensor:
   """s^l: [N] NDR of every node (see module doc)."""
   edge_source = tf.convert_to_tensor(edge_source, tf.int32)
   edge_target = tf.convert_to_tensor(edge_target, tf.int32)
+  if self_loops:
+    nodes = tf.range(num_nodes, dtype=tf.int32)
+    edge_source = tf.concat([edge_source, nodes], 0)
+    edge_target = tf.concat([edge_target, nodes], 0)
   summed = tf.math.unsorted_segment_sum(tf.gather(embeddings, edge_source), edge_target,
                                         num_nodes)
   degree = tf.math.unsorted_segment_sum(tf.ones_like(edge_target, embeddings.dtype),
