@@ -48,6 +48,19 @@ DIGITS_BINARY_MOVING_BN = {"epochs": 30, "patience": 30, "learning_rate": 0.005,
 # The current recipe: the same, with BatchNorm statistics re-estimated from the training
 # clouds after each stage (the moving averages are the sign thresholds at evaluation).
 DIGITS_BINARY = dict(DIGITS_BINARY_MOVING_BN, reestimate_batch_norm=True)
+DIGITS_8EP = {"epochs": 8, "patience": 8, "learning_rate": 0.005, "scratch": True}
+DIGITS_WIDE = {"hidden_units": 64, "embed_units": 128}
+
+
+def _digits(architecture: str, binarize: dict, width=None, head=DIGITS_HEAD) -> dict:
+  """A point-cloud experiment: ARCHITECTURE binarized with the BINARIZE settings, its FP32
+  teacher the float twin of the same topology (DIGITS_MODEL, widened by WIDTH)."""
+  model = {"architecture": architecture, **DIGITS_MODEL, **(width or {}), **head}
+  return dict(dataset="digits_points", teacher="float_twin",
+              teacher_train=TrainConfig(epochs=20, patience=10, learning_rate=0.005),
+              binarize=dict(binarize, model=model))
+
+
 EXPERIMENTS = {
     "cora_gcn": dict(
         dataset="cora", teacher=ModelSpec("gcn", **PLANETOID),
@@ -73,63 +86,25 @@ EXPERIMENTS = {
         teacher_train=TrainConfig(epochs=200, patience=100),
         binarize=dict(CITATION_KD, model={"architecture": "gcn"})),
     # The first point-cloud runs: 8 epochs per stage, constant lr, binary classifier.
-    "digits_bin_edgeconv_8ep": dict(
-        dataset="digits_points", teacher="float_twin",
-        teacher_train=TrainConfig(epochs=20, patience=10, learning_rate=0.005),
-        binarize={"model": {"architecture": "bin_edgeconv", **DIGITS_MODEL},
-                  "epochs": 8, "patience": 8, "learning_rate": 0.005, "scratch": True}),
-    "digits_xor_edgeconv_8ep": dict(
-        dataset="digits_points", teacher="float_twin",
-        teacher_train=TrainConfig(epochs=20, patience=10, learning_rate=0.005),
-        binarize={"model": {"architecture": "xor_edgeconv", **DIGITS_MODEL},
-                  "epochs": 8, "patience": 8, "learning_rate": 0.005, "scratch": True}),
+    "digits_bin_edgeconv_8ep": _digits("bin_edgeconv", DIGITS_8EP, head={}),
+    "digits_xor_edgeconv_8ep": _digits("xor_edgeconv", DIGITS_8EP, head={}),
     # DIGITS_BINARY_MOVING_BN: 30 epochs per stage with cosine decay (at 8 the
     # intermediate itself was under-fitted: 84 % train accuracy) and a real-valued
     # classifier (Bahri et al.'s default; its input is the 32-bit code of the cloud);
     # evaluated with BatchNorm's moving averages.
-    "digits_bin_edgeconv_movingbn": dict(
-        dataset="digits_points", teacher="float_twin",
-        teacher_train=TrainConfig(epochs=20, patience=10, learning_rate=0.005),
-        binarize=dict(DIGITS_BINARY_MOVING_BN, model={"architecture": "bin_edgeconv",
-                                                      **DIGITS_MODEL, **DIGITS_HEAD})),
-    "digits_xor_edgeconv_movingbn": dict(
-        dataset="digits_points", teacher="float_twin",
-        teacher_train=TrainConfig(epochs=20, patience=10, learning_rate=0.005),
-        binarize=dict(DIGITS_BINARY_MOVING_BN, model={"architecture": "xor_edgeconv",
-                                                      **DIGITS_MODEL, **DIGITS_HEAD})),
+    "digits_bin_edgeconv_movingbn": _digits("bin_edgeconv", DIGITS_BINARY_MOVING_BN),
+    "digits_xor_edgeconv_movingbn": _digits("xor_edgeconv", DIGITS_BINARY_MOVING_BN),
     # DIGITS_BINARY: the same with BatchNorm statistics re-estimated after each stage.
-    "digits_bin_edgeconv": dict(
-        dataset="digits_points", teacher="float_twin",
-        teacher_train=TrainConfig(epochs=20, patience=10, learning_rate=0.005),
-        binarize=dict(DIGITS_BINARY, model={"architecture": "bin_edgeconv",
-                                            **DIGITS_MODEL, **DIGITS_HEAD})),
-    "digits_xor_edgeconv": dict(
-        dataset="digits_points", teacher="float_twin",
-        teacher_train=TrainConfig(epochs=20, patience=10, learning_rate=0.005),
-        binarize=dict(DIGITS_BINARY, model={"architecture": "xor_edgeconv",
-                                            **DIGITS_MODEL, **DIGITS_HEAD})),
+    "digits_bin_edgeconv": _digits("bin_edgeconv", DIGITS_BINARY),
+    "digits_xor_edgeconv": _digits("xor_edgeconv", DIGITS_BINARY),
     # Twice as wide (64 hidden units, 128-unit embedding; Bahri et al.'s DGCNN uses 64-256
     # and 1024): binary layers lose more to sign() the fewer channels they have.
-    "digits_bin_edgeconv_wide": dict(
-        dataset="digits_points", teacher="float_twin",
-        teacher_train=TrainConfig(epochs=20, patience=10, learning_rate=0.005),
-        binarize=dict(DIGITS_BINARY, model={"architecture": "bin_edgeconv",
-                                            **DIGITS_MODEL, "hidden_units": 64,
-                                            "embed_units": 128, **DIGITS_HEAD})),
+    "digits_bin_edgeconv_wide": _digits("bin_edgeconv", DIGITS_BINARY, width=DIGITS_WIDE),
     # As digits_bin_edgeconv_wide, with stage 2 distilling the FP32 twin (as the citation
     # recipe does) instead of the intermediate.
-    "digits_bin_edgeconv_wide_fp32kd": dict(
-        dataset="digits_points", teacher="float_twin",
-        teacher_train=TrainConfig(epochs=20, patience=10, learning_rate=0.005),
-        binarize=dict(DIGITS_BINARY, final_teacher="teacher",
-                      model={"architecture": "bin_edgeconv", **DIGITS_MODEL,
-                             "hidden_units": 64, "embed_units": 128, **DIGITS_HEAD})),
-    "digits_xor_edgeconv_wide": dict(
-        dataset="digits_points", teacher="float_twin",
-        teacher_train=TrainConfig(epochs=20, patience=10, learning_rate=0.005),
-        binarize=dict(DIGITS_BINARY, model={"architecture": "xor_edgeconv",
-                                            **DIGITS_MODEL, "hidden_units": 64,
-                                            "embed_units": 128, **DIGITS_HEAD})),
+    "digits_bin_edgeconv_wide_fp32kd": _digits(
+        "bin_edgeconv", dict(DIGITS_BINARY, final_teacher="teacher"), width=DIGITS_WIDE),
+    "digits_xor_edgeconv_wide": _digits("xor_edgeconv", DIGITS_BINARY, width=DIGITS_WIDE),
 }
 
 
@@ -240,8 +215,34 @@ def _stat(values):
   return f"{100 * np.mean(values):.1f} ± {100 * np.std(values):.1f}"
 
 
+def _mean_pt(rs, key: str) -> float:
+  return 100 * float(np.mean([r[key] for r in rs]))
+
+
+def _width_reading(by_name) -> list:
+  """The width comparison in words, its figures computed from the records."""
+  names = ("digits_bin_edgeconv", "digits_bin_edgeconv_wide", "digits_xor_edgeconv_wide",
+           "digits_bin_edgeconv_wide_fp32kd")
+  if not all(n in by_name for n in names):
+    return []
+  gap = {n: _mean_pt(by_name[n], "teacher_test_accuracy") - _mean_pt(by_name[n], "test_accuracy")
+         for n in names}
+  kd = by_name["digits_bin_edgeconv_wide_fp32kd"]
+  return [f"Below its FP32 twin the binary BinEdgeConv loses {gap[names[0]]:.1f} pt at 32 "
+          f"channels and {gap[names[1]]:.1f} pt at 64 (XorEdgeConv at 64: {gap[names[2]]:.1f} pt); "
+          f"distilling the FP32 twin in stage 2 gives {_mean_pt(kd, 'test_accuracy'):.1f} against "
+          f"{_mean_pt(kd, 'scratch_test_accuracy'):.1f} from scratch."]
+
+
 def render():
-  records = _load()
+  atomic_write_text(DOC, render_text(_load()))
+
+
+def render_text(records) -> str:
+  """docs/binary.md for RECORDS (the entries of docs/binary_results.json)."""
+  by_name = {}
+  for r in sorted(records, key=lambda r: r["seed"]):  # "first seed" = lowest seed
+    by_name.setdefault(r["experiment"], []).append(r)
   lines = [
       "# Binary GNNs (Larq -> LCE)", "",
       "Generated by `tools/binary_results.py render` from `docs/binary_results.json`;",
@@ -270,19 +271,15 @@ def render():
       "`_movingbn` rows are DIGITS_BINARY before `reestimate_batch_norm` (evaluated,",
       "handed to stage 2 and exported with BatchNorm's moving averages; see the",
       "BatchNorm section below); the `_wide` rows are DIGITS_BINARY at twice the width",
-      "(64 hidden units, 128-unit embedding; float32 artifact 2.7x the bytes): at 32 binary channels the",
-      "binary student stays 9 pt under its FP32 twin, at 64 within 2.1 pt (XorEdgeConv at",
-      "64: 5.0 pt); `digits_bin_edgeconv_wide_fp32kd` is the wide BinEdgeConv with stage 2",
-      "distilling the FP32 twin instead of the intermediate (`final_teacher: teacher`, as",
-      "the citation recipe does): 93.7 against 94.1 from scratch, no better. Per-stage",
-      "accuracies (intermediate included) and validation curves are in the JSON",
+      "(64 hidden units, 128-unit embedding); `digits_bin_edgeconv_wide_fp32kd` is the",
+      "wide BinEdgeConv with stage 2 distilling the FP32 twin instead of the intermediate",
+      "(`final_teacher: teacher`, as the citation recipe does).",
+      *_width_reading(by_name),
+      "Per-stage accuracies (intermediate included) and validation curves are in the JSON",
       "(`stages`). Timings were taken on a shared, heavily loaded host and are noisy.", "",
       "| experiment | seeds | FP32 teacher | intermediate | staged KD | scratch "
       "| LCE agreement | LCE acc |",
       "|---|---|---|---|---|---|---|---|"]
-  by_name = {}
-  for r in sorted(records, key=lambda r: r["seed"]):  # "first seed" = lowest seed
-    by_name.setdefault(r["experiment"], []).append(r)
   for name, rs in by_name.items():
     staged = [r["test_accuracy"] for r in rs if r["stages"][0]["stage"] != "scratch"]
     lines.append(
@@ -341,7 +338,7 @@ def render():
             "- Float FULLY_CONNECTED ops left in the point-cloud artifacts multiply two",
             "  activations (k-NN distance matrix, readout membership), not weights.", ""]
   lines += _status(by_name)
-  atomic_write_text(DOC, "\n".join(lines))
+  return "\n".join(lines)
 
 
 def _batch_norm_table(by_name) -> list:

@@ -58,7 +58,15 @@ SD_VARIANTS = {"w0.1": {}, "w10": dict(sd_weight=10.0), "w100": dict(sd_weight=1
                "all0.1": dict(sd_layers=("conv0", "conv1", "conv2", "conv3"))}
 
 
+def _known(names, variants: dict, sweep: str) -> list:
+  unknown = [n for n in names if n not in variants]
+  if unknown:
+    raise SystemExit(f"unknown {sweep} variants {unknown}; expected {', '.join(variants)}")
+  return names
+
+
 def sweep_lsp(dataset_name: str, seeds, names):
+  _known(names, LSP_VARIANTS, "lsp")
   base, ds = dr.ROWS["lsp-cora"].config, data.load(dataset_name)
   for seed in seeds:
     teacher = train(dr.GAT, ds, dr.GAT_TRAIN, seed=seed, progress=False)
@@ -75,14 +83,15 @@ def sweep_lsp(dataset_name: str, seeds, names):
 
 def sweep_sd(seeds, names, row="sd-cora"):
   """Variants of ROW's config (sd-cora: 200 epochs; sd-cora-400: 400 for the baseline too)."""
+  _known(names, SD_VARIANTS, "sd")
   base, ds = dr.ROWS[row].config, data.load("cora")
-  baseline_train = dr.ROWS[row].baseline[1]
+  spec, baseline_train = dr.ROWS[row].baseline
   for seed in seeds:
-    m = train(dr.DEEP_GCN, ds, baseline_train, seed=seed, progress=False).metrics
+    m = train(spec, ds, baseline_train, seed=seed, progress=False).metrics
     print(json.dumps({"seed": seed, "v": "baseline", "val": m["val_accuracy"],
                       "test": m["test_accuracy"], "best": m["best_epoch"]}), flush=True)
     for name in names:
-      m = distill(None, dr.DEEP_GCN, ds, dataclasses.replace(base, **SD_VARIANTS[name]),
+      m = distill(None, dr.ROWS[row].student, ds, dataclasses.replace(base, **SD_VARIANTS[name]),
                   seed=seed).metrics
       print(json.dumps({"seed": seed, "v": name, "val": m["val_accuracy"],
                         "test": m["test_accuracy"], "best": m["best_epoch"],
