@@ -1,6 +1,7 @@
 """The committed results pages and the README quote the measured JSON, not typed-in figures:
-docs/binary.md is exactly what tools/binary_results.py renders from docs/binary_results.json,
-the README's binary figures are that JSON's means, and the sweep figures quoted in
+docs/binary.md and docs/distillation.md are exactly what tools/binary_results.py and
+tools/distill_results.py render from their JSON, the README's binary, distillation and
+Degree-Quant figures are those JSON files' means, and the sweep figures quoted in
 docs/distillation.md are the means of docs/results/distill_selection.json's lines."""
 import json
 import pathlib
@@ -8,12 +9,15 @@ import pathlib
 import numpy as np
 
 import tools.binary_results as binary_results
+import tools.distill_results as distill_results
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 RECORDS = json.loads(binary_results.RESULTS.read_text())
 SELECTION = json.loads((ROOT / "docs" / "results" / "distill_selection.json").read_text())
 DISTILLATION = (ROOT / "docs" / "distillation.md").read_text()
+DISTILL_RUNS = distill_results.load_runs()
+DEGREE_QUANT = json.loads((ROOT / "docs" / "results" / "degree_quant.json").read_text())
 
 
 def _runs(experiment):
@@ -68,3 +72,52 @@ def test_quoted_gfkd_step_figures_are_the_json_lines():
             f"{acc[0, 'bn2_s500']} / {acc[1, 'bn2_s500']} after 500 and {acc[0, 'bn2_s2000']} / "
             f"{acc[1, 'bn2_s2000']} after the authors' 2000")
   assert quoted in DISTILLATION
+
+
+def test_distillation_page_is_rendered_from_the_json():
+  assert DISTILLATION == distill_results.render(DISTILL_RUNS)
+
+
+def _distill_mean(row, key):
+  runs = [r for r in DISTILL_RUNS if r["row"] == row]
+  assert len(runs) == 5, (row, len(runs))
+  return f"{100 * np.mean([r[key] for r in runs]):.1f}"
+
+
+def test_readme_distillation_figures_are_the_json_means():
+  m = _distill_mean
+  for quoted in (
+      f"CPF Cora {m('cpf-cora', 'student')} (teacher {m('cpf-cora', 'teacher')}) and CiteSeer "
+      f"{m('cpf-citeseer', 'student')} ({m('cpf-citeseer', 'teacher')})",
+      f"GLNN MLP {m('glnn-cora', 'student')} (MLP {m('glnn-cora', 'baseline')})",
+      f"DQ INT8 + KD {m('dq-kd-cora', 'student')} (DQ alone {m('dq-kd-cora', 'baseline')})",
+      f"GCN-8 Cora {m('lsp-cora-val', 'student')} (no KD {m('lsp-cora-val', 'baseline')}) and "
+      f"CiteSeer {m('lsp-citeseer-val', 'student')} ({m('lsp-citeseer-val', 'baseline')})",
+      f"GNN-SD ({m('sd-cora-400', 'student')} vs plain {m('sd-cora-400', 'baseline')};",
+      "GFKD (best row " + max((m(row, "student") for row in distill_results.ROWS
+                               if row.startswith("gfkd")), key=float) + " % on MUTAG folds"):
+    assert quoted in README, quoted
+
+
+def _dq(case, model):
+  return f"{100 * DEGREE_QUANT[case]['models'][model]['test_accuracy']:.1f}"
+
+
+def _dq_delta(case, reference):
+  (target,) = [t for t in DEGREE_QUANT[case]["targets"]
+               if t["model"] == "dq_int4" and t["reference"] == reference]
+  return f"{target['delta']:.1f}"
+
+
+def test_readme_degree_quant_figures_are_the_json_means():
+  for quoted in (
+      f"({_dq('mutag_gin', 'dq_int8')} vs {_dq('mutag_gin', 'fp32')}, 5 seeds x 10 folds",
+      f"DQ INT4 over QAT INT4 by {_dq_delta('cora_gcn', 'qat_int4')} (GCN Cora), "
+      f"{_dq_delta('cora_gat', 'qat_int4')} (GAT Cora, QAT fails to train) and "
+      f"{_dq_delta('citeseer_gat', 'qat_int4')} pt (GAT CiteSeer)",
+      f"CiteSeer GCN INT4 (DQ {_dq('citeseer_gcn', 'dq_int4')} vs QAT "
+      f"{_dq('citeseer_gcn', 'qat_int4')};"):
+    assert quoted in README, quoted
+  artifact_gaps = [abs(a["test_accuracy"] - a["keras_test_accuracy"])
+                   for case in DEGREE_QUANT.values() for a in case["artifacts"]]
+  assert f"artifacts within {100 * max(artifact_gaps):.1f} pt of their Keras models" in README
