@@ -10,6 +10,7 @@ import numpy as np
 
 import tools.binary_results as binary_results
 import tools.distill_results as distill_results
+import tools.select_on_validation as select_on_validation
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -113,11 +114,27 @@ def test_readme_degree_quant_figures_are_the_json_means():
   for quoted in (
       f"({_dq('mutag_gin', 'dq_int8')} vs {_dq('mutag_gin', 'fp32')}, 5 seeds x 10 folds",
       f"DQ INT4 over QAT INT4 by {_dq_delta('cora_gcn', 'qat_int4')} (GCN Cora), "
+      f"{_dq_delta('citeseer_gcn', 'qat_int4')} (GCN CiteSeer: {_dq('citeseer_gcn', 'dq_int4')} "
+      f"vs {_dq('citeseer_gcn', 'qat_int4')}, each method's Adam step chosen on validation), "
       f"{_dq_delta('cora_gat', 'qat_int4')} (GAT Cora, QAT fails to train) and "
-      f"{_dq_delta('citeseer_gat', 'qat_int4')} pt (GAT CiteSeer)",
-      f"CiteSeer GCN INT4 (DQ {_dq('citeseer_gcn', 'dq_int4')} vs QAT "
-      f"{_dq('citeseer_gcn', 'qat_int4')};"):
+      f"{_dq_delta('citeseer_gat', 'qat_int4')} pt (GAT CiteSeer)"):
     assert quoted in README, quoted
+  for case, label in (("cora_gcn", "Cora GCN"), ("citeseer_gcn", "CiteSeer GCN"),
+                      ("cora_gat", "Cora GAT"), ("citeseer_gat", "CiteSeer GAT"),
+                      ("mutag_gin", "MUTAG GIN (5 seeds × 10 folds)")):
+    models = DEGREE_QUANT[case]["models"]
+    cells = [f"{100 * models[m]['test_accuracy']:.1f} ± {100 * models[m]['test_accuracy_std']:.1f}"
+             for m in ("fp32", "dq_int8", "qat_int4", "dq_int4")]
+    row = f"| {label} | {' | '.join(cells)} |"
+    assert row in README, row
   artifact_gaps = [abs(a["test_accuracy"] - a["keras_test_accuracy"])
                    for case in DEGREE_QUANT.values() for a in case["artifacts"]]
   assert f"artifacts within {100 * max(artifact_gaps):.1f} pt of their Keras models" in README
+
+
+def test_learning_rate_selection_table_is_the_json():
+  result = json.loads(
+      (ROOT / "docs" / "results" / "degree_quant_citeseer_gcn_int4_learning_rate.json").read_text())
+  assert select_on_validation.markdown_table(result) in (ROOT / "docs" / "degree_quant.md").read_text()
+  assert select_on_validation.select(result["models"]) == result["selected_on_validation"]
+  assert result["selected_on_validation"] == {"qat": "qat_int4", "dq": "dq_int4_lr0.003"}

@@ -12,7 +12,8 @@ a candidate; candidates are grouped by their quantization method (`method` in re
 qat, dq, ptq, fp32, ...) and, per group, the one with the highest mean validation accuracy
 is selected (ties: the first listed). The test split plays no part in the choice. The JSON
 written holds every candidate's runs (seed, best epoch, validation and test accuracy), the
-selection, and the command line.
+selection, and the command line; the markdown table printed (`markdown_table`) is the one
+quoted in docs/.
 """
 from __future__ import annotations
 
@@ -64,6 +65,18 @@ def select(found: list[dict]) -> dict[str, str]:
   return {method: c["model"] for method, c in chosen.items()}
 
 
+def markdown_table(result: dict) -> str:
+  """The candidates of a written RESULT as a markdown table, selected ones marked."""
+  chosen = set(result["selected_on_validation"].values())
+  lines = ["| model | method | val % | test % | selected on validation |",
+           "|---|---|---|---|---|"]
+  for c in result["models"]:
+    lines.append(f"| {c['model']} | {c['method']} | {100 * c['val_mean']:.1f} | "
+                 f"{100 * c['test_mean']:.1f} ± {100 * c['test_std']:.1f} | "
+                 f"{'yes' if c['model'] in chosen else ''} |")
+  return "\n".join(lines)
+
+
 def main(argv=None) -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("reports", nargs="+", type=pathlib.Path, help="report.json files")
@@ -75,10 +88,7 @@ def main(argv=None) -> None:
                                 [".venv/bin/python", "tools/select_on_validation.py",
                                  *(argv if argv is not None else sys.argv[1:])]),
             "selected_on_validation": select(found), "models": found}
-  for c in found:
-    print(f"{c['model']:24s} {c['method']:5s} val {100 * c['val_mean']:.1f}  "
-          f"test {100 * c['test_mean']:.1f} ± {100 * c['test_std']:.1f}")
-  print("selected on validation:", result["selected_on_validation"])
+  print(markdown_table(result))
   if args.out:
     atomic_write_text(args.out, json.dumps(result, indent=1) + "\n")
 
