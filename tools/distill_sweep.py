@@ -3,11 +3,13 @@
     python tools/distill_sweep.py lsp cora 0,1,2 w0,l0.03,lam0.1,l0.3
     python tools/distill_sweep.py sd 0 w0.1,w10
     python tools/distill_sweep.py sd400 0,1,2 w0.01,w0.1,w1,self0.1,self1,all0.1
+    python tools/distill_sweep.py sd400-lr 0,1,2 0.003,0.005,0.02 w0.01,w0.1
     python tools/distill_sweep.py gfkd 0 '{"name": {"gfkd_bn_weight": 1.0}}'
     python tools/distill_sweep.py gfkd-bn-stats 0
     python tools/distill_sweep.py gfkd-labels 0 100 0
 
-Prints one JSON line per (seed, variant). lsp / sd: validation and test accuracy of the
+Prints one JSON line per (seed, variant); sd400-lr also per Adam step, the plain GCN and the
+SD variants trained at each step alike (a step is chosen per method on validation). lsp / sd: validation and test accuracy of the
 student for each variant of the row's `DistillConfig` (choices are made on validation
 accuracy). gfkd: the student's accuracy on the fold's real *training* graphs (the test fold is
 not evaluated), its agreement with the teacher there, and the generator's feature statistics.
@@ -96,6 +98,25 @@ def sweep_sd(seeds, names, row="sd-cora"):
       print(json.dumps({"seed": seed, "v": name, "val": m["val_accuracy"],
                         "test": m["test_accuracy"], "best": m["best_epoch"],
                         "s": m["seconds"]}), flush=True)
+
+
+def sweep_sd_learning_rate(seeds, learning_rates, names, row="sd-cora-400"):
+  """ROW's plain GCN and its SD variants at each Adam step of LEARNING_RATES."""
+  _known(names, SD_VARIANTS, "sd")
+  base, ds = dr.ROWS[row].config, data.load("cora")
+  spec, baseline_train = dr.ROWS[row].baseline
+  for seed in seeds:
+    for lr in learning_rates:
+      m = train(spec, ds, dataclasses.replace(baseline_train, learning_rate=lr), seed=seed,
+                progress=False).metrics
+      print(json.dumps({"seed": seed, "lr": lr, "v": "baseline", "val": m["val_accuracy"],
+                        "test": m["test_accuracy"], "best": m["best_epoch"]}), flush=True)
+      for name in names:
+        config = dataclasses.replace(base, learning_rate=lr, **SD_VARIANTS[name])
+        m = distill(None, dr.ROWS[row].student, ds, config, seed=seed).metrics
+        print(json.dumps({"seed": seed, "lr": lr, "v": name, "val": m["val_accuracy"],
+                          "test": m["test_accuracy"], "best": m["best_epoch"],
+                          "s": m["seconds"]}), flush=True)
 
 
 def sweep_gfkd(seed: int, variants: dict):
@@ -211,6 +232,9 @@ def main(argv):
     sweep_sd([int(s) for s in argv[1].split(",")], argv[2].split(","))
   elif kind == "sd400":
     sweep_sd([int(s) for s in argv[1].split(",")], argv[2].split(","), row="sd-cora-400")
+  elif kind == "sd400-lr":
+    sweep_sd_learning_rate([int(s) for s in argv[1].split(",")],
+                           [float(lr) for lr in argv[2].split(",")], argv[3].split(","))
   elif kind == "gfkd-labels":
     gfkd_labels(int(argv[1]), int(argv[2]), float(argv[3]))
   elif kind == "gfkd-bn-stats":
@@ -218,7 +242,8 @@ def main(argv):
   elif kind == "gfkd":
     sweep_gfkd(int(argv[1]), json.loads(argv[2]))
   else:
-    raise SystemExit(f"unknown sweep {kind!r}; expected lsp, sd, sd400, gfkd, gfkd-labels or gfkd-bn-stats")
+    raise SystemExit(f"unknown sweep {kind!r}; expected lsp, sd, sd400, sd400-lr, gfkd, "
+                     "gfkd-labels or gfkd-bn-stats")
 
 
 if __name__ == "__main__":
