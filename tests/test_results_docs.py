@@ -64,6 +64,19 @@ def test_quoted_gnn_sd_sweep_figures_are_the_json_means():
   assert quoted in DISTILLATION
 
 
+def _mean_val_at(runs, lr, variant):
+  return f"{100 * np.mean([r['val'] for r in runs if r['lr'] == lr and r['v'] == variant]):.1f}"
+
+
+def test_quoted_gnn_sd_step_sweep_figures_are_the_json_means():
+  runs = _selection("python tools/distill_sweep.py sd400-lr")
+  plain = ", ".join(f"{lr} {_mean_val_at(runs, lr, 'baseline')}" for lr in (0.001, 0.003, 0.005))
+  assert f"GCN: {plain}, 0.01 78.1 (above), 0.02 {_mean_val_at(runs, 0.02, 'baseline')}" in DISTILLATION
+  sd = ", ".join(_mean_val_at(runs, lr, "w0.01") for lr in (0.001, 0.003, 0.005))
+  assert f"beta 0.01: {sd}, 77.1, {_mean_val_at(runs, 0.02, 'w0.01')}" in DISTILLATION
+  assert max(float(_mean_val_at(runs, lr, "w0.1")) for lr in (0.001, 0.003, 0.005, 0.02)) == 77.2
+
+
 def test_quoted_gfkd_step_figures_are_the_json_lines():
   steps = _selection("python tools/distill_sweep.py gfkd FOLD")
   acc = {(r["seed"], r["v"]): f"{100 * r['train_fold_acc']:.1f}" for r in steps}
@@ -96,6 +109,8 @@ def test_readme_distillation_figures_are_the_json_means():
       f"GCN-8 Cora {m('lsp-cora-val', 'student')} (no KD {m('lsp-cora-val', 'baseline')}) and "
       f"CiteSeer {m('lsp-citeseer-val', 'student')} ({m('lsp-citeseer-val', 'baseline')})",
       f"GNN-SD ({m('sd-cora-400', 'student')} vs plain {m('sd-cora-400', 'baseline')};",
+      f"chosen on validation, {m('sd-cora-lr', 'student')} against {m('sd-cora-lr', 'baseline')} "
+      f"or {m('sd-cora-lr-0.02', 'baseline')} for the two plain steps",
       "GFKD (best row " + max((m(row, "student") for row in distill_results.ROWS
                                if row.startswith("gfkd")), key=float) + " % on MUTAG folds"):
     assert quoted in README, quoted

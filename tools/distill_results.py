@@ -256,6 +256,17 @@ NOTES = [
     "layer's neighbourhood discrepancy works against the smoothing that helps there; the "
     "paper's gains were measured with its own backbones and settings, which we did not "
     "reproduce. Not tried: other backbones.",
+    "**sd-cora-lr, sd-cora-lr-0.02.** The Degree-Quant lesson (docs/degree_quant.md: each "
+    "method at its own Adam step) applied to GNN-SD: `python tools/distill_sweep.py sd400-lr "
+    "0,1,2 0.003,0.005 w0.01,w0.1` and `... 0,1,2 0.001,0.02 w0.01,w0.1` (seeds 0-2, lines in "
+    "`docs/results/distill_selection.json`). Mean validation accuracy of the plain 4-layer GCN: "
+    "0.001 66.6, 0.003 77.9, 0.005 78.5, 0.01 78.1 (above), 0.02 78.5; GNN-SD with beta 0.01: "
+    "68.0, 79.0, 78.0, 77.1, 77.8, with beta 0.1 at most 77.2. So GNN-SD is chosen at beta "
+    "0.01 and step 0.003 (79.0, the highest of any variant), and the plain GCN's best two steps "
+    "tie (78.5), so both are rows. Over five seeds GNN-SD (75.6) beats the plain GCN at 0.005 "
+    "(75.2) and loses to it at 0.02 (76.4): which way the target goes depends on the tie-break "
+    "between two baselines equal on validation, and both margins (+0.4, -0.8) are well within "
+    "the seeds' spread (std about 3 pt). We do not count this as met.",
     "**dq-kd-cora.** `distill()` takes the prebuilt fake-quant student "
     "(`build_model(spec, ..., quantization=QuantizationConfig('dq', 8, 8))`, as the "
     "pipeline's distill stage with `quantization:` does); the baseline is the same build "
