@@ -110,6 +110,10 @@ EXPERIMENTS = {
     # from 0.81 after its first epoch to 0.72-0.78 within its first ten (seed 0).
     "digits_bin_edgeconv_wide_ft": _digits(
         "bin_edgeconv", dict(DIGITS_BINARY, final_learning_rate=0.001), width=DIGITS_WIDE),
+    # As digits_bin_edgeconv_wide, with the LSP weight (lambda, both stages) at 0.1 instead
+    # of 1: on Cora lambda 1 cost 7 pt (CITATION_KD turns LSP off).
+    "digits_bin_edgeconv_wide_lsp0.1": _digits(
+        "bin_edgeconv", dict(DIGITS_BINARY, lsp_weight=0.1), width=DIGITS_WIDE),
 }
 
 
