@@ -39,7 +39,8 @@ def test_readme_binary_figures_are_the_json_means():
                           ("digits_xor_edgeconv_wide", "teacher_test_accuracy"),
                           ("digits_xor_edgeconv_wide", "scratch_test_accuracy"),
                           ("digits_bin_edgeconv_wide_fp32kd", "test_accuracy"),
-                          ("digits_bin_edgeconv_wide_ft", "test_accuracy")):
+                          ("digits_bin_edgeconv_wide_ft", "test_accuracy"),
+                          ("digits_bin_edgeconv_wide_lsp0.1", "test_accuracy")):
     assert f"{binary_results._mean_pt(_runs(experiment), key):.1f}" in README
 
 
