@@ -7,7 +7,9 @@ import json
 import pathlib
 
 import numpy as np
+import yaml
 
+from edgegnn.training import TrainConfig
 import tools.binary_results as binary_results
 import tools.distill_results as distill_results
 import tools.select_on_validation as select_on_validation
@@ -70,12 +72,17 @@ def _mean_val_at(runs, lr, variant):
 
 
 def test_quoted_gnn_sd_step_sweep_figures_are_the_json_means():
-  runs = _selection("python tools/distill_sweep.py sd400-lr")
-  plain = ", ".join(f"{lr} {_mean_val_at(runs, lr, 'baseline')}" for lr in (0.001, 0.003, 0.005))
-  assert f"GCN: {plain}, 0.01 78.1 (above), 0.02 {_mean_val_at(runs, 0.02, 'baseline')}" in DISTILLATION
-  sd = ", ".join(_mean_val_at(runs, lr, "w0.01") for lr in (0.001, 0.003, 0.005))
-  assert f"beta 0.01: {sd}, 77.1, {_mean_val_at(runs, 0.02, 'w0.01')}" in DISTILLATION
-  assert max(float(_mean_val_at(runs, lr, "w0.1")) for lr in (0.001, 0.003, 0.005, 0.02)) == 77.2
+  # The step-0.01 figures are the earlier sd400 sweep's (same rows, seeds and settings).
+  at_001 = _selection("python tools/distill_sweep.py sd400 0,1,2 w0.01,w0.1,w1")
+  runs = _selection("python tools/distill_sweep.py sd400-lr") + [
+      dict(r, lr=0.01) for r in at_001 if r["v"] in ("baseline", "w0.01", "w0.1")]
+  steps = (0.001, 0.003, 0.005, 0.01, 0.02)
+  plain = [f"{lr} {_mean_val_at(runs, lr, 'baseline')}" for lr in steps]
+  plain[3] += " (above)"
+  assert f"GCN: {', '.join(plain)};" in DISTILLATION
+  sd = ", ".join(_mean_val_at(runs, lr, "w0.01") for lr in steps)
+  beta_01 = max(_mean_val_at(runs, lr, "w0.1") for lr in steps)
+  assert f"beta 0.01: {sd}, with beta 0.1 at most {beta_01}." in DISTILLATION
 
 
 def test_quoted_gfkd_step_figures_are_the_json_lines():
@@ -149,9 +156,34 @@ def test_readme_degree_quant_figures_are_the_json_means():
   assert f"artifacts within {100 * max(artifact_gaps):.1f} pt of their Keras models" in README
 
 
-def test_learning_rate_selection_table_is_the_json():
+def _learning_rates(pipeline_file) -> dict:
+  """Stage name -> Adam step of a pipeline file (TrainConfig's default where unset)."""
+  raw = yaml.safe_load((ROOT / "pipelines" / pipeline_file).read_text())
+  default = TrainConfig().learning_rate
+  return {body["name"]: body.get("train", {}).get("learning_rate", default)
+          for stage in raw["stages"] for kind, body in stage.items() if "train" in body}
+
+
+def test_learning_rate_selection_is_the_json_and_the_reference_case_uses_it():
   result = json.loads(
       (ROOT / "docs" / "results" / "degree_quant_citeseer_gcn_int4_learning_rate.json").read_text())
-  assert select_on_validation.markdown_table(result) in (ROOT / "docs" / "degree_quant.md").read_text()
+  doc = (ROOT / "docs" / "degree_quant.md").read_text()
+  assert select_on_validation.markdown_table(result) in doc
   assert select_on_validation.select(result["models"]) == result["selected_on_validation"]
-  assert result["selected_on_validation"] == {"qat": "qat_int4", "dq": "dq_int4_lr0.003"}
+  # The reference case trains each INT4 method at the step selected for it on validation.
+  steps = {**_learning_rates("citeseer_gcn_int4_learning_rate.yaml"),
+           **_learning_rates("degree_quant_citeseer_gcn.yaml")}
+  reference = _learning_rates("degree_quant_citeseer_gcn.yaml")
+  chosen = result["selected_on_validation"]
+  assert reference["qat_int4"] == steps[chosen["qat"]]
+  assert reference["dq_int4"] == steps[chosen["dq"]]
+  # ... and its dq_int4 runs are the sweep's runs at that step, seed by seed.
+  sweep = {m["model"]: m["runs"] for m in result["models"]}[chosen["dq"]]
+  case = DEGREE_QUANT["citeseer_gcn"]["models"]["dq_int4"]["runs"]
+  assert [(r["seed"], r["test_accuracy"]) for r in sweep] == [
+      (r["seed"], r["test_accuracy"]) for r in case]
+  seconds = {m["method"]: [] for m in result["models"]}
+  for m in result["models"]:
+    seconds[m["method"]].append(sum(r["seconds"] for r in m["runs"]))
+  assert (f"took {min(seconds['dq']):.0f}–{max(seconds['dq']):.0f} s of training (DQ) and "
+          f"{min(seconds['qat']):.0f}–{max(seconds['qat']):.0f} s (QAT)") in doc

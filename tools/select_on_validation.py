@@ -1,17 +1,19 @@
-"""Tabulates a hyper-parameter sweep run as pipelines and picks each method's setting on
-validation accuracy (mean over the seeds), then reports that setting's test accuracy.
+"""Picks each method's setting of a pipeline sweep on validation accuracy; tabulates all.
+
+The choice is the highest mean validation accuracy over the seeds; the table then shows every
+candidate's test accuracy beside it.
 
     .venv/bin/python tools/select_on_validation.py \
         runs/citeseer_gcn_int4_learning_rate/report.json \
         runs/degree_quant_results/degree_quant_citeseer_gcn/report.json \
-        --models 'qat_int4*' 'dq_int4*' \
+        --models 'qat_int4*' 'dq_int4_lr*' \
         --out docs/results/degree_quant_citeseer_gcn_int4_learning_rate.json
 
 Every model of the given report.json files whose name matches one of the --models globs is
 a candidate; candidates are grouped by their quantization method (`method` in report.json:
 qat, dq, ptq, fp32, ...) and, per group, the one with the highest mean validation accuracy
 is selected (ties: the first listed). The test split plays no part in the choice. The JSON
-written holds every candidate's runs (seed, best epoch, validation and test accuracy), the
+written holds every candidate's runs (seed, best epoch, seconds, validation and test accuracy), the
 selection, and the command line; the markdown table printed (`markdown_table`) is the one
 quoted in docs/.
 """
@@ -47,7 +49,7 @@ def candidates(reports: list[pathlib.Path], patterns: list[str]) -> list[dict]:
           "val_mean": float(np.mean([r["val_accuracy"] for r in runs])),
           "test_mean": float(np.mean([r["test_accuracy"] for r in runs])),
           "test_std": float(np.std([r["test_accuracy"] for r in runs])),
-          "runs": [{k: r[k] for k in ("seed", "fold", "epochs_run", "best_epoch",
+          "runs": [{k: r[k] for k in ("seed", "fold", "epochs_run", "best_epoch", "seconds",
                                       "val_accuracy", "test_accuracy") if k in r}
                    for r in runs]})
   if not found:
@@ -81,7 +83,8 @@ def main(argv=None) -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("reports", nargs="+", type=pathlib.Path, help="report.json files")
   parser.add_argument("--models", nargs="+", default=["*"], help="model-name globs")
-  parser.add_argument("--out", type=pathlib.Path, help="JSON to write (default: print)")
+  parser.add_argument("--out", type=pathlib.Path,
+                      help="also write the JSON here (the table is always printed)")
   args = parser.parse_args(argv)
   found = candidates(args.reports, args.models)
   result = {"command": " ".join(shlex.quote(a) for a in
