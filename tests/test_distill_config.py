@@ -37,7 +37,8 @@ def test_from_dict_rejects_unknown_key_with_suggestion():
     ({"lsp_temperature": 0.0}, "lsp_temperature"),
     ({"gfkd_min_nodes": 30, "gfkd_nodes": 28}, "gfkd_min_nodes"),
     ({"gfkd_entropy_weight": -1.0}, "gfkd_entropy_weight"),
-    ({"gfkd_bn_layers": -1}, "gfkd_bn_layers")])
+    ({"gfkd_bn_layers": -1}, "gfkd_bn_layers"),
+    ({"gfkd_snapshot_every": -1}, "gfkd_snapshot_every")])
 def test_invalid_values_name_the_key(values, words):
   with pytest.raises(ValueError, match=words):
     DistillConfig.from_dict(values)

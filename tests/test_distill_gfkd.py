@@ -1,5 +1,5 @@
-"""GFKD: the REINFORCE estimator against the exact gradient, the batch-norm recorder, and
-proof that no real training graph reaches the student's training loop."""
+"""GFKD: the REINFORCE estimator against the exact gradient, the batch-norm recorder, the
+snapshot pool, and proof that no real training graph reaches the student's training loop."""
 import dataclasses
 import inspect
 import itertools
@@ -91,7 +91,7 @@ def test_student_trainer_takes_no_dataset_and_sees_only_generated_graphs(mutag,
                                                                          mutag_teacher):
   # By construction: the student's training loop has no parameter that could carry data.
   parameters = set(inspect.signature(gfkd.train_on_generator).parameters)
-  assert parameters == {"teacher", "student", "generator", "epochs", "learning_rate",
+  assert parameters == {"teacher", "student", "generators", "epochs", "learning_rate",
                         "batch_size", "temperature", "weight_decay", "one_hot", "seed",
                         "on_batch"}
   # By instrumentation: every graph the student trains on is one of the generator's.
@@ -195,3 +195,59 @@ def test_generator_loss_uses_the_first_bn_layers_only(bn_layers):
     ce = tf.nn.sparse_softmax_cross_entropy_with_logits(generator.targets, logits).numpy()
     expected.append(ce + 0.5 * float(gfkd.batch_norm_prior(used)))
   np.testing.assert_allclose(history[0]["loss"], np.mean(expected), rtol=1e-5)
+
+
+def test_snapshots_are_frozen_copies_taken_every_k_steps(mutag, mutag_teacher):
+  """gfkd_snapshot_every 2 over 5 steps: the student's pool is the graphs at steps 0, 2, 4
+  and the final ones, each snapshot equal to the generator at its step and unchanged by
+  later steps."""
+  config = dataclasses.replace(SMALL, gfkd_steps=5, gfkd_snapshot_every=2)
+  pools, at_step = [], {}
+  original_fit, original_train = gfkd.fit_generator, gfkd.train_on_generator
+
+  def fit(teacher, generator, **kwargs):
+    at_step[0] = generator.edge_logits.numpy()
+    keep = kwargs.pop("on_step")
+
+    def record(step):
+      at_step[step] = generator.edge_logits.numpy()
+      keep(step)
+    return original_fit(teacher, generator, on_step=record, **kwargs)
+
+  def train_pool(teacher, student, generators, **kwargs):
+    pools.append(list(generators))
+    return original_train(teacher, student, generators, **kwargs)
+  try:
+    gfkd.fit_generator, gfkd.train_on_generator = fit, train_pool
+    final, history, _ = gfkd.distill_on_generated_graphs(
+        mutag_teacher, _student(mutag), config, seed=0)
+  finally:
+    gfkd.fit_generator, gfkd.train_on_generator = original_fit, original_train
+  assert len(history) == 5
+  (pool,) = pools
+  assert len(pool) == 4 and pool[-1] is final
+  for snapshot, step in zip(pool[:3], (0, 2, 4)):
+    np.testing.assert_array_equal(snapshot.edge_logits.numpy(), at_step[step])
+    assert not snapshot.trainable_variables
+  assert not np.array_equal(pool[0].edge_logits.numpy(), final.edge_logits.numpy())
+  np.testing.assert_array_equal(final.edge_logits.numpy(), at_step[5])
+
+
+def test_pool_training_visits_every_snapshot_once_per_epoch(mutag, mutag_teacher):
+  generator = gfkd.FakeGraphGenerator(16, 8, mutag.num_features, 2, seed=0)
+  pool = []
+  for value in range(3):               # constant rows: each member's features identify it
+    generator.feature_logits.assign(np.zeros([16, 8, mutag.num_features], np.float32))
+    generator.feature_logits[:, :, value].assign(np.full([16, 8], 5.0, np.float32))
+    pool.append(generator.snapshot())
+  seen = []
+  gfkd.train_on_generator(mutag_teacher, _student(mutag), pool, epochs=2, learning_rate=0.01,
+                          batch_size=8, temperature=1.0, one_hot=False, on_batch=seen.append)
+  members = [int(np.argmax(feed["node_features"][0])) for feed in seen]
+  assert len(seen) == 12                                 # 2 epochs x 3 members x 16 / 8
+  for epoch in (members[:6], members[6:]):
+    assert sorted(epoch) == [0, 0, 1, 1, 2, 2]
+  assert members[:6] != [0, 0, 1, 1, 2, 2]               # shuffled across members
+  with pytest.raises(ValueError, match="at least one generator"):
+    gfkd.train_on_generator(mutag_teacher, _student(mutag), [], epochs=1, learning_rate=0.01,
+                            batch_size=8, temperature=1.0)

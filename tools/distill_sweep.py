@@ -129,18 +129,8 @@ def sweep_gfkd(seed: int, variants: dict):
     start = time.time()
     cfg = dataclasses.replace(base, **values)
     student = _build_student(dr.GIN_STUDENT, methods.get("gfkd"), ds, cfg, seed)
-    generator = gfkd.FakeGraphGenerator(cfg.gfkd_graphs, cfg.gfkd_nodes, ds.num_features,
-                                        ds.num_classes, cfg.gfkd_edge_prior, seed=seed,
-                                        min_nodes=cfg.gfkd_min_nodes)
-    history = gfkd.fit_generator(
-        teacher, generator, steps=cfg.gfkd_steps, learning_rate=cfg.gfkd_learning_rate,
-        samples=cfg.gfkd_samples, bn_weight=cfg.gfkd_bn_weight,
-        entropy_weight=cfg.gfkd_entropy_weight, bn_layers=cfg.gfkd_bn_layers, seed=seed)
+    generator, history, _ = gfkd.distill_on_generated_graphs(teacher, student, cfg, seed=seed)
     x = generator.node_features().numpy()
-    gfkd.train_on_generator(teacher, student, generator, epochs=cfg.epochs,
-                            learning_rate=cfg.learning_rate, batch_size=cfg.batch_size,
-                            temperature=cfg.temperature, weight_decay=cfg.weight_decay,
-                            one_hot=cfg.gfkd_one_hot, seed=seed)
     student_pred = np.argmax(predict(student, task, train_index), -1)
     teacher_pred = np.argmax(predict(teacher, task, train_index), -1)
     labels = ds.labels[train_index]

@@ -55,6 +55,10 @@ class DistillConfig(MappingConfig):
     gfkd_edge_prior: initial edge probability of the Bernoulli structure.
     gfkd_one_hot: the student sees one-hot feature samples of the learned categorical
       features (False: the softmax rows themselves).
+    gfkd_snapshot_every: 0: the student trains on the generator's final graphs only; k > 0:
+      on a pool of the fake graphs as they were at generator steps 0, k, 2k, ... and at the
+      end (each epoch visits every snapshot), so it also sees the graphs the teacher is
+      unsure about, not only the prototypes it is confident on.
     epochs: maximum student epochs.
     learning_rate: student Adam learning rate.
     weight_decay: L2 coefficient on the student's kernels (wd/2 * ||W||^2).
@@ -91,6 +95,7 @@ class DistillConfig(MappingConfig):
   gfkd_bn_layers: int = 0
   gfkd_edge_prior: float = 0.1
   gfkd_one_hot: bool = True
+  gfkd_snapshot_every: int = 0
   epochs: int = 300
   learning_rate: float = 0.01
   weight_decay: float = 5e-4
@@ -115,7 +120,8 @@ class DistillConfig(MappingConfig):
       raise ValueError(f"distill.cpf_confidence must be one of {', '.join(cpf.CONFIDENCES)}, "
                        f"got {self.cpf_confidence!r}.")
     for name in ("lsp_weight", "sd_weight", "gfkd_bn_weight", "gfkd_entropy_weight",
-                 "weight_decay", "lsp_sigma", "cpf_hidden_units", "patience", "gfkd_bn_layers"):
+                 "weight_decay", "lsp_sigma", "cpf_hidden_units", "patience", "gfkd_bn_layers",
+                 "gfkd_snapshot_every"):
       if getattr(self, name) < 0:
         raise ValueError(f"distill.{name} must be >= 0, got {getattr(self, name)}.")
     for name in ("cpf_steps", "gfkd_graphs", "gfkd_nodes", "gfkd_steps", "gfkd_samples",

@@ -34,13 +34,18 @@ mean as the baseline,
 
 The student then minimises T^2 KL(p_T(teacher) || p_T(student)) on batches of fresh samples
 A ~ Bern(p) with features X (by default one-hot rows drawn from softmax(phi), so the student
-sees categorical node features like the real data's, and new ones every epoch). `train_on_generator` takes the teacher, the student and
-the generator only: no dataset is passed to it.
+sees categorical node features like the real data's, and new ones every epoch). With
+`snapshot_every` k > 0 it trains on a pool: the fake graphs (theta, phi) as they were at
+generator steps 0, k, 2k, ... and at the end, every snapshot visited each epoch. The final
+graphs are prototypes the teacher labels with near certainty; the earlier ones lie between
+them and the random start, where the teacher's decision is less sure, so the student sees
+more of the teacher's function than its extremes. `train_on_generator` takes the teacher,
+the student and the generator(s) only: no dataset is passed to it.
 """
 from __future__ import annotations
 
 import contextlib
-from typing import Callable, Iterator, Optional
+from typing import Callable, Iterator, Optional, Sequence
 
 import numpy as np
 
@@ -96,6 +101,20 @@ class FakeGraphGenerator(tf.Module):
     # Upper triangle among each graph's own nodes: [M, n, n].
     self._upper = (np.triu(np.ones([num_nodes, num_nodes], np.float32), 1)[None]
                    * self.node_mask[:, :, None] * self.node_mask[:, None, :]).astype(np.float32)
+
+  def snapshot(self) -> "FakeGraphGenerator":
+    """A copy with the current theta and phi in new variables: later generator steps do
+    not change it."""
+    frozen = object.__new__(FakeGraphGenerator)
+    tf.Module.__init__(frozen, name="fake_graph_snapshot")
+    for name in ("num_graphs", "num_nodes", "num_features", "num_classes", "targets", "sizes",
+                 "node_mask", "_upper"):
+      setattr(frozen, name, getattr(self, name))
+    frozen.edge_logits = tf.Variable(self.edge_logits.numpy(), trainable=False,
+                                     name="edge_logits")
+    frozen.feature_logits = tf.Variable(self.feature_logits.numpy(), trainable=False,
+                                        name="feature_logits")
+    return frozen
 
   def edge_probabilities(self) -> tf.Tensor:
     """p [M, n, n]: symmetric, zero diagonal (theta's upper triangle is used)."""
@@ -191,12 +210,13 @@ def score_function_gradient(losses: np.ndarray, samples: np.ndarray,
 
 def fit_generator(teacher: tf.keras.Model, generator: FakeGraphGenerator, *, steps: int,
                   learning_rate: float, samples: int, bn_weight: float,
-                  entropy_weight: float = 0.0, bn_layers: int = 0,
-                  seed: int = 0) -> list[dict[str, float]]:
+                  entropy_weight: float = 0.0, bn_layers: int = 0, seed: int = 0,
+                  on_step: Optional[Callable[[int], None]] = None) -> list[dict[str, float]]:
   """Learns the generator from the teacher's forward passes (REINFORCE for structure).
 
   bn_layers: R_BN sums over the first `bn_layers` batch-norm layers the forward pass calls
   (0: all of them).
+  on_step: called with the number of steps taken after each step (e.g. to keep snapshots).
   """
   rng = np.random.default_rng([seed, 1])
   optimizer = tf.keras.optimizers.Adam(learning_rate)
@@ -233,6 +253,8 @@ def fit_generator(teacher: tf.keras.Model, generator: FakeGraphGenerator, *, ste
     history.append({"step": step, "loss": float(losses.mean()),
                     "teacher_agreement": float(np.mean(np.argmax(logits.numpy(), -1)
                                                        == generator.targets))})
+    if on_step is not None:
+      on_step(step + 1)
   return history
 
 
@@ -262,15 +284,21 @@ def generated_batches(generator: FakeGraphGenerator, batch_size: int,
 
 
 def train_on_generator(teacher: tf.keras.Model, student: tf.keras.Model,
-                       generator: FakeGraphGenerator, *, epochs: int, learning_rate: float,
-                       batch_size: int, temperature: float, weight_decay: float = 0.0,
-                       one_hot: bool = True, seed: int = 0,
+                       generators: FakeGraphGenerator | Sequence[FakeGraphGenerator], *,
+                       epochs: int, learning_rate: float, batch_size: int,
+                       temperature: float, weight_decay: float = 0.0, one_hot: bool = True,
+                       seed: int = 0,
                        on_batch: Optional[Callable[[dict], None]] = None) -> list[dict]:
   """Distils `teacher` into `student` on generated graphs only (no dataset argument).
 
   Args:
+    generators: one generator, or a pool (e.g. snapshots): each epoch takes every pool
+      member's batches (each batch from one member) in a shuffled order.
     on_batch: called with every feed the student trains on (instrumentation).
   """
+  pool = [generators] if isinstance(generators, FakeGraphGenerator) else list(generators)
+  if not pool:
+    raise ValueError("train_on_generator needs at least one generator; got an empty pool.")
   tf.keras.utils.set_random_seed(seed)
   rng = np.random.default_rng([seed, 2])
   teacher_names = feeds.model_input_names(teacher)
@@ -293,7 +321,11 @@ def train_on_generator(teacher: tf.keras.Model, student: tf.keras.Model,
   history = []
   for epoch in range(epochs):
     losses = []
-    for feed in generated_batches(generator, batch_size, rng, one_hot):
+    batches = [feed for generator in pool
+               for feed in generated_batches(generator, batch_size, rng, one_hot)]
+    if len(pool) > 1:
+      batches = [batches[i] for i in rng.permutation(len(batches))]
+    for feed in batches:
       if on_batch is not None:
         on_batch(feed)
       teacher_logits = teacher(feeds.select(feed, teacher_names), training=False)["logits"]
@@ -302,23 +334,45 @@ def train_on_generator(teacher: tf.keras.Model, student: tf.keras.Model,
   return history
 
 
-def distill_graph_free(teacher: tf.keras.Model, student: tf.keras.Model, dataset, config,
-                       *, seed: int = 0, fold: int = 0) -> TrainResult:
-  """GFKD end to end: learn fake graphs, distil on them, then evaluate on fold `fold`'s
-  test graphs. The dataset is read only for that evaluation."""
+def distill_on_generated_graphs(teacher: tf.keras.Model, student: tf.keras.Model, config,
+                                *, seed: int = 0
+                                ) -> tuple[FakeGraphGenerator, list[dict], list[dict]]:
+  """Learns the fake graphs from `teacher` and distils it into `student` on them (and on
+  the generator's snapshots when `config.gfkd_snapshot_every` > 0). Takes no dataset.
+
+  Returns:
+    (the final generator, its per-step history, the student's per-epoch history).
+  """
   num_features = int(teacher.input["node_features"].shape[-1])
   num_classes = int(teacher.output["logits"].shape[-1])
   generator = FakeGraphGenerator(config.gfkd_graphs, config.gfkd_nodes, num_features,
                                  num_classes, config.gfkd_edge_prior, seed=seed,
                                  min_nodes=config.gfkd_min_nodes)
+  every = config.gfkd_snapshot_every
+  snapshots = [generator.snapshot()] if every else []
+
+  def keep(step):
+    if every and step % every == 0 and step < config.gfkd_steps:
+      snapshots.append(generator.snapshot())
   generator_history = fit_generator(
       teacher, generator, steps=config.gfkd_steps, learning_rate=config.gfkd_learning_rate,
       samples=config.gfkd_samples, bn_weight=config.gfkd_bn_weight,
-      entropy_weight=config.gfkd_entropy_weight, bn_layers=config.gfkd_bn_layers, seed=seed)
+      entropy_weight=config.gfkd_entropy_weight, bn_layers=config.gfkd_bn_layers, seed=seed,
+      on_step=keep)
   history = train_on_generator(
-      teacher, student, generator, epochs=config.epochs, learning_rate=config.learning_rate,
-      batch_size=config.batch_size, temperature=config.temperature,
-      weight_decay=config.weight_decay, one_hot=config.gfkd_one_hot, seed=seed)
+      teacher, student, snapshots + [generator], epochs=config.epochs,
+      learning_rate=config.learning_rate, batch_size=config.batch_size,
+      temperature=config.temperature, weight_decay=config.weight_decay,
+      one_hot=config.gfkd_one_hot, seed=seed)
+  return generator, generator_history, history
+
+
+def distill_graph_free(teacher: tf.keras.Model, student: tf.keras.Model, dataset, config,
+                       *, seed: int = 0, fold: int = 0) -> TrainResult:
+  """GFKD end to end: learn fake graphs, distil on them, then evaluate on fold `fold`'s
+  test graphs. The dataset is read only for that evaluation."""
+  _, generator_history, history = distill_on_generated_graphs(teacher, student, config,
+                                                              seed=seed)
   task = GraphTask.from_fold(dataset, fold)
   test = task.split("test")
   labels = dataset.labels[test]
