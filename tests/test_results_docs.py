@@ -74,7 +74,7 @@ def _mean_val_at(runs, lr, variant):
 def test_quoted_gnn_sd_step_sweep_figures_are_the_json_means():
   # The step-0.01 figures are the earlier sd400 sweep's (same rows, seeds and settings).
   at_001 = _selection("python tools/distill_sweep.py sd400 0,1,2 w0.01,w0.1,w1")
-  runs = _selection("python tools/distill_sweep.py sd400-lr") + [
+  runs = _selection("python tools/distill_sweep.py sd400-lr 0,1,2") + [
       dict(r, lr=0.01) for r in at_001 if r["v"] in ("baseline", "w0.01", "w0.1")]
   steps = (0.001, 0.003, 0.005, 0.01, 0.02)
   plain = [f"{lr} {_mean_val_at(runs, lr, 'baseline')}" for lr in steps]
@@ -85,8 +85,24 @@ def test_quoted_gnn_sd_step_sweep_figures_are_the_json_means():
   assert f"beta 0.01: {sd}, with beta 0.1 at most {beta_01}." in DISTILLATION
 
 
+def test_quoted_gnn_sd_ten_seed_step_figures_are_the_json_means():
+  at_001 = [dict(r, lr=0.01) for r in _selection("python tools/distill_sweep.py sd400 0,1,2 "
+                                                 "w0.01,w0.1,w1")]
+  runs = (_selection("python tools/distill_sweep.py sd400-lr 0,1,2") + at_001
+          + _selection("python tools/distill_sweep.py sd400-lr 3,4,5,6,7,8,9 0.003")
+          + _selection("python tools/distill_sweep.py sd400-lr 3,4,5,6,7,8,9 0.01"))
+  steps = (0.003, 0.005, 0.01, 0.02)
+  for lr in steps:
+    for variant in ("baseline", "w0.01"):
+      assert sorted(r["seed"] for r in runs if r["lr"] == lr and r["v"] == variant) == list(
+          range(10)), (lr, variant)
+  quoted = ", ".join(f"{lr} {_mean_val_at(runs, lr, 'baseline')} / {_mean_val_at(runs, lr, 'w0.01')}"
+                     for lr in steps)
+  assert f"plain / GNN-SD with beta 0.01: {quoted}." in DISTILLATION
+
+
 def test_quoted_gfkd_step_figures_are_the_json_lines():
-  steps = _selection("python tools/distill_sweep.py gfkd FOLD")
+  steps = _selection("python tools/distill_sweep.py gfkd FOLD '{\"bn2_s100\"")
   acc = {(r["seed"], r["v"]): f"{100 * r['train_fold_acc']:.1f}" for r in steps}
   (first,) = [e for e in SELECTION if e["command"].startswith(
       "python tools/distill_sweep.py gfkd 0 '{\"sz_ent_bn1_first2\"")]
@@ -95,6 +111,22 @@ def test_quoted_gfkd_step_figures_are_the_json_lines():
             f"{acc[0, 'bn2_s500']} / {acc[1, 'bn2_s500']} after 500 and {acc[0, 'bn2_s2000']} / "
             f"{acc[1, 'bn2_s2000']} after the authors' 2000")
   assert quoted in DISTILLATION
+
+
+def test_quoted_gfkd_pool_figures_are_the_json_lines():
+  (entry,) = [e for e in SELECTION if e["command"].startswith(
+      "python tools/distill_sweep.py gfkd FOLD '{\"bn2\": ")]
+  line = {(r["seed"], r["v"]): r for r in entry["runs"]}
+  pct = lambda fold, v, key: f"{100 * line[fold, v][key]:.1f}"
+  for key, what in (("train_fold_acc", "lifted the student"),
+                    ("agree_teacher", "its agreement with the teacher")):
+    before = " / ".join(pct(f, "bn2", key) for f in (0, 1, 4))
+    after = " / ".join(pct(f, "bn2_snap10", key) for f in (0, 1, 4))
+    assert f"{what} from {before} % to {after} %" in DISTILLATION, key
+  runs = sorted((r for r in DISTILL_RUNS if r["row"] == "gfkd-mutag-pool"),
+                key=lambda r: r["seed"])
+  test = ", ".join(f"{100 * r['student']:.1f}" for r in runs[:-1])
+  assert f"test folds it scores {test} and {100 * runs[-1]['student']:.1f} %" in DISTILLATION
 
 
 def test_distillation_page_is_rendered_from_the_json():
@@ -119,6 +151,8 @@ def test_readme_distillation_figures_are_the_json_means():
       f"GNN-SD ({m('sd-cora-400', 'student')} vs plain {m('sd-cora-400', 'baseline')};",
       f"chosen on validation, {m('sd-cora-lr', 'student')} against {m('sd-cora-lr', 'baseline')} "
       f"or {m('sd-cora-lr-0.02', 'baseline')} for the two plain steps",
+      f"over 10 validation seeds, both at 0.02: {m('sd-cora-lr10', 'student')} against "
+      f"{m('sd-cora-lr10', 'baseline')})",
       "GFKD (best row " + max((m(row, "student") for row in distill_results.ROWS
                                if row.startswith("gfkd")), key=float) + " % on MUTAG folds"):
     assert quoted in README, quoted

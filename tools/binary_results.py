@@ -114,6 +114,11 @@ EXPERIMENTS = {
     # of 1: on Cora lambda 1 cost 7 pt (CITATION_KD turns LSP off).
     "digits_bin_edgeconv_wide_lsp0.1": _digits(
         "bin_edgeconv", dict(DIGITS_BINARY, lsp_weight=0.1), width=DIGITS_WIDE),
+    # As digits_bin_edgeconv_wide, with twice the epochs in every stage (60 each; scratch
+    # then gets 120): distillation needs long schedules to pay off ("a good teacher is
+    # patient", Beyer et al., CVPR 2022), and 30 epochs may be too short for it to show.
+    "digits_bin_edgeconv_wide_long": _digits(
+        "bin_edgeconv", dict(DIGITS_BINARY, epochs=60, patience=60), width=DIGITS_WIDE),
 }
 
 

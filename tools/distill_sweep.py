@@ -5,7 +5,8 @@
     python tools/distill_sweep.py sd400 0,1,2 w0.01,w0.1,w1,self0.1,self1,all0.1
     python tools/distill_sweep.py sd400-lr 0,1,2 0.003,0.005,0.02 w0.01,w0.1
     python tools/distill_sweep.py gfkd 0 '{"name": {"gfkd_bn_weight": 1.0}}'
-    python tools/distill_sweep.py gfkd-bn-stats 0
+    python tools/distill_sweep.py gfkd 0 '{"name": {}}' '{"reestimate_batch_norm": true}'
+    python tools/distill_sweep.py gfkd-bn-stats 0 ['{"reestimate_batch_norm": true}']
     python tools/distill_sweep.py gfkd-labels 0 100 0
 
 Prints one JSON line per (seed, variant); sd400-lr also per Adam step, the plain GCN and the
@@ -119,9 +120,11 @@ def sweep_sd_learning_rate(seeds, learning_rates, names, row="sd-cora-400"):
                           "s": m["seconds"]}), flush=True)
 
 
-def sweep_gfkd(seed: int, variants: dict):
+def sweep_gfkd(seed: int, variants: dict, teacher_train: dict | None = None):
+  """TEACHER_TRAIN: overrides of the teacher's `TrainConfig` (dr.GIN_TRAIN)."""
   ds = data.load("mutag")
-  teacher = train(dr.GIN_TEACHER, ds, dr.GIN_TRAIN, seed=seed, fold=seed, progress=False).model
+  teacher = train(dr.GIN_TEACHER, ds, dataclasses.replace(dr.GIN_TRAIN, **(teacher_train or {})),
+                  seed=seed, fold=seed, progress=False).model
   task = GraphTask.from_fold(ds, seed)
   train_index = task.split("train")
   base = dr.ROWS["gfkd-mutag-bn"].config
@@ -145,14 +148,15 @@ def sweep_gfkd(seed: int, variants: dict):
         "s": round(time.time() - start)}), flush=True)
 
 
-def gfkd_bn_stats(seed: int):
+def gfkd_bn_stats(seed: int, teacher_train: dict | None = None):
   """||batch mean - running mean|| and ||batch var - running var|| of every teacher BN layer on
   one batch of all the fold's real training graphs and on one batch of a fresh generator's
   fake graphs, with the running statistics' norms: is R_BN small on real data?"""
   from edgegnn.models import feeds  # pylint: disable=g-import-not-at-top
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   ds = data.load("mutag")
-  teacher = train(dr.GIN_TEACHER, ds, dr.GIN_TRAIN, seed=seed, fold=seed, progress=False).model
+  teacher = train(dr.GIN_TEACHER, ds, dataclasses.replace(dr.GIN_TRAIN, **(teacher_train or {})),
+                  seed=seed, fold=seed, progress=False).model
   train_index = GraphTask.from_fold(ds, seed).split("train")
   names = feeds.model_input_names(teacher)
 
@@ -228,9 +232,9 @@ def main(argv):
   elif kind == "gfkd-labels":
     gfkd_labels(int(argv[1]), int(argv[2]), float(argv[3]))
   elif kind == "gfkd-bn-stats":
-    gfkd_bn_stats(int(argv[1]))
+    gfkd_bn_stats(int(argv[1]), json.loads(argv[2]) if len(argv) > 2 else None)
   elif kind == "gfkd":
-    sweep_gfkd(int(argv[1]), json.loads(argv[2]))
+    sweep_gfkd(int(argv[1]), json.loads(argv[2]), json.loads(argv[3]) if len(argv) > 3 else None)
   else:
     raise SystemExit(f"unknown sweep {kind!r}; expected lsp, sd, sd400, sd400-lr, gfkd, "
                      "gfkd-labels or gfkd-bn-stats")
