@@ -129,6 +129,38 @@ def test_quoted_gfkd_pool_figures_are_the_json_lines():
   assert f"test folds it scores {test} and {100 * runs[-1]['student']:.1f} %" in DISTILLATION
 
 
+def test_quoted_gfkd_rebn_figures_are_the_json_lines():
+  rebn = '\'{"reestimate_batch_norm": true}\''
+  (stats,) = _selection(f"python tools/distill_sweep.py gfkd-bn-stats 0 {rebn}")
+  real, fake = np.array([r[1:] for r in stats["real"]]), np.array([r[1:] for r in stats["fake_init"]])
+  assert (f"at most {real[:, 0].max():.2f} (means) and {real[:, 1].max():.1f} (variances; "
+          f"running-variance norm {real[:, 3].max():.1f}) in all {len(real)} batch-norm layers, "
+          f"against up to {fake[:, 0].max():.1f} and {fake[:, 1].max():.1f}") in DISTILLATION
+  lines = {(r["seed"], r["v"]): r for e in SELECTION
+           if e["command"].startswith("python tools/distill_sweep.py gfkd FOLD")
+           and e["command"].endswith(rebn) for r in e["runs"]}
+  acc = lambda v: " / ".join(f"{100 * lines[f, v]['train_fold_acc']:.1f}" for f in (0, 1, 4))
+  for what, variant in (("(the paper's)", "rebn_bnall"), ("on the first two layers", "rebn_bn2"),
+                        ("all layers with the snapshot pool", "rebn_bnall_snap10"),
+                        ("the first two with the pool", "rebn_bn2_snap10")):
+    assert f"{what} {acc(variant)} %" in DISTILLATION, variant
+  losses = [lines[f, "rebn_bnall"]["gen_loss"] for f in (0, 1, 4)]
+  assert f"still {min(losses):.0f}-{max(losses):.0f}:" in DISTILLATION
+  stale = {(r["seed"], r["v"]): r for r in _selection(
+      "python tools/distill_sweep.py gfkd FOLD '{\"bn2\": ")}
+  mean = lambda table, v: np.mean([table[f, v]["train_fold_acc"] for f in (0, 1, 4)])
+  assert (f"chosen (mean {100 * mean(lines, 'rebn_bn2_snap10'):.1f}, against "
+          f"{100 * mean(stale, 'bn2_snap10'):.1f} for") in DISTILLATION
+  assert (f"the fold-0 teacher scored {100 * stale[0, 'bn2']['teacher_train_acc']:.1f} % on its "
+          f"own training graphs") in DISTILLATION
+  assert f"lifts that teacher to {100 * lines[0, 'rebn_bn2']['teacher_train_acc']:.1f} %" in DISTILLATION
+  runs = sorted((r for r in DISTILL_RUNS if r["row"] == "gfkd-mutag-rebn-pool"),
+                key=lambda r: r["seed"])
+  test = ", ".join(f"{100 * r['student']:.1f}" for r in runs[:-1])
+  assert (f"test folds it scores {test} and {100 * runs[-1]['student']:.1f} % (teachers "
+          f"{100 * np.mean([r['teacher'] for r in runs]):.1f} % on average)") in DISTILLATION
+
+
 def test_distillation_page_is_rendered_from_the_json():
   assert DISTILLATION == distill_results.render(DISTILL_RUNS)
 
