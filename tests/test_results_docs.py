@@ -35,15 +35,27 @@ def test_binary_page_is_rendered_from_the_json():
 
 def test_readme_binary_figures_are_the_json_means():
   for experiment in ("cora_gcn", "citeseer_gcn_kd", "cora_sage", "digits_bin_edgeconv_wide",
-                     "digits_xor_edgeconv_wide"):
+                     "digits_xor_edgeconv_wide", "digits_bin_edgeconv_wide_long"):
     assert binary_results._stat([r["test_accuracy"] for r in _runs(experiment)]) in README
   for experiment, key in (("digits_bin_edgeconv_wide", "teacher_test_accuracy"),
                           ("digits_xor_edgeconv_wide", "teacher_test_accuracy"),
                           ("digits_xor_edgeconv_wide", "scratch_test_accuracy"),
                           ("digits_bin_edgeconv_wide_fp32kd", "test_accuracy"),
                           ("digits_bin_edgeconv_wide_ft", "test_accuracy"),
-                          ("digits_bin_edgeconv_wide_lsp0.1", "test_accuracy")):
+                          ("digits_bin_edgeconv_wide_lsp0.1", "test_accuracy"),
+                          ("digits_bin_edgeconv_wide_long", "scratch_test_accuracy")):
     assert f"{binary_results._mean_pt(_runs(experiment), key):.1f}" in README
+
+
+def test_readme_long_schedule_validation_figures_are_the_json_means():
+  long, wide = _runs("digits_bin_edgeconv_wide_long"), _runs("digits_bin_edgeconv_wide")
+  staged, scratch = (binary_results._stage_val_pt(long, s) for s in ("binary", "scratch"))
+  assert f"(validation {staged:.1f} vs {scratch:.1f}, " in README
+  # Each method's best recipe on validation is the long one.
+  assert staged > binary_results._stage_val_pt(wide, "binary")
+  assert scratch > binary_results._stage_val_pt(wide, "scratch")
+  wins = sum(r["test_accuracy"] > r["scratch_test_accuracy"] for r in long)
+  assert f"{wins} of 5 seeds" in README
 
 
 def _selection(command):

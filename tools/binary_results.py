@@ -253,7 +253,8 @@ def _stage_val_pt(runs, stage):
 # Variants of digits_bin_edgeconv_wide (stage 2 at lr 0.005, lambda 1): name -> what changes.
 WIDE_VARIANTS = {"digits_bin_edgeconv_wide_fp32kd": "Distilling the FP32 twin in stage 2",
                  "digits_bin_edgeconv_wide_ft": "Stage 2 at lr 0.001",
-                 "digits_bin_edgeconv_wide_lsp0.1": "LSP at lambda 0.1"}
+                 "digits_bin_edgeconv_wide_lsp0.1": "LSP at lambda 0.1",
+                 "digits_bin_edgeconv_wide_long": "Twice the epochs (60 per stage; scratch 120)"}
 
 
 def _variant_readings(by_name) -> list:
