@@ -48,6 +48,11 @@ GIN_TRAIN = TrainConfig(epochs=200, learning_rate=0.01, lr_decay_every=50, batch
 # training: the moving averages lag behind the weights, and GFKD's batch-norm prior takes the
 # running statistics for those of the teacher's training data.
 GIN_TRAIN_REBN = dataclasses.replace(GIN_TRAIN, reestimate_batch_norm=True)
+# gfkd-mutag-bn2's settings, and those with the student trained on the generator's snapshots.
+GFKD_BN2 = DistillConfig(method="gfkd", temperature=2.0, gfkd_graphs=128, gfkd_steps=100,
+                         gfkd_nodes=28, gfkd_min_nodes=10, gfkd_entropy_weight=0.1,
+                         gfkd_bn_weight=1.0, gfkd_bn_layers=2, epochs=60, weight_decay=0.0)
+GFKD_POOL = dataclasses.replace(GFKD_BN2, gfkd_snapshot_every=10)
 GIN_STUDENT = ModelSpec("gin", hidden_units=32, num_layers=4, dropout=0.5, readout="sum",
                         batch_norm=False)
 # A size-invariant readout: the generated graphs' node counts and feature mix differ from
@@ -144,31 +149,21 @@ ROWS = {r.name: r for r in (
     Row("gfkd-mutag-bn2", "mutag", "as gfkd-mutag-sizes, plus the batch-norm prior on the "
         "first two batch-norm layers only (`gfkd_bn_layers` 2, weight 1; see Notes)",
         (GIN_TEACHER, GIN_TRAIN), None, GIN_STUDENT,
-        DistillConfig(method="gfkd", temperature=2.0, gfkd_graphs=128, gfkd_steps=100,
-                      gfkd_nodes=28, gfkd_min_nodes=10, gfkd_entropy_weight=0.1,
-                      gfkd_bn_weight=1.0, gfkd_bn_layers=2, epochs=60, weight_decay=0.0),
+        GFKD_BN2,
         ">=0.70"),
     Row("gfkd-mutag-mean", "mutag", "as gfkd-mutag-bn2, with a mean-readout student (the "
         "teacher keeps its sum readout)", (GIN_TEACHER, GIN_TRAIN), None, GIN_STUDENT_MEAN,
-        DistillConfig(method="gfkd", temperature=2.0, gfkd_graphs=128, gfkd_steps=100,
-                      gfkd_nodes=28, gfkd_min_nodes=10, gfkd_entropy_weight=0.1,
-                      gfkd_bn_weight=1.0, gfkd_bn_layers=2, epochs=60, weight_decay=0.0),
+        GFKD_BN2,
         ">=0.70"),
     Row("gfkd-mutag-pool", "mutag", "as gfkd-mutag-bn2, with the student trained on a pool of "
         "the generator's snapshots every 10 of its 100 steps as well as its final graphs "
         "(`gfkd_snapshot_every` 10; see Notes)", (GIN_TEACHER, GIN_TRAIN), None, GIN_STUDENT,
-        DistillConfig(method="gfkd", temperature=2.0, gfkd_graphs=128, gfkd_steps=100,
-                      gfkd_nodes=28, gfkd_min_nodes=10, gfkd_entropy_weight=0.1,
-                      gfkd_bn_weight=1.0, gfkd_bn_layers=2, gfkd_snapshot_every=10, epochs=60,
-                      weight_decay=0.0), ">=0.70"),
+        GFKD_POOL, ">=0.70"),
     Row("gfkd-mutag-rebn-pool", "mutag", "as gfkd-mutag-pool, with the teacher's batch-norm "
         "statistics re-estimated from its training graphs after training "
         "(`reestimate_batch_norm`), so that the prior matches its training data (see Notes)",
         (GIN_TEACHER, GIN_TRAIN_REBN), None, GIN_STUDENT,
-        DistillConfig(method="gfkd", temperature=2.0, gfkd_graphs=128, gfkd_steps=100,
-                      gfkd_nodes=28, gfkd_min_nodes=10, gfkd_entropy_weight=0.1,
-                      gfkd_bn_weight=1.0, gfkd_bn_layers=2, gfkd_snapshot_every=10, epochs=60,
-                      weight_decay=0.0), ">=0.70"),
+        GFKD_POOL, ">=0.70"),
     Row("dq-kd-cora", "cora", "DQ INT8 GCN with soft-target KD from an FP32 GCN teacher >= "
         "the same DQ INT8 GCN without KD", (GCN, NODE_TRAIN), (GCN, NODE_TRAIN), GCN,
         DistillConfig(method="kd", alpha=0.5, temperature=1.0, epochs=200), ">=baseline",
