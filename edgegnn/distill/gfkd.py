@@ -34,10 +34,10 @@ mean as the baseline,
 
 The student then minimises T^2 KL(p_T(teacher) || p_T(student)) on batches of fresh samples
 A ~ Bern(p) with features X (by default one-hot rows drawn from softmax(phi), so the student
-sees categorical node features like the real data's, and new ones every epoch). With
-`snapshot_every` k > 0 it trains on a pool: the fake graphs (theta, phi) as they were at
-generator steps 0, k, 2k, ... and at the end, every snapshot visited each epoch. The final
-graphs are prototypes the teacher labels with near certainty; the earlier ones lie between
+sees categorical node features like the real data's, and new ones every epoch). With the
+option `gfkd_snapshot_every` k > 0 (`distill_on_generated_graphs`) it trains on a pool: the
+fake graphs (theta, phi) as they were at generator steps 0, k, 2k, ... and at the end, every
+snapshot visited each epoch. The final graphs are prototypes the teacher labels with near certainty; the earlier ones lie between
 them and the random start, where the teacher's decision is less sure, so the student sees
 more of the teacher's function than its extremes. `train_on_generator` takes the teacher,
 the student and the generator(s) only: no dataset is passed to it.
