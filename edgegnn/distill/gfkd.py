@@ -37,10 +37,11 @@ A ~ Bern(p) with features X (by default one-hot rows drawn from softmax(phi), so
 sees categorical node features like the real data's, and new ones every epoch). With the
 option `gfkd_snapshot_every` k > 0 (`distill_on_generated_graphs`) it trains on a pool: the
 fake graphs (theta, phi) as they were at generator steps 0, k, 2k, ... and at the end, every
-snapshot visited each epoch. The final graphs are prototypes the teacher labels with near certainty; the earlier ones lie between
-them and the random start, where the teacher's decision is less sure, so the student sees
-more of the teacher's function than its extremes. `train_on_generator` takes the teacher,
-the student and the generator(s) only: no dataset is passed to it.
+snapshot visited each epoch. The final graphs are prototypes the teacher labels with near
+certainty; the earlier ones lie between them and the random start, where the teacher's
+decision is less sure, so the student sees more of the teacher's function than its extremes.
+`train_on_generator` takes the teacher, the student and the generator(s) only: no dataset is
+passed to it.
 """
 from __future__ import annotations
 
