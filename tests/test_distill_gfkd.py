@@ -197,7 +197,7 @@ def test_generator_loss_uses_the_first_bn_layers_only(bn_layers):
   np.testing.assert_allclose(history[0]["loss"], np.mean(expected), rtol=1e-5)
 
 
-def test_snapshots_are_frozen_copies_taken_every_k_steps(mutag, mutag_teacher):
+def test_snapshots_are_frozen_copies_taken_every_k_steps(mutag, mutag_teacher, monkeypatch):
   """gfkd_snapshot_every 2 over 5 steps: the student's pool is the graphs at steps 0, 2, 4
   and the final ones, each snapshot equal to the generator at its step and unchanged by
   later steps."""
@@ -217,12 +217,10 @@ def test_snapshots_are_frozen_copies_taken_every_k_steps(mutag, mutag_teacher):
   def train_pool(teacher, student, generators, **kwargs):
     pools.append(list(generators))
     return original_train(teacher, student, generators, **kwargs)
-  try:
-    gfkd.fit_generator, gfkd.train_on_generator = fit, train_pool
-    final, history, _ = gfkd.distill_on_generated_graphs(
-        mutag_teacher, _student(mutag), config, seed=0)
-  finally:
-    gfkd.fit_generator, gfkd.train_on_generator = original_fit, original_train
+  monkeypatch.setattr(gfkd, "fit_generator", fit)
+  monkeypatch.setattr(gfkd, "train_on_generator", train_pool)
+  final, history, _ = gfkd.distill_on_generated_graphs(mutag_teacher, _student(mutag), config,
+                                                       seed=0)
   assert len(history) == 5
   (pool,) = pools
   assert len(pool) == 4 and pool[-1] is final
