@@ -6,6 +6,7 @@
     python tools/distill_sweep.py sd400-lr 0,1,2 0.003,0.005,0.02 w0.01,w0.1
     python tools/distill_sweep.py gfkd 0 '{"name": {"gfkd_bn_weight": 1.0}}'
     python tools/distill_sweep.py gfkd 0 '{"name": {}}' '{"reestimate_batch_norm": true}'
+    python tools/distill_sweep.py gfkd 0 '{"name": {"student": {"readout": "mean"}}}'
     python tools/distill_sweep.py gfkd-bn-stats 0 ['{"reestimate_batch_norm": true}']
     python tools/distill_sweep.py gfkd-labels 0 100 0
 
@@ -121,7 +122,8 @@ def sweep_sd_learning_rate(seeds, learning_rates, names, row="sd-cora-400"):
 
 
 def sweep_gfkd(seed: int, variants: dict, teacher_train: dict | None = None):
-  """TEACHER_TRAIN: overrides of the teacher's `TrainConfig` (dr.GIN_TRAIN)."""
+  """TEACHER_TRAIN: overrides of the teacher's `TrainConfig` (dr.GIN_TRAIN). A variant's
+  "student" entry overrides the student's `ModelSpec` (dr.GIN_STUDENT), e.g. its readout."""
   ds = data.load("mutag")
   teacher = train(dr.GIN_TEACHER, ds, dataclasses.replace(dr.GIN_TRAIN, **(teacher_train or {})),
                   seed=seed, fold=seed, progress=False).model
@@ -130,8 +132,10 @@ def sweep_gfkd(seed: int, variants: dict, teacher_train: dict | None = None):
   base = dr.ROWS["gfkd-mutag-bn"].config
   for name, values in variants.items():
     start = time.time()
+    values = dict(values)
+    student_spec = dataclasses.replace(dr.GIN_STUDENT, **values.pop("student", {}))
     cfg = dataclasses.replace(base, **values)
-    student = _build_student(dr.GIN_STUDENT, methods.get("gfkd"), ds, cfg, seed)
+    student = _build_student(student_spec, methods.get("gfkd"), ds, cfg, seed)
     generator, history, _ = gfkd.distill_on_generated_graphs(teacher, student, cfg, seed=seed)
     x = generator.node_features().numpy()
     student_pred = np.argmax(predict(student, task, train_index), -1)
