@@ -249,3 +249,82 @@ def test_pool_training_visits_every_snapshot_once_per_epoch(mutag, mutag_teacher
   with pytest.raises(ValueError, match="at least one generator"):
     gfkd.train_on_generator(mutag_teacher, _student(mutag), [], epochs=1, learning_rate=0.01,
                             batch_size=8, temperature=1.0)
+
+
+def test_jensen_shannon_golden_values_and_bounds():
+  """JS of softmax rows against numpy: 0 for equal rows, log 2 for disjoint ones."""
+  a = np.array([[2.0, 0.0], [0.0, 0.0], [30.0, -30.0]], np.float32)
+  b = np.array([[0.0, 1.0], [0.0, 0.0], [-30.0, 30.0]], np.float32)
+  p, q = (np.exp(x) / np.exp(x).sum(-1, keepdims=True) for x in (a, b))
+  m = (p + q) / 2
+  expected = 0.5 * (p * np.log(p / m)).sum(-1) + 0.5 * (q * np.log(q / m)).sum(-1)
+  got = gfkd.jensen_shannon(tf.constant(a), tf.constant(b)).numpy()
+  np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+  assert got[1] == pytest.approx(0.0, abs=1e-7)
+  assert got[2] == pytest.approx(np.log(2.0), rel=1e-4)
+
+
+def test_adversarial_generator_loss_subtracts_the_student_disagreement():
+  """fit_generator's first loss with a student = mean (CE - w JS(teacher || student)),
+  recomputed by hand with the same structure samples; the student's weights stay."""
+  tf.keras.utils.set_random_seed(0)
+  teacher = build_model(ModelSpec("gin", hidden_units=4, num_layers=2), num_features=3,
+                        num_classes=2, task="graph", batched=True)
+  student = build_model(ModelSpec("gin", hidden_units=4, num_layers=1, batch_norm=False),
+                        num_features=3, num_classes=2, task="graph", batched=True)
+  before = [w.copy() for w in student.get_weights()]
+  history = gfkd.fit_generator(teacher, gfkd.FakeGraphGenerator(4, 5, 3, 2, seed=0), steps=1,
+                               learning_rate=0.01, samples=2, bn_weight=0.0, seed=0,
+                               student=student, adversarial_weight=0.7)
+  generator, rng = gfkd.FakeGraphGenerator(4, 5, 3, 2, seed=0), np.random.default_rng([0, 1])
+  expected, disagreement = [], []
+  for _ in range(2):
+    feed = generator.feed(generator.sample_adjacency(rng), generator.node_features())
+    t = teacher(feeds.select(feed, feeds.model_input_names(teacher)), training=False)["logits"]
+    s = student(feeds.select(feed, feeds.model_input_names(student)), training=False)["logits"]
+    ce = tf.nn.sparse_softmax_cross_entropy_with_logits(generator.targets, t).numpy()
+    js = gfkd.jensen_shannon(t, s).numpy()
+    expected.append(ce - 0.7 * js)
+    disagreement.append(js.mean())
+  np.testing.assert_allclose(history[0]["loss"], np.mean(expected), rtol=1e-5)
+  assert history[0]["student_disagreement"] == pytest.approx(disagreement[-1], rel=1e-5)
+  for a, b in zip(before, student.get_weights()):
+    np.testing.assert_array_equal(a, b)
+  with pytest.raises(ValueError, match="needs the student"):
+    gfkd.fit_generator(teacher, generator, steps=1, learning_rate=0.01, samples=2,
+                       bn_weight=0.0, adversarial_weight=1.0)
+
+
+def test_adversarial_rounds_grow_the_pool_with_new_generators(mutag, mutag_teacher, monkeypatch):
+  """2 rounds, snapshots every 2 of 3 steps: the student trains on the first pool (steps
+  0, 2 and the end: 3 members) for `epochs`, then on it plus each round's 3 new members for
+  `gfkd_adversarial_epochs`; each round's generator starts from its own seed and is fitted
+  against the student."""
+  config = dataclasses.replace(SMALL, gfkd_snapshot_every=2, gfkd_adversarial_rounds=2,
+                               gfkd_adversarial_weight=0.5, gfkd_adversarial_epochs=1)
+  pools, fits = [], []
+  original_fit, original_train = gfkd.fit_generator, gfkd.train_on_generator
+
+  def fit(teacher, generator, **kwargs):
+    fits.append((generator.edge_logits.numpy().copy(), kwargs["student"],
+                 kwargs["adversarial_weight"], kwargs["seed"]))
+    return original_fit(teacher, generator, **kwargs)
+
+  def train_pool(teacher, student, generators, **kwargs):
+    pools.append((list(generators), kwargs["epochs"]))
+    return original_train(teacher, student, generators, **kwargs)
+  monkeypatch.setattr(gfkd, "fit_generator", fit)
+  monkeypatch.setattr(gfkd, "train_on_generator", train_pool)
+  student = _student(mutag)
+  final, history, student_history = gfkd.distill_on_generated_graphs(
+      mutag_teacher, student, config, seed=0)
+  assert [len(pool) for pool, _ in pools] == [3, 6, 9]
+  assert [epochs for _, epochs in pools] == [2, 1, 1]
+  assert pools[1][0][:3] == pools[0][0] and pools[2][0][:6] == pools[1][0]
+  assert pools[2][0][-1] is final
+  assert [(s is student, w, seed) for _, s, w, seed in fits] == [
+      (False, 0.0, 0), (True, 0.5, 1000), (True, 0.5, 2000)]
+  assert not np.array_equal(fits[0][0], fits[1][0])        # a new generator each round
+  assert [entry.get("round", 0) for entry in history] == [0] * 3 + [1] * 3 + [2] * 3
+  assert [entry.get("round", 0) for entry in student_history] == [0, 0, 1, 2]
+  assert all("student_disagreement" in entry for entry in history[3:])

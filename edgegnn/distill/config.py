@@ -59,6 +59,13 @@ class DistillConfig(MappingConfig):
       on a pool of the fake graphs as they were at generator steps 0, k, 2k, ... and at the
       end (each epoch visits every snapshot), so it also sees the graphs the teacher is
       unsure about, not only the prototypes it is confident on.
+    gfkd_adversarial_rounds: R adversarial rounds after the first distillation: each fits a
+      new generator that also seeks the student's disagreement with the teacher (the
+      competition term of adaptive DeepInversion), adds its graphs to the pool and trains
+      the student gfkd_adversarial_epochs more epochs on the pool (0: off).
+    gfkd_adversarial_weight: w_adv of - w_adv * JS(teacher || student) in those generators'
+      per-graph loss.
+    gfkd_adversarial_epochs: student epochs after each adversarial round.
     epochs: maximum student epochs.
     learning_rate: student Adam learning rate.
     weight_decay: L2 coefficient on the student's kernels (wd/2 * ||W||^2).
@@ -96,6 +103,9 @@ class DistillConfig(MappingConfig):
   gfkd_edge_prior: float = 0.1
   gfkd_one_hot: bool = True
   gfkd_snapshot_every: int = 0
+  gfkd_adversarial_rounds: int = 0
+  gfkd_adversarial_weight: float = 1.0
+  gfkd_adversarial_epochs: int = 30
   epochs: int = 300
   learning_rate: float = 0.01
   weight_decay: float = 5e-4
@@ -121,11 +131,11 @@ class DistillConfig(MappingConfig):
                        f"got {self.cpf_confidence!r}.")
     for name in ("lsp_weight", "sd_weight", "gfkd_bn_weight", "gfkd_entropy_weight",
                  "weight_decay", "lsp_sigma", "cpf_hidden_units", "patience", "gfkd_bn_layers",
-                 "gfkd_snapshot_every"):
+                 "gfkd_snapshot_every", "gfkd_adversarial_rounds", "gfkd_adversarial_weight"):
       if getattr(self, name) < 0:
         raise ValueError(f"distill.{name} must be >= 0, got {getattr(self, name)}.")
     for name in ("cpf_steps", "gfkd_graphs", "gfkd_nodes", "gfkd_steps", "gfkd_samples",
-                 "epochs", "batch_size"):
+                 "gfkd_adversarial_epochs", "epochs", "batch_size"):
       if getattr(self, name) < 1:
         raise ValueError(f"distill.{name} must be >= 1, got {getattr(self, name)}.")
     if self.gfkd_min_nodes and not 1 <= self.gfkd_min_nodes <= self.gfkd_nodes:

@@ -209,19 +209,42 @@ def score_function_gradient(losses: np.ndarray, samples: np.ndarray,
   return (advantage[:, :, None, None] * (samples - probabilities[None])).mean(0)
 
 
+def jensen_shannon(logits_a: tf.Tensor, logits_b: tf.Tensor) -> tf.Tensor:
+  """JS(p_a || p_b) per row, p = softmax(logits), in nats (0 <= JS <= log 2):
+
+      JS = 1/2 KL(p_a || m) + 1/2 KL(p_b || m),   m = (p_a + p_b) / 2
+  """
+  log_a, log_b = tf.nn.log_softmax(logits_a, -1), tf.nn.log_softmax(logits_b, -1)
+  p_a, p_b = tf.exp(log_a), tf.exp(log_b)
+  log_m = tf.math.log(0.5 * (p_a + p_b) + 1e-12)
+  return 0.5 * tf.reduce_sum(p_a * (log_a - log_m) + p_b * (log_b - log_m), -1)
+
+
 def fit_generator(teacher: tf.keras.Model, generator: FakeGraphGenerator, *, steps: int,
                   learning_rate: float, samples: int, bn_weight: float,
                   entropy_weight: float = 0.0, bn_layers: int = 0, seed: int = 0,
-                  on_step: Optional[Callable[[int], None]] = None) -> list[dict[str, float]]:
+                  on_step: Optional[Callable[[int], None]] = None,
+                  student: Optional[tf.keras.Model] = None,
+                  adversarial_weight: float = 0.0) -> list[dict[str, float]]:
   """Learns the generator from the teacher's forward passes (REINFORCE for structure).
 
   bn_layers: R_BN sums over the first `bn_layers` batch-norm layers the forward pass calls
   (0: all of them).
   on_step: called with the number of steps taken after each step (e.g. to keep snapshots).
+  student, adversarial_weight: with a student and w_adv > 0, each graph's loss also gets
+  - w_adv * JS(p(teacher) || p(student)) (the competition term of adaptive DeepInversion,
+  Yin et al., CVPR 2020): the generator seeks graphs the teacher labels as its target but
+  the current student gets wrong. The student is only read (its weights do not change).
   """
+  if adversarial_weight < 0:
+    raise ValueError(f"adversarial_weight must be >= 0, got {adversarial_weight}.")
+  if adversarial_weight and student is None:
+    raise ValueError("adversarial_weight > 0 needs the student whose disagreement with the "
+                     "teacher the generator seeks; pass student=.")
   rng = np.random.default_rng([seed, 1])
   optimizer = tf.keras.optimizers.Adam(learning_rate)
   names = feeds.model_input_names(teacher)
+  student_names = feeds.model_input_names(student) if adversarial_weight else ()
   targets = tf.constant(generator.targets)
   use_bn = bn_weight > 0 and bool(_batch_norm_layers(teacher))
   history = []
@@ -235,6 +258,10 @@ def fit_generator(teacher: tf.keras.Model, generator: FakeGraphGenerator, *, ste
               else contextlib.nullcontext([])) as records:
           logits = teacher(feeds.select(feed, names), training=False)["logits"]
         per_graph = tf.nn.sparse_softmax_cross_entropy_with_logits(targets, logits)
+        if adversarial_weight:
+          student_logits = student(feeds.select(feed, student_names), training=False)["logits"]
+          disagreement = jensen_shannon(logits, student_logits)
+          per_graph -= adversarial_weight * disagreement
         used = records[:bn_layers] if bn_layers else records
         prior = bn_weight * batch_norm_prior(used) if use_bn else tf.constant(0.0)
         loss = tf.reduce_mean(per_graph) + prior
@@ -254,6 +281,8 @@ def fit_generator(teacher: tf.keras.Model, generator: FakeGraphGenerator, *, ste
     history.append({"step": step, "loss": float(losses.mean()),
                     "teacher_agreement": float(np.mean(np.argmax(logits.numpy(), -1)
                                                        == generator.targets))})
+    if adversarial_weight:
+      history[-1]["student_disagreement"] = float(tf.reduce_mean(disagreement))
     if on_step is not None:
       on_step(step + 1)
   return history
@@ -335,36 +364,66 @@ def train_on_generator(teacher: tf.keras.Model, student: tf.keras.Model,
   return history
 
 
-def distill_on_generated_graphs(teacher: tf.keras.Model, student: tf.keras.Model, config,
-                                *, seed: int = 0
-                                ) -> tuple[FakeGraphGenerator, list[dict], list[dict]]:
-  """Learns the fake graphs from `teacher` and distils it into `student` on them (and on
-  the generator's snapshots when `config.gfkd_snapshot_every` > 0). Takes no dataset.
-
-  Returns:
-    (the final generator, its per-step history, the student's per-epoch history).
-  """
-  num_features = int(teacher.input["node_features"].shape[-1])
-  num_classes = int(teacher.output["logits"].shape[-1])
-  generator = FakeGraphGenerator(config.gfkd_graphs, config.gfkd_nodes, num_features,
-                                 num_classes, config.gfkd_edge_prior, seed=seed,
-                                 min_nodes=config.gfkd_min_nodes)
+def _fit_pool(teacher: tf.keras.Model, generator: FakeGraphGenerator, config, seed: int,
+              student: Optional[tf.keras.Model] = None, adversarial_weight: float = 0.0
+              ) -> tuple[list[FakeGraphGenerator], list[dict]]:
+  """Fits `generator` and returns the pool it gives the student (its snapshots every
+  `config.gfkd_snapshot_every` steps, then the generator itself) and its history."""
   every = config.gfkd_snapshot_every
   snapshots = [generator.snapshot()] if every else []
 
   def keep(step):
     if every and step % every == 0 and step < config.gfkd_steps:
       snapshots.append(generator.snapshot())
-  generator_history = fit_generator(
+  history = fit_generator(
       teacher, generator, steps=config.gfkd_steps, learning_rate=config.gfkd_learning_rate,
       samples=config.gfkd_samples, bn_weight=config.gfkd_bn_weight,
       entropy_weight=config.gfkd_entropy_weight, bn_layers=config.gfkd_bn_layers, seed=seed,
-      on_step=keep)
-  history = train_on_generator(
-      teacher, student, snapshots + [generator], epochs=config.epochs,
-      learning_rate=config.learning_rate, batch_size=config.batch_size,
-      temperature=config.temperature, weight_decay=config.weight_decay,
-      one_hot=config.gfkd_one_hot, seed=seed)
+      on_step=keep, student=student, adversarial_weight=adversarial_weight)
+  return snapshots + [generator], history
+
+
+def distill_on_generated_graphs(teacher: tf.keras.Model, student: tf.keras.Model, config,
+                                *, seed: int = 0
+                                ) -> tuple[FakeGraphGenerator, list[dict], list[dict]]:
+  """Learns the fake graphs from `teacher` and distils it into `student` on them (and on
+  the generator's snapshots when `config.gfkd_snapshot_every` > 0). Takes no dataset.
+
+  With `config.gfkd_adversarial_rounds` R > 0, R adversarial rounds follow: round r fits a
+  new generator (seed `seed + 1000 r`) whose loss adds - w_adv * JS(teacher || student) for
+  the student as it is after the previous round (`fit_generator`), adds its snapshots and
+  final graphs to the pool, and trains the student `config.gfkd_adversarial_epochs` more
+  epochs on the whole pool.
+
+  Returns:
+    (the last generator, its per-step history (with "round" from round 1 on), the
+    student's per-epoch history (likewise)).
+  """
+  num_features = int(teacher.input["node_features"].shape[-1])
+  num_classes = int(teacher.output["logits"].shape[-1])
+
+  def new_generator(generator_seed):
+    return FakeGraphGenerator(config.gfkd_graphs, config.gfkd_nodes, num_features,
+                              num_classes, config.gfkd_edge_prior, seed=generator_seed,
+                              min_nodes=config.gfkd_min_nodes)
+
+  def train_student(pool, epochs, student_seed):
+    return train_on_generator(
+        teacher, student, pool, epochs=epochs, learning_rate=config.learning_rate,
+        batch_size=config.batch_size, temperature=config.temperature,
+        weight_decay=config.weight_decay, one_hot=config.gfkd_one_hot, seed=student_seed)
+  generator = new_generator(seed)
+  pool, generator_history = _fit_pool(teacher, generator, config, seed)
+  history = train_student(pool, config.epochs, seed)
+  for round_index in range(1, config.gfkd_adversarial_rounds + 1):
+    round_seed = seed + 1000 * round_index
+    generator = new_generator(round_seed)
+    members, steps = _fit_pool(teacher, generator, config, round_seed, student,
+                               config.gfkd_adversarial_weight)
+    pool = pool + members
+    generator_history += [dict(entry, round=round_index) for entry in steps]
+    history += [dict(entry, round=round_index)
+                for entry in train_student(pool, config.gfkd_adversarial_epochs, round_seed)]
   return generator, generator_history, history
 
 
