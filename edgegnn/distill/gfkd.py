@@ -40,6 +40,17 @@ fake graphs (theta, phi) as they were at generator steps 0, k, 2k, ... and at th
 snapshot visited each epoch. The final graphs are prototypes the teacher labels with near
 certainty; the earlier ones lie between them and the random start, where the teacher's
 decision is less sure, so the student sees more of the teacher's function than its extremes.
+
+Adversarial rounds (option `gfkd_adversarial_rounds` R > 0; the competition term of
+adaptive DeepInversion, Yin et al., CVPR 2020, applied to GFKD's generator): after the
+first distillation, round r = 1..R fits a new generator whose per-graph loss is
+
+    L_m = CE(T(A_m, X_m), y_m) - w_adv * JS(p(T(A_m, X_m)) || p(S(A_m, X_m)))
+
+(plus the same priors; S the student as the previous round left it, only read), so the
+new graphs are ones the teacher labels y_m but the student does not yet agree on; they join
+the pool and the student trains `gfkd_adversarial_epochs` more epochs on all of it.
+
 `train_on_generator` takes the teacher, the student and the generator(s) only: no dataset is
 passed to it.
 """
