@@ -328,3 +328,28 @@ def test_adversarial_rounds_grow_the_pool_with_new_generators(mutag, mutag_teach
   assert [entry.get("round", 0) for entry in history] == [0] * 3 + [1] * 3 + [2] * 3
   assert [entry.get("round", 0) for entry in student_history] == [0, 0, 1, 2]
   assert all("student_disagreement" in entry for entry in history[3:])
+
+
+def test_dirichlet_soft_targets_keep_balanced_argmax_and_set_the_generator_loss():
+  """target_concentration beta: q_m ~ Dir(beta), argmax q_m = m mod C; the per-graph loss
+  is -sum_c q_mc log softmax(logits)_c (numpy), minimal where the teacher outputs q_m."""
+  generator = gfkd.FakeGraphGenerator(30, 4, 3, 3, seed=0, target_concentration=1.0)
+  q = generator.target_probabilities
+  assert q.shape == (30, 3)
+  np.testing.assert_allclose(q.sum(-1), 1.0, rtol=1e-6)
+  np.testing.assert_array_equal(q.argmax(-1), np.arange(30) % 3)
+  assert 0.34 < q.max(-1).min() and q.max(-1).max() < 1.0    # soft, not one-hot
+  logits = np.random.default_rng(1).normal(size=(30, 3)).astype(np.float32)
+  log_p = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+  np.testing.assert_allclose(generator.target_loss(tf.constant(logits)).numpy(),
+                             -(q * log_p).sum(-1), rtol=1e-5)
+  at_target = generator.target_loss(tf.constant(np.log(q))).numpy()
+  assert np.all(at_target <= generator.target_loss(tf.constant(logits)).numpy() + 1e-6)
+  np.testing.assert_array_equal(generator.snapshot().target_probabilities, q)
+  hard = gfkd.FakeGraphGenerator(4, 4, 3, 2, seed=0)
+  assert hard.target_probabilities is None
+  np.testing.assert_allclose(
+      hard.target_loss(tf.constant(logits[:4, :2])).numpy(),
+      tf.nn.sparse_softmax_cross_entropy_with_logits(hard.targets, logits[:4, :2]).numpy())
+  with pytest.raises(ValueError, match="target_concentration"):
+    gfkd.FakeGraphGenerator(4, 4, 3, 2, target_concentration=-1.0)

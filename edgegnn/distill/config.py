@@ -59,6 +59,9 @@ class DistillConfig(MappingConfig):
       on a pool of the fake graphs as they were at generator steps 0, k, 2k, ... and at the
       end (each epoch visits every snapshot), so it also sees the graphs the teacher is
       unsure about, not only the prototypes it is confident on.
+    gfkd_target_concentration: 0: each fake graph targets a one-hot class; beta > 0: a soft
+      target drawn from Dirichlet(beta 1_C) (Zero-Shot KD's data impressions; see
+      `gfkd.FakeGraphGenerator`).
     gfkd_adversarial_rounds: R adversarial rounds after the first distillation: each fits a
       new generator that also seeks the student's disagreement with the teacher (the
       competition term of adaptive DeepInversion), adds its graphs to the pool and trains
@@ -103,6 +106,7 @@ class DistillConfig(MappingConfig):
   gfkd_edge_prior: float = 0.1
   gfkd_one_hot: bool = True
   gfkd_snapshot_every: int = 0
+  gfkd_target_concentration: float = 0.0
   gfkd_adversarial_rounds: int = 0
   gfkd_adversarial_weight: float = 1.0
   gfkd_adversarial_epochs: int = 30
@@ -131,7 +135,8 @@ class DistillConfig(MappingConfig):
                        f"got {self.cpf_confidence!r}.")
     for name in ("lsp_weight", "sd_weight", "gfkd_bn_weight", "gfkd_entropy_weight",
                  "weight_decay", "lsp_sigma", "cpf_hidden_units", "patience", "gfkd_bn_layers",
-                 "gfkd_snapshot_every", "gfkd_adversarial_rounds", "gfkd_adversarial_weight"):
+                 "gfkd_snapshot_every", "gfkd_adversarial_rounds", "gfkd_adversarial_weight",
+                 "gfkd_target_concentration"):
       if getattr(self, name) < 0:
         raise ValueError(f"distill.{name} must be >= 0, got {getattr(self, name)}.")
     for name in ("cpf_steps", "gfkd_graphs", "gfkd_nodes", "gfkd_steps", "gfkd_samples",

@@ -9,7 +9,10 @@ initialisation, like the authors' code's 10-29: with a sum readout the student t
 graphs of several sizes), a Bernoulli distribution over its undirected edges,
 p_m,ij = sigmoid(theta_m,ij) (i < j < n_m, no self-loops), and learned node features
 X_m = softmax(phi_m) (rows on the simplex, like one-hot atom types), with a target class
-y_m (classes balanced over m). The generator minimises, over the structure distribution,
+y_m (classes balanced over m; or, with `gfkd_target_concentration` beta > 0, a soft target
+q_m ~ Dirichlet(beta 1_C) whose largest entry is on y_m, as in Zero-Shot KD's data
+impressions, so that CE(., q_m) drives the teacher's output to q_m and the graphs also cover
+its uncertain region). The generator minimises, over the structure distribution,
 
     J(theta, phi) = E_{A ~ Bern(p)} [ mean_m CE(T(A_m, X_m), y_m) + w_BN * R_BN(A, X) ]
                     + w_H * mean_{m, i < n_m} H(X_m,i)
@@ -79,17 +82,26 @@ class FakeGraphGenerator(tf.Module):
     min_nodes: n_min; graph m keeps its first n_m ~ U{n_min..n} nodes (0: every graph has n).
     num_features: F, the teacher's input width.
     num_classes: C; graph m targets class m mod C.
+    target_concentration: 0: graph m's target is the one-hot y_m (class m mod C); beta > 0:
+      a soft target q_m ~ Dirichlet(beta 1_C) with its argmax balanced over the classes
+      (Zero-Shot KD's "data impressions", Nayak et al., ICML 2019): the generator then drives
+      the teacher's output on graph m to q_m, so the graphs also cover the teacher's
+      uncertain region between the classes, not only its prototypes.
     edge_prior: initial edge probability.
     seed: initialisation seed.
   """
 
   def __init__(self, num_graphs: int, num_nodes: int, num_features: int, num_classes: int,
-               edge_prior: float = 0.1, seed: int = 0, min_nodes: int = 0):
+               edge_prior: float = 0.1, seed: int = 0, min_nodes: int = 0,
+               target_concentration: float = 0.0):
     super().__init__(name="fake_graph_generator")
     for name, value in (("num_graphs", num_graphs), ("num_nodes", num_nodes),
                         ("num_features", num_features), ("num_classes", num_classes)):
       if value < 1:
         raise ValueError(f"{name} must be >= 1, got {value}.")
+    if target_concentration < 0:
+      raise ValueError(f"target_concentration must be >= 0 (0: one-hot targets), got "
+                       f"{target_concentration}.")
     if not 0 < edge_prior < 1:
       raise ValueError(f"edge_prior must be in (0, 1), got {edge_prior}.")
     if min_nodes and not 1 <= min_nodes <= num_nodes:
@@ -106,6 +118,16 @@ class FakeGraphGenerator(tf.Module):
         rng.standard_normal([num_graphs, num_nodes, num_features]).astype(np.float32),
         name="feature_logits")
     self.targets = (np.arange(num_graphs) % num_classes).astype(np.int32)
+    self.target_probabilities = None
+    if target_concentration:
+      # Dirichlet draws, each sorted so that its largest entry is on class targets[m].
+      draws = np.random.default_rng([seed, 4]).dirichlet(
+          np.full(num_classes, target_concentration), num_graphs)
+      draws = -np.sort(-draws, -1)                  # descending
+      order = (self.targets[:, None] + np.arange(num_classes)[None]) % num_classes
+      probabilities = np.zeros_like(draws)
+      np.put_along_axis(probabilities, order, draws, -1)
+      self.target_probabilities = probabilities.astype(np.float32)
     self.sizes = (np.full(num_graphs, num_nodes) if not min_nodes else
                   np.random.default_rng([seed, 3]).integers(min_nodes, num_nodes + 1,
                                                              num_graphs)).astype(np.int32)
@@ -119,7 +141,8 @@ class FakeGraphGenerator(tf.Module):
     not change it."""
     frozen = object.__new__(FakeGraphGenerator)
     tf.Module.__init__(frozen, name="fake_graph_snapshot")
-    for name in ("num_graphs", "num_nodes", "num_features", "num_classes", "targets", "sizes",
+    for name in ("num_graphs", "num_nodes", "num_features", "num_classes", "targets",
+                 "target_probabilities", "sizes",
                  "node_mask", "_upper"):
       setattr(frozen, name, getattr(self, name))
     frozen.edge_logits = tf.Variable(self.edge_logits.numpy(), trainable=False,
@@ -127,6 +150,13 @@ class FakeGraphGenerator(tf.Module):
     frozen.feature_logits = tf.Variable(self.feature_logits.numpy(), trainable=False,
                                         name="feature_logits")
     return frozen
+
+  def target_loss(self, logits: tf.Tensor) -> tf.Tensor:
+    """[M] per-graph cross-entropy of the teacher's logits to the targets: -log p(y_m), or
+    -sum_c q_mc log p_c with soft targets (minimal where the teacher outputs q_m)."""
+    if self.target_probabilities is None:
+      return tf.nn.sparse_softmax_cross_entropy_with_logits(self.targets, logits)
+    return tf.nn.softmax_cross_entropy_with_logits(self.target_probabilities, logits)
 
   def edge_probabilities(self) -> tf.Tensor:
     """p [M, n, n]: symmetric, zero diagonal (theta's upper triangle is used)."""
@@ -256,7 +286,6 @@ def fit_generator(teacher: tf.keras.Model, generator: FakeGraphGenerator, *, ste
   optimizer = tf.keras.optimizers.Adam(learning_rate)
   names = feeds.model_input_names(teacher)
   student_names = feeds.model_input_names(student) if adversarial_weight else ()
-  targets = tf.constant(generator.targets)
   use_bn = bn_weight > 0 and bool(_batch_norm_layers(teacher))
   history = []
   for step in range(steps):
@@ -268,7 +297,7 @@ def fit_generator(teacher: tf.keras.Model, generator: FakeGraphGenerator, *, ste
         with (recording_batch_norm_inputs(teacher) if use_bn
               else contextlib.nullcontext([])) as records:
           logits = teacher(feeds.select(feed, names), training=False)["logits"]
-        per_graph = tf.nn.sparse_softmax_cross_entropy_with_logits(targets, logits)
+        per_graph = generator.target_loss(logits)
         if adversarial_weight:
           student_logits = student(feeds.select(feed, student_names), training=False)["logits"]
           disagreement = jensen_shannon(logits, student_logits)
@@ -416,7 +445,8 @@ def distill_on_generated_graphs(teacher: tf.keras.Model, student: tf.keras.Model
   def new_generator(generator_seed):
     return FakeGraphGenerator(config.gfkd_graphs, config.gfkd_nodes, num_features,
                               num_classes, config.gfkd_edge_prior, seed=generator_seed,
-                              min_nodes=config.gfkd_min_nodes)
+                              min_nodes=config.gfkd_min_nodes,
+                              target_concentration=config.gfkd_target_concentration)
 
   def train_student(pool, epochs, student_seed):
     return train_on_generator(
