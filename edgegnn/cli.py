@@ -125,7 +125,8 @@ def convert(model_dir, fmt, layout, capacity, max_neighbors, target, integer_io,
   try:
     meta = load_meta(model_dir)
     ds = data.load(meta.dataset)
-    capacity, max_neighbors = feeds.layout_sizes(ds, layout, capacity, max_neighbors)
+    capacity, max_neighbors = feeds.layout_sizes(
+        ds, layout, capacity if capacity is not None else meta.bound_nodes, max_neighbors)
     model, _ = load_trained(model_dir, layout=layout, capacity=capacity,
                             max_neighbors=max_neighbors)
     graphs = [ds.graph] if ds.task == "node" else [ds.graphs[i] for i in ds.split(0)[0][:100]]

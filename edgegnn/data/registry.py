@@ -20,6 +20,8 @@ DATASET_KINDS = {
     "digits_points": "points",
 }
 _ALIASES = {"imdbbinary": "imdb_binary"}
+# File kind -> task: "node" (classify the nodes of one graph) or "graph" (classify graphs).
+KIND_TASKS = {"planetoid": "node", "tu": "graph", "points": "graph"}
 
 
 class UnknownDatasetError(ValueError):
@@ -49,6 +51,15 @@ def canonical_name(name: str) -> str:
     raise UnknownDatasetError(f"Unknown dataset {name!r}. Available: "
                               f"{', '.join(available_datasets())}.")
   return key
+
+
+def task_of(name: str) -> str:
+  """Returns the task of a shipped dataset, "node" or "graph", without loading it.
+
+  Raises:
+    UnknownDatasetError: if the name matches no shipped dataset.
+  """
+  return KIND_TASKS[DATASET_KINDS[canonical_name(name)]]
 
 
 def dataset_path(name: str) -> pathlib.Path:

@@ -33,6 +33,15 @@ GLNN_STUDENT = ModelSpec("mlp", hidden_units=256, num_layers=2, dropout=0.5)
 Student = Optional[Union[tf.keras.Model, ModelSpec]]
 
 
+def cpf_student_arguments(dataset, config: DistillConfig) -> dict:
+  """The keyword arguments of `cpf.build_cpf_student` besides the widths and the prior:
+  the graph's node count and `config`'s cpf_* options (what a saved CPF student is rebuilt
+  from; its prior is in its weights)."""
+  return {"num_nodes": dataset.graph.num_nodes, "num_steps": config.cpf_steps,
+          "confidence": config.cpf_confidence, "hidden_units": config.cpf_hidden_units,
+          "dropout": config.cpf_dropout, "edge_dropout": config.cpf_edge_dropout}
+
+
 def _build_student(student: Student, method: methods.Method, dataset, config: DistillConfig,
                    seed: int) -> tf.keras.Model:
   tf.keras.utils.set_random_seed(seed)
@@ -40,11 +49,9 @@ def _build_student(student: Student, method: methods.Method, dataset, config: Di
     return student
   if student is None and method.name == "cpf":
     return cpf.build_cpf_student(
-        dataset.num_features, dataset.num_classes, dataset.graph.num_nodes,
-        dataset.train_index, dataset.labels[dataset.train_index],
-        num_steps=config.cpf_steps, confidence=config.cpf_confidence,
-        hidden_units=config.cpf_hidden_units, dropout=config.cpf_dropout,
-        edge_dropout=config.cpf_edge_dropout)
+        dataset.num_features, dataset.num_classes,
+        labelled_index=dataset.train_index, labels=dataset.labels[dataset.train_index],
+        **cpf_student_arguments(dataset, config))
   if student is None and method.name == "glnn":
     student = GLNN_STUDENT
   if isinstance(student, ModelSpec):

@@ -1,7 +1,14 @@
-"""A trained model on disk: `model.json` (spec, dataset, shapes) + `weights.h5`.
+"""A trained model on disk: `model.json` (kind, spec or arguments, dataset, shapes) +
+`weights.h5`.
 
-Weights are stored for the training build; `load_trained` rebuilds any layout from the
-spec and copies them in, so one saved model exports to every layout.
+Two kinds of model are saved:
+  zoo  a `build_model` model: model.json holds its `ModelSpec`; `load_trained` rebuilds any
+       layout from the spec and copies the weights in, so one saved model exports to every
+       layout.
+  cpf  a CPF student (`edgegnn.distill.cpf.build_cpf_student`): model.json holds the
+       builder's arguments (`arguments`: num_nodes, num_steps, confidence, hidden_units,
+       dropout, edge_dropout); its labelled prior is in the weights. It is bound to the one
+       graph of num_nodes nodes it was trained on and rebuilds in the sparse layout only.
 """
 from __future__ import annotations
 
@@ -19,18 +26,73 @@ from edgegnn.models.spec import ModelSpec
 from edgegnn.models.zoo import build_model, transfer_weights
 
 
+KINDS = ("zoo", "cpf")
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelMeta:
-  spec: ModelSpec
+  """What a saved model is and what it was trained on.
+
+  Attributes:
+    spec: the `ModelSpec` (kind zoo; None for kind cpf).
+    dataset / task / num_features / num_classes: the training data's.
+    extra: e.g. {"quantization": ...}, {"distill": {"method", "teacher"}}.
+    kind: zoo or cpf (see the module doc).
+    arguments: the builder's arguments of kind cpf (`cpf_student_arguments`).
+  """
+  spec: Optional[ModelSpec]
   dataset: str
   task: str
   num_features: int
   num_classes: int
   extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+  kind: str = "zoo"
+  arguments: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+  def __post_init__(self):
+    if self.kind not in KINDS:
+      raise ValueError(f"Unknown model kind {self.kind!r}; expected one of {', '.join(KINDS)}.")
+    if self.kind == "zoo" and self.spec is None:
+      raise ValueError("A zoo model needs its ModelSpec (spec); a CPF student is kind cpf.")
+    if self.kind == "cpf" and (self.spec is not None or self.quantization is not None):
+      raise ValueError("A CPF student (kind cpf) has no ModelSpec and no quantized form; "
+                       "quantize a zoo student (e.g. distill method kd with quantization).")
+
+  @property
+  def bound_nodes(self) -> Optional[int]:
+    """The node count of the one graph a transductive model (kind cpf) runs on; None for
+    zoo models, which take graphs of any size."""
+    return self.arguments["num_nodes"] if self.kind == "cpf" else None
+
+  def check_layout(self, layout: str = "sparse", capacity: Optional[int] = None,
+                   num_edges: Optional[int] = None, batched: bool = False,
+                   max_neighbors: Optional[int] = None) -> None:
+    """Raises ValueError if the model cannot be built in `layout` with these sizes (a CPF
+    student: only sparse, unbatched, for its own `bound_nodes` nodes)."""
+    if self.kind != "cpf":
+      return
+    from edgegnn.distill import cpf  # pylint: disable=g-import-not-at-top
+    nodes = self.bound_nodes
+    if (layout != cpf.EXPORT_LAYOUT or batched or num_edges is not None
+        or max_neighbors is not None or capacity not in (None, nodes)):
+      raise ValueError(
+          f"A CPF student is bound to the one graph of {nodes} nodes it was trained on (its "
+          f"per-node gate and clamped labels are weights) and is built in the "
+          f"{cpf.EXPORT_LAYOUT} layout only; got layout {layout!r}, capacity {capacity}, "
+          f"num_edges {num_edges}, max_neighbors {max_neighbors}, batched {batched}. Export "
+          f"it with layout {cpf.EXPORT_LAYOUT} (formats {', '.join(cpf.EXPORT_FORMATS)}), or "
+          "distil a zoo student (method kd, or glnn for an MLP) for the other layouts.")
 
   def build(self, layout: str = "sparse", capacity: Optional[int] = None,
             num_edges: Optional[int] = None, batched: bool = False,
             max_neighbors: Optional[int] = None) -> tf.keras.Model:
+    """The untrained model in `layout` (kind cpf: with an empty prior, which its weights
+    replace)."""
+    if self.kind == "cpf":
+      self.check_layout(layout, capacity, num_edges, batched, max_neighbors)
+      from edgegnn.distill import cpf  # pylint: disable=g-import-not-at-top
+      return cpf.build_cpf_student(self.num_features, self.num_classes, labelled_index=[],
+                                   labels=[], **self.arguments)
     return build_model(self.spec, num_features=self.num_features, num_classes=self.num_classes,
                        task=self.task, layout=layout, capacity=capacity, num_edges=num_edges,
                        batched=batched, max_neighbors=max_neighbors,
@@ -53,7 +115,8 @@ def save_trained(directory: str | os.PathLike, model: tf.keras.Model, meta: Mode
     model.save_weights(str(tmp.with_suffix(".h5")))
     os.replace(tmp.with_suffix(".h5"), tmp)
   atomic_write_text(directory / "model.json", json.dumps(
-      {"spec": meta.spec.to_dict(), "dataset": meta.dataset, "task": meta.task,
+      {"kind": meta.kind, "spec": meta.spec.to_dict() if meta.spec else None,
+       "arguments": meta.arguments, "dataset": meta.dataset, "task": meta.task,
        "num_features": meta.num_features, "num_classes": meta.num_classes,
        "extra": meta.extra}, indent=1))
 
@@ -64,20 +127,25 @@ def load_meta(directory: str | os.PathLike) -> ModelMeta:
     raise FileNotFoundError(f"{directory} is not a trained edgegnn model (no model.json); "
                             "train one with `edgegnn train` or a pipeline's train stage.")
   raw = json.loads(path.read_text())
-  return ModelMeta(spec=ModelSpec.from_dict(raw["spec"]), dataset=raw["dataset"],
-                   task=raw["task"], num_features=raw["num_features"],
-                   num_classes=raw["num_classes"], extra=raw.get("extra", {}))
+  spec = raw.get("spec")
+  return ModelMeta(spec=ModelSpec.from_dict(spec) if spec is not None else None,
+                   dataset=raw["dataset"], task=raw["task"], num_features=raw["num_features"],
+                   num_classes=raw["num_classes"], extra=raw.get("extra", {}),
+                   kind=raw.get("kind", "zoo"), arguments=raw.get("arguments", {}))
 
 
 def load_trained(directory: str | os.PathLike, layout: str = "sparse",
                  capacity: Optional[int] = None, num_edges: Optional[int] = None,
                  batched: bool = False, max_neighbors: Optional[int] = None
                  ) -> tuple[tf.keras.Model, ModelMeta]:
-  """Rebuilds the saved model in `layout` with its trained weights."""
+  """Rebuilds the saved model in `layout` with its trained weights (a CPF student: in the
+  sparse layout only, see `ModelMeta.check_layout`)."""
   meta = load_meta(directory)
+  meta.check_layout(layout, capacity, num_edges, batched, max_neighbors)
   trained = meta.build("sparse", batched=meta.task == "graph")
   trained.load_weights(str(pathlib.Path(directory) / "weights.h5"))
-  if layout == "sparse" and capacity is None and num_edges is None and batched == (meta.task == "graph"):
+  if meta.kind == "cpf" or (layout == "sparse" and capacity is None and num_edges is None
+                            and batched == (meta.task == "graph")):
     return trained, meta
   return transfer_weights(trained, meta.build(layout, capacity, num_edges, batched,
                                               max_neighbors)), meta

@@ -14,7 +14,9 @@
           formats: [tflite-float32]
           target: mobile
 
-Every key is checked: an unknown key or a wrong type fails naming the stage and key.
+Every key is checked: an unknown key or a wrong type fails naming the stage and key; so
+does a stage that does not fit the dataset's task (e.g. distill method gfkd on cora) or the
+model it reads (e.g. a CPF student exported in the dense layout).
 """
 from __future__ import annotations
 
@@ -126,6 +128,13 @@ class PtqStage:
     if self.calibration_graphs < 1:
       raise ValueError(f"ptq({self.name}).calibration_graphs must be >= 1.")
 
+  def check_source(self, source) -> None:
+    """Raises ValueError if the model of stage `source` has no quantized form."""
+    if getattr(source, "builds_cpf_student", False):
+      raise ValueError(f"ptq({self.name}): model {self.model!r} is a CPF student, which has "
+                       "no quantized form; export it as tflite-dynamic-int8 (int8 weights) "
+                       "instead.")
+
   @property
   def produces(self) -> str:
     return self.name
@@ -141,42 +150,85 @@ class PtqStage:
 
 @dataclasses.dataclass(frozen=True)
 class DistillStage:
-  """Trains a student from a teacher stage's model (stage kind distill).
+  """Trains a student from a teacher stage's model (stage kind distill), with any method of
+  `edgegnn.distill`: kd, lsp, glnn, cpf, gnn-sd on node datasets; gfkd on graph datasets.
+
+  Every seed's student distils from the teacher run of the same seed (the teacher's first
+  run if it has none). On a graph dataset the stage runs seeds x the folds the teacher ran
+  (its `train.folds`): each student distils from the teacher run of the same seed and fold
+  and is tested on that fold's test graphs.
 
   Attributes:
     name: the student's name.
     teacher: the teacher's stage name (omit for gnn-sd, which has no teacher).
-    student: the student's `ModelSpec` mapping (an mlp for glnn).
-    distill: the `edgegnn.distill.DistillConfig` mapping (method kd, lsp, glnn, gnn-sd).
+    student: the student's `ModelSpec` mapping. Optional for the methods that build their
+      own: glnn (default: the `GLNN_STUDENT` MLP; a given spec must be an mlp) and cpf
+      (default: CPF's label propagation + feature transformation student, options
+      distill.cpf_*; it is bound to the dataset's graph and exports in the sparse layout,
+      in float formats only). gfkd needs one (e.g. a gin with batch_norm false).
+    distill: the `edgegnn.distill.DistillConfig` mapping (method kd, lsp, glnn, cpf, gnn-sd,
+      gfkd).
     quantization: optional `QuantizationConfig` mapping: the student is then trained
-      quantization-aware (e.g. a Degree-Quant INT8 student distilled from an FP32 teacher).
-    seeds: student seeds (each distils from the teacher run of the same seed, if any).
+      quantization-aware (e.g. a Degree-Quant INT8 student distilled from an FP32 teacher;
+      not for cpf's own student).
+    seeds: student seeds.
   """
   name: str
-  student: dict
   distill: dict
+  student: Optional[dict] = None
   teacher: Optional[str] = None
   quantization: Optional[dict] = None
   seeds: tuple[int, ...] = (0,)
 
   def __post_init__(self):
-    from edgegnn.distill import DistillConfig, methods
+    from edgegnn.distill import GLNN_STUDENT, DistillConfig, methods
     where = f"distill({self.name})"
-    object.__setattr__(self, "model_spec", ModelSpec.from_dict(self.student, f"{where}.student"))
     config = DistillConfig.from_dict(self.distill, f"{where}.distill")
     object.__setattr__(self, "distill_config", config)
     method = methods.get(config.method)
-    if method.name in ("cpf", "gfkd"):
-      raise ValueError(f"{where}: method {method.name} is available from the library "
-                       "(edgegnn.distill.distill) but not as a pipeline stage yet; use kd, lsp, "
-                       "glnn or gnn-sd.")
+    builders = [m for m in methods.METHODS if methods.get(m).builds_student]
+    if self.student is None and not method.builds_student:
+      raise ValueError(f"{where}: method {method.name} needs `student: <model mapping>` "
+                       f"(e.g. {{architecture: gin, batch_norm: false}}); only "
+                       f"{', '.join(builders)} build their own student.")
+    spec = (ModelSpec.from_dict(self.student, f"{where}.student") if self.student is not None
+            else GLNN_STUDENT if method.name == "glnn" else None)
+    if method.name == "glnn" and spec.architecture != "mlp":
+      raise ValueError(f"{where}.student: glnn distils into an MLP student; got architecture "
+                       f"{spec.architecture!r}. Use architecture mlp, or method kd for a GNN "
+                       "student.")
+    object.__setattr__(self, "model_spec", spec)
     if method.needs_teacher and not self.teacher:
       raise ValueError(f"{where}: method {method.name} needs `teacher: <stage name>`.")
+    if not self.seeds:
+      raise ValueError(f"{where}.seeds must list at least one seed.")
     quantization = None
     if self.quantization is not None:
+      if self.builds_cpf_student:
+        raise ValueError(f"{where}.quantization: the CPF student (built by method cpf when "
+                         "`student:` is omitted) has no quantization-aware form; remove "
+                         "`quantization:`, or give a `student:` model to train quantized.")
       from edgegnn.quantization import QuantizationConfig
       quantization = QuantizationConfig.from_dict(self.quantization, f"{where}.quantization")
     object.__setattr__(self, "quantization_config", quantization)
+
+  @property
+  def builds_cpf_student(self) -> bool:
+    """The student is CPF's own (method cpf without `student:`), not a zoo model."""
+    return self.model_spec is None
+
+  def check_task(self, dataset: str, task: str) -> None:
+    """Raises ValueError if the method is not for `dataset`'s task ("node" or "graph")."""
+    from edgegnn.distill import methods
+    method = methods.get(self.distill_config.method)
+    if method.task == task:
+      return
+    fitting = [m for m in methods.METHODS if methods.get(m).task == task]
+    raise ValueError(
+        f"distill({self.name}): method {method.name} is for {method.task} classification, "
+        f"but dataset {dataset} is a {task}-classification dataset. Use method "
+        f"{', '.join(fitting)} on {dataset}, or run {method.name} in a pipeline on a "
+        f"{method.task}-classification dataset ({', '.join(_datasets_of(method.task))}).")
 
   @property
   def produces(self) -> str:
@@ -187,10 +239,16 @@ class DistillStage:
 
   def to_dict(self) -> dict:
     return {"distill": {"name": self.name, "teacher": self.teacher,
-                        "student": self.model_spec.to_dict(),
+                        "student": self.model_spec.to_dict() if self.model_spec else None,
                         "distill": dataclasses.asdict(self.distill_config),
                         "quantization": self.quantization_config.to_dict()
                         if self.quantization_config else None, "seeds": list(self.seeds)}}
+
+
+def _datasets_of(task: str) -> list[str]:
+  """The shipped datasets of `task`."""
+  from edgegnn.data import registry
+  return [name for name in registry.available_datasets() if registry.task_of(name) == task]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -246,6 +304,25 @@ class ExportStage:
                        f"{list(self.formats)} has others: export them in a separate stage.")
     if self.bench_runs < 1 or self.bench_threads < 1 or self.representative_graphs < 1:
       raise ValueError(f"{where}: bench_runs, bench_threads, representative_graphs must be >= 1.")
+
+  def check_source(self, source) -> None:
+    """Raises ValueError if the model of stage `source` cannot be exported as configured: a
+    CPF student (bound to its graph's N nodes) exports in the sparse layout, float formats."""
+    if not getattr(source, "builds_cpf_student", False):
+      return
+    from edgegnn.distill import cpf
+    where = f"export({self.model})"
+    if self.layout != cpf.EXPORT_LAYOUT:
+      raise ValueError(f"{where}.layout: {self.model!r} is a CPF student, bound to the one "
+                       f"graph it was trained on and built in the {cpf.EXPORT_LAYOUT} layout "
+                       f"only; got {self.layout!r}. Use layout: {cpf.EXPORT_LAYOUT}, or "
+                       "distil a zoo student (method kd, or glnn) for other layouts.")
+    others = [f for f in self.formats if f not in cpf.EXPORT_FORMATS]
+    if others:
+      raise ValueError(f"{where}.formats: {self.model!r} is a CPF student, which exports in "
+                       f"float compute only ({', '.join(cpf.EXPORT_FORMATS)}); got "
+                       f"{others} (full int8 needs the dense or neighbors layout, which the "
+                       "CPF student lacks). Use tflite-dynamic-int8 for int8 weights.")
 
   @property
   def produces(self) -> str:
@@ -379,6 +456,16 @@ def _parse_stage(index: int, raw: Any) -> Stage:
     raise PipelineError(str(e)) from None
 
 
+def _check_in_context(stage: Stage, dataset: str, task: str,
+                      earlier: dict[str, Stage]) -> None:
+  """The checks of a stage that need the dataset's task ("node" or "graph") or the earlier
+  stage whose model it reads; raises ValueError."""
+  if isinstance(stage, DistillStage):
+    stage.check_task(dataset, task)
+  if isinstance(stage, (ExportStage, PtqStage)):
+    stage.check_source(earlier[stage.model])
+
+
 def parse(raw: Any, source: Optional[str] = None, default_name: str = "pipeline") -> Pipeline:
   """Validates a pipeline mapping (as loaded from YAML) completely."""
   from edgegnn.data import registry
@@ -397,7 +484,8 @@ def parse(raw: Any, source: Optional[str] = None, default_name: str = "pipeline"
   if not isinstance(raw["stages"], list) or not raw["stages"]:
     raise PipelineError("stages must be a non-empty list.")
   stages = tuple(_parse_stage(i, s) for i, s in enumerate(raw["stages"]))
-  produced: set[str] = set()
+  task = registry.task_of(dataset)
+  produced: dict[str, Stage] = {}
   for i, stage in enumerate(stages):
     for need in stage.requires():
       if need not in produced:
@@ -405,7 +493,11 @@ def parse(raw: Any, source: Optional[str] = None, default_name: str = "pipeline"
                             f"produces (earlier: {sorted(produced) or 'none'}).")
     if stage.produces in produced:
       raise PipelineError(f"stages[{i}]: the name {stage.produces!r} is used twice.")
-    produced.add(stage.produces)
+    try:
+      _check_in_context(stage, dataset, task, produced)
+    except ValueError as e:
+      raise PipelineError(f"stages[{i}]: {e}") from None
+    produced[stage.produces] = stage
   name = str(raw.get("name", default_name))
   return Pipeline(name=name, dataset=dataset, out=str(raw.get("out", f"runs/{name}")),
                   stages=stages, source=source)

@@ -43,6 +43,7 @@ def _hash(payload: Any) -> str:
 
 def plan(pipeline: Pipeline) -> list[str]:
   """One human-readable line per stage (what `edgegnn run --dry-run` prints)."""
+  from edgegnn.distill import methods  # pylint: disable=g-import-not-at-top
   lines = [f"pipeline {pipeline.name}: dataset {pipeline.dataset}, out {pipeline.out}"]
   for i, stage in enumerate(pipeline.stages):
     if isinstance(stage, TrainStage):
@@ -52,12 +53,16 @@ def plan(pipeline: Pipeline) -> list[str]:
       lines.append(f"  {i + 1}. {kind} {stage.name}: {s.architecture} ({s.num_layers} layers, "
                    f"{s.hidden_units} units), {t.epochs} epochs max, seeds {list(t.seeds)}")
     elif isinstance(stage, DistillStage):
-      c = stage.distill_config
+      c, s = stage.distill_config, stage.model_spec
+      student = (f"a CPF student ({c.cpf_steps} propagation steps)" if s is None else
+                 f"{s.architecture} ({s.hidden_units} units"
+                 + (f", {stage.quantization_config.label}" if stage.quantization_config else "")
+                 + ")")
+      folds = (f" x the folds of {stage.teacher}"
+               if methods.get(c.method).task == "graph" else "")
       lines.append(f"  {i + 1}. distill {stage.name}: {c.method} from "
-                   f"{stage.teacher or 'itself'} into {stage.model_spec.architecture} "
-                   f"({stage.model_spec.hidden_units} units"
-                   + (f", {stage.quantization_config.label}" if stage.quantization_config else "")
-                   + f"), {c.epochs} epochs max, seeds {list(stage.seeds)}")
+                   f"{stage.teacher or 'itself'} into {student}, {c.epochs} epochs max, "
+                   f"seeds {list(stage.seeds)}{folds}")
     elif isinstance(stage, FederatedStage):
       c, m = stage.federated_config, stage.model_spec
       lines.append(f"  {i + 1}. federated {stage.name}: {m.architecture} on {c.num_clients} "
@@ -240,44 +245,61 @@ class Runner:
                    quantization=quantization.to_dict())
     return entry
 
-  def _teacher(self, stage_name: Optional[str], seed: int):
-    """The trained model of stage `stage_name` for `seed` (its first run if it has no run of
-    that seed), or None without a teacher stage."""
+  def _teacher(self, stage_name: Optional[str], seed: int, fold: int = 0):
+    """The trained model of stage `stage_name` for `seed` (its first run if it has no run
+    of that seed), on a graph dataset of `fold`; None without a teacher stage."""
     if not stage_name:
       return None
     from edgegnn.models.saving import load_trained  # pylint: disable=g-import-not-at-top
     source = next(m for m in self.report["models"] if m["name"] == stage_name)
-    runs = {r["seed"]: r for r in source["runs"]}
-    run = runs.get(seed) or source["runs"][0]
-    return load_trained(self.out / run["path"], batched=self.dataset.task == "graph")[0]
+    graph = self.dataset.task == "graph"
+    of_fold = [r for r in source["runs"] if r["fold"] == fold or not graph]
+    if not of_fold:
+      raise ValueError(f"The teacher {stage_name} has no run of fold {fold} (its folds: "
+                       f"{source['folds']}); a student must not distil a teacher that "
+                       "trained on its test fold.")
+    run = next((r for r in of_fold if r["seed"] == seed), of_fold[0])
+    return load_trained(self.out / run["path"], batched=graph)[0]
 
   def _distill(self, stage: DistillStage) -> dict[str, Any]:
     import tensorflow as tf  # pylint: disable=g-import-not-at-top
     from edgegnn.distill import distill
+    from edgegnn.distill.distill import cpf_student_arguments
     from edgegnn.models import build_model
     from edgegnn.models.saving import ModelMeta, save_trained
     dataset, quantization = self.dataset, stage.quantization_config
+    config, spec = stage.distill_config, stage.model_spec
     extra = {"quantization": quantization.to_dict()} if quantization else {}
-    extra["distill"] = {"method": stage.distill_config.method, "teacher": stage.teacher}
+    extra["distill"] = {"method": config.method, "teacher": stage.teacher}
+    meta = (ModelMeta(None, dataset.name, dataset.task, dataset.num_features,
+                      dataset.num_classes, extra=extra, kind="cpf",
+                      arguments=cpf_student_arguments(dataset, config))
+            if stage.builds_cpf_student else
+            ModelMeta(spec, dataset.name, dataset.task, dataset.num_features,
+                      dataset.num_classes, extra=extra))
+    folds = [0]
+    if dataset.task == "graph" and stage.teacher:
+      folds = next(m for m in self.report["models"] if m["name"] == stage.teacher)["folds"]
     runs = []
     for seed in stage.seeds:
-      teacher = self._teacher(stage.teacher, seed)
-      tf.keras.utils.set_random_seed(seed)
-      student = build_model(stage.model_spec, num_features=dataset.num_features,
-                            num_classes=dataset.num_classes, task=dataset.task,
-                            batched=dataset.task == "graph", quantization=quantization)
-      result = distill(teacher, student, dataset, stage.distill_config, seed=seed,
-                       progress=self.progress)
-      directory = self.model_dir(stage.name, seed, 0)
-      save_trained(directory, result.model, ModelMeta(
-          stage.model_spec, dataset.name, dataset.task, dataset.num_features,
-          dataset.num_classes, extra=extra))
-      metrics = {k: v for k, v in result.metrics.items() if isinstance(v, (int, float, str))}
-      runs.append(dict(metrics, seed=seed, fold=0, path=str(directory.relative_to(self.out))))
-    entry = self._model_entry(stage.name, stage.model_spec.architecture, quantization,
-                              int(result.model.count_params()), runs, list(stage.seeds), [0])
-    entry.update(method=f"{stage.distill_config.method}"
-                 + (f"+{quantization.method}" if quantization else ""), teacher=stage.teacher)
+      for fold in folds:
+        teacher = self._teacher(stage.teacher, seed, fold)
+        tf.keras.utils.set_random_seed(seed)
+        student = None if spec is None else build_model(
+            spec, num_features=dataset.num_features, num_classes=dataset.num_classes,
+            task=dataset.task, batched=dataset.task == "graph", quantization=quantization)
+        result = distill(teacher, student, dataset, config, seed=seed, fold=fold,
+                         progress=self.progress)
+        directory = self.model_dir(stage.name, seed, fold)
+        save_trained(directory, result.model, meta)
+        metrics = {k: v for k, v in result.metrics.items() if isinstance(v, (int, float, str))}
+        runs.append(dict(metrics, seed=seed, fold=fold,
+                         path=str(directory.relative_to(self.out))))
+    entry = self._model_entry(stage.name, spec.architecture if spec else "cpf", quantization,
+                              int(result.model.count_params()), runs, list(stage.seeds),
+                              list(folds))
+    entry.update(method=f"{config.method}" + (f"+{quantization.method}" if quantization else ""),
+                 teacher=stage.teacher)
     return {"models": [entry]}
 
   def _federated(self, stage: FederatedStage) -> dict[str, Any]:
@@ -428,8 +450,11 @@ class Runner:
     model_dir = self.out / source["path"]
     run = source["runs"][0]
     trained, meta = load_trained(model_dir, batched=dataset.task == "graph")
-    capacity, max_neighbors = feeds.layout_sizes(dataset, stage.layout, stage.capacity,
-                                                 stage.max_neighbors)
+    # A model bound to one graph (a CPF student) takes exactly its nodes: the artifact and
+    # its sidecar say so as their capacity.
+    capacity, max_neighbors = feeds.layout_sizes(
+        dataset, stage.layout, stage.capacity if stage.capacity is not None
+        else meta.bound_nodes, stage.max_neighbors)
     export_model, _ = load_trained(model_dir, layout=stage.layout, capacity=capacity,
                                    max_neighbors=max_neighbors)
     names = feeds.model_input_names(export_model)
