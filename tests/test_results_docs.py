@@ -198,7 +198,8 @@ def test_readme_distillation_figures_are_the_json_means():
       f"over 10 validation seeds, both at 0.02: {m('sd-cora-lr10', 'student')} against "
       f"{m('sd-cora-lr10', 'baseline')})",
       "GFKD (best row " + max((m(row, "student") for row in distill_results.ROWS
-                               if row.startswith("gfkd")), key=float) + " % on MUTAG folds"):
+                               if row.startswith("gfkd")), key=float) + " % on MUTAG folds",
+      f"disagreement with the teacher: {m('gfkd-mutag-adv', 'student')} %"):
     assert quoted in README, quoted
 
 
@@ -265,3 +266,40 @@ def test_learning_rate_selection_is_the_json_and_the_reference_case_uses_it():
     seconds[m["method"]].append(sum(r["seconds"] for r in m["runs"]))
   assert (f"took {min(seconds['dq']):.0f}–{max(seconds['dq']):.0f} s of training (DQ) and "
           f"{min(seconds['qat']):.0f}–{max(seconds['qat']):.0f} s (QAT)") in doc
+
+
+def test_quoted_gfkd_adversarial_figures_are_the_json_lines():
+  """Session 10's GFKD sweep (each fold's training graphs), the prior-steps diagnostic and
+  the gfkd-mutag-adv row's test folds, as quoted in docs/distillation.md."""
+  rebn = '\'{"reestimate_batch_norm": true}\''
+  lines = {(r["seed"], r["v"]): r for e in SELECTION
+           if e["command"].startswith("python tools/distill_sweep.py gfkd FOLD")
+           and e["command"].endswith(rebn) for r in e["runs"]}
+  for fold in (0, 1, 4):                          # session 9's lines of the same setting
+    lines[fold, "pool"] = lines[fold, "rebn_bn2_snap10"]
+  acc = lambda fold, v: (f"{100 * lines[fold, v]['train_fold_acc']:.1f}"
+                         if (fold, v) in lines else "-")
+  row = lambda v: " / ".join(acc(f, v) for f in range(5))
+  mean = lambda v: f"{100 * np.mean([lines[f, v]['train_fold_acc'] for f in range(5)]):.1f}"
+  assert f"the pool alone {row('pool')} % (mean {mean('pool')})" in DISTILLATION
+  assert f"10 more epochs) {row('adv')} % (mean {mean('adv')})" in DISTILLATION
+  assert f"between the classes) {row('dir1')} %" in DISTILLATION
+  g256 = " / ".join(acc(f, "pool_g256") for f in (1, 2, 3))
+  assert f"graphs instead of 128: {g256} % on folds 1 / 2 / 3" in DISTILLATION
+  hist = lines[3, "pool"]["pred_hist"]
+  assert f"fold 3: {hist[0]} of {sum(hist)} training graphs, {acc(3, 'pool')} %" in DISTILLATION
+  assert all(max(lines[f, "pool_g256"]["pred_hist"]) == 169 for f in (1, 3))
+  prior = _selection("python tools/distill_sweep.py gfkd-prior-steps 1 0.05 400")
+  by_lr = {r["lr"]: r["loss"] for r in prior}
+  assert (f"from {by_lr[0.05][0]} to {by_lr[0.05][-1]} after 400 steps at Adam step 0.05 and "
+          f"to {by_lr[0.2][-1]} at 0.2") in DISTILLATION
+  (stats,) = _selection(f"python tools/distill_sweep.py gfkd-bn-stats 0 {rebn}")
+  r_bn = lambda key: f"{sum(r[1] + r[2] for r in stats[key]):.1f}"
+  assert (f"R_BN of real training graphs is {r_bn('real')} (fold 0's teacher; fresh fake "
+          f"graphs: {r_bn('fake_init')})") in DISTILLATION
+  runs = sorted((r for r in DISTILL_RUNS if r["row"] == "gfkd-mutag-adv"), key=lambda r: r["seed"])
+  test = ", ".join(f"{100 * r['student']:.1f}" for r in runs[:-1])
+  assert (f"test folds: {test} and {100 * runs[-1]['student']:.1f} % "
+          f"({100 * np.mean([r['student'] for r in runs]):.1f} on average, below "
+          f"gfkd-mutag-rebn-pool's {_distill_mean('gfkd-mutag-rebn-pool', 'student')})"
+          ) in DISTILLATION

@@ -56,6 +56,10 @@ GFKD_BN2 = DistillConfig(method="gfkd", temperature=2.0, gfkd_graphs=128, gfkd_s
                          gfkd_nodes=28, gfkd_min_nodes=10, gfkd_entropy_weight=0.1,
                          gfkd_bn_weight=1.0, gfkd_bn_layers=2, epochs=60, weight_decay=0.0)
 GFKD_POOL = dataclasses.replace(GFKD_BN2, gfkd_snapshot_every=10)
+# gfkd-mutag-rebn-pool's settings plus two adversarial rounds (generators that seek the
+# student's disagreement with the teacher), 10 student epochs after each.
+GFKD_ADVERSARIAL = dataclasses.replace(GFKD_POOL, gfkd_adversarial_rounds=2,
+                                       gfkd_adversarial_weight=1.0, gfkd_adversarial_epochs=10)
 GIN_STUDENT = ModelSpec("gin", hidden_units=32, num_layers=4, dropout=0.5, readout="sum",
                         batch_norm=False)
 # A size-invariant readout: the generated graphs' node counts and feature mix differ from
@@ -167,6 +171,11 @@ ROWS = {r.name: r for r in (
         "(`reestimate_batch_norm`), so that the prior matches its training data (see Notes)",
         (GIN_TEACHER, GIN_TRAIN_REBN), None, GIN_STUDENT,
         GFKD_POOL, ">=0.70"),
+    Row("gfkd-mutag-adv", "mutag", "as gfkd-mutag-rebn-pool, plus two adversarial rounds: "
+        "each fits a new generator whose loss also rewards the student's Jensen-Shannon "
+        "disagreement with the teacher (weight 1), adds its snapshots to the pool and trains "
+        "the student 10 more epochs on it (`gfkd_adversarial_rounds` 2; see Notes)",
+        (GIN_TEACHER, GIN_TRAIN_REBN), None, GIN_STUDENT, GFKD_ADVERSARIAL, ">=0.70"),
     Row("dq-kd-cora", "cora", "DQ INT8 GCN with soft-target KD from an FP32 GCN teacher >= "
         "the same DQ INT8 GCN without KD", (GCN, NODE_TRAIN), (GCN, NODE_TRAIN), GCN,
         DistillConfig(method="kd", alpha=0.5, temperature=1.0, epochs=200), ">=baseline",

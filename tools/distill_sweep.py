@@ -9,6 +9,7 @@
     python tools/distill_sweep.py gfkd 0 '{"name": {"student": {"readout": "mean"}}}'
     python tools/distill_sweep.py gfkd-bn-stats 0 ['{"reestimate_batch_norm": true}']
     python tools/distill_sweep.py gfkd-labels 0 100 0
+    python tools/distill_sweep.py gfkd-prior-steps 1 0.05 400
 
 Prints one JSON line per (seed, variant); sd400-lr also per Adam step, the plain GCN and the
 SD variants trained at each step alike (a step is chosen per method on validation). lsp / sd: validation and test accuracy of the
@@ -186,6 +187,24 @@ def gfkd_bn_stats(seed: int, teacher_train: dict | None = None):
                     "real_feature_mean": x.mean(0).round(3).tolist()}), flush=True)
 
 
+def gfkd_prior_steps(fold: int, learning_rate: float, steps: int):
+  """Generator only: the loss (mean CE + the batch-norm prior over *all* the re-estimated
+  teacher's BN layers + the entropy term, gfkd-mutag-rebn-pool's graphs) every 50 steps, to
+  see whether the paper's full prior is met with more steps or a larger Adam step."""
+  ds = data.load("mutag")
+  teacher = train(dr.GIN_TEACHER, ds, dr.GIN_TRAIN_REBN, seed=fold, fold=fold,
+                  progress=False).model
+  generator = gfkd.FakeGraphGenerator(128, 28, ds.num_features, 2, 0.1, seed=fold, min_nodes=10)
+  start = time.time()
+  history = gfkd.fit_generator(teacher, generator, steps=steps, learning_rate=learning_rate,
+                               samples=4, bn_weight=1.0, entropy_weight=0.1, bn_layers=0,
+                               seed=fold)
+  print(json.dumps({"fold": fold, "lr": learning_rate, "s": round(time.time() - start),
+                    "loss": [round(history[i]["loss"], 1) for i in range(0, steps, 50)]
+                    + [round(history[-1]["loss"], 1)],
+                    "agree": history[-1]["teacher_agreement"]}), flush=True)
+
+
 def gfkd_labels(seed: int, steps: int, bn_weight: float):
   """The teacher's labels on the gfkd-mutag generator's fake graphs after `steps` steps, for
   softmax / sampled one-hot / argmax features and sampled / thresholded (p >= 0.5) structure:
@@ -235,13 +254,15 @@ def main(argv):
                            [float(lr) for lr in argv[2].split(",")], argv[3].split(","))
   elif kind == "gfkd-labels":
     gfkd_labels(int(argv[1]), int(argv[2]), float(argv[3]))
+  elif kind == "gfkd-prior-steps":
+    gfkd_prior_steps(int(argv[1]), float(argv[2]), int(argv[3]))
   elif kind == "gfkd-bn-stats":
     gfkd_bn_stats(int(argv[1]), json.loads(argv[2]) if len(argv) > 2 else None)
   elif kind == "gfkd":
     sweep_gfkd(int(argv[1]), json.loads(argv[2]), json.loads(argv[3]) if len(argv) > 3 else None)
   else:
     raise SystemExit(f"unknown sweep {kind!r}; expected lsp, sd, sd400, sd400-lr, gfkd, "
-                     "gfkd-labels or gfkd-bn-stats")
+                     "gfkd-labels, gfkd-prior-steps or gfkd-bn-stats")
 
 
 if __name__ == "__main__":
