@@ -16,6 +16,7 @@ import pathlib
 import shutil
 from typing import Callable, Optional, Sequence
 
+from edgegnn import strict_json
 from edgegnn.atomic import atomic_write_text
 from edgegnn.deploy import ssh
 from edgegnn.deploy.pi_bundle import RUNNER_NAME, build_bundle
@@ -99,7 +100,7 @@ def merge_device_results(run_dir: str | pathlib.Path, results: dict, label: str,
                 threads=results.get("threads"), artifacts=measured)
   report["devices"] = [d for d in report.get("devices", []) if d.get("label") != label]
   report["devices"].append(device)
-  atomic_write_text(report_path, json.dumps(report, indent=1))
+  atomic_write_text(report_path, strict_json.dumps(report, indent=1))
   return report
 
 

@@ -21,6 +21,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from edgegnn import __version__
+from edgegnn import strict_json
 from edgegnn.atomic import atomic_write_text
 from edgegnn.pipeline.config import (BinarizeStage, DistillStage, FederatedStage, ExportStage, Pipeline, PtqStage,
                                      QuantizedTrainStage, TrainStage)
@@ -182,7 +183,7 @@ class Runner:
       return []
 
   def _write_report(self) -> None:
-    atomic_write_text(self.out / "report.json", json.dumps(self.report, indent=1))
+    atomic_write_text(self.out / "report.json", strict_json.dumps(self.report, indent=1))
 
   @staticmethod
   def _summary(stage, result) -> str:
