@@ -143,7 +143,7 @@ def test_cpf_student_saves_and_reloads_exactly(cora, tmp_path):
 
 
 def test_cpf_stage_distils_a_gcn_teacher_and_exports_for_its_graph(cora, tmp_path):
-  formats = ["tflite-float32", "tflite-dynamic-int8"]
+  formats = ["tflite-float32", "tflite-float16", "tflite-dynamic-int8"]
   report, out = _run(_pipeline("cora", CPF_TEACHER, CPF, _export("cpf", formats=formats)),
                      tmp_path)
   teacher, student = report["models"]
