@@ -1,8 +1,9 @@
 """The dry-run plan: one human-readable line per stage (`edgegnn run --dry-run`)."""
 from __future__ import annotations
 
-from edgegnn.pipeline.config import (BinarizeStage, DistillStage, FederatedStage, ExportStage,
-                                     Pipeline, PtqStage, QuantizedTrainStage, TrainStage)
+from edgegnn.pipeline.config import Pipeline
+from edgegnn.pipeline.stages import (BinarizeStage, DistillStage, FederatedStage, ExportStage,
+                                     PtqStage, QuantizedTrainStage, TrainStage)
 
 
 def plan(pipeline: Pipeline) -> list[str]:

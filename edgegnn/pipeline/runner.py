@@ -24,8 +24,9 @@ from edgegnn import __version__
 from edgegnn import strict_json
 from edgegnn.atomic import atomic_write_text
 from edgegnn.pipeline.plan import plan  # noqa: F401  (re-exported: edgegnn.pipeline.plan)
-from edgegnn.pipeline.config import (BinarizeStage, DistillStage, FederatedStage, ExportStage, Pipeline, PtqStage,
-                                     QuantizedTrainStage, TrainStage)
+from edgegnn.pipeline.config import Pipeline
+from edgegnn.pipeline.stages import (BinarizeStage, DistillStage, FederatedStage, ExportStage,
+                                     PtqStage, QuantizedTrainStage, TrainStage)
 
 Log = Callable[[str], None]
 
