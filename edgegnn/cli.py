@@ -124,6 +124,7 @@ def convert(model_dir, fmt, layout, capacity, max_neighbors, target, integer_io,
   from edgegnn.models.saving import load_meta, load_trained
   try:
     meta = load_meta(model_dir)
+    meta.check_export(layout, formats=[fmt])
     ds = data.load(meta.dataset)
     capacity, max_neighbors = feeds.layout_sizes(
         ds, layout, capacity if capacity is not None else meta.bound_nodes, max_neighbors)

@@ -150,3 +150,52 @@ def test_set_prior_rejects_bad_labels():
   layer = _layer()
   with pytest.raises(ValueError, match="labels must be in"):
     layer.set_prior([0], [C])
+
+
+@pytest.mark.parametrize("eps,finite", [(1e-8, False), (None, True)])
+def test_float16_artifact_keeps_the_log_floor(tmp_path, eps, finite):
+  """Clamped nodes have f = one-hot, so log(f + eps) = log(eps) off their class. In a
+  float16 artifact eps = 1e-8 rounds to 0 and gives -inf; the default floor (1e-6) survives,
+  and `verify` rejects the -inf artifact even though its argmax agrees."""
+  import types
+  from edgegnn.deploy import convert as convert_lib, runtimes, verify as verify_lib
+  model = cpf.build_cpf_student(F, C, N, LABELLED, LABELS, num_steps=2, dropout=0.0)
+  if eps is not None:
+    plp = model.get_layer("plp")
+    plp.eps = eps
+  feed = feeds.graph_feed(GRAPH)
+  reference = model(feed)["logits"].numpy()
+  assert np.isfinite(reference).all()
+  result = convert_lib.convert(model, "tflite-float16", tmp_path / "cpf16.tflite")
+  logits = runtimes.open_runtime(result.path).run(feed)["logits"]
+  dataset = types.SimpleNamespace(task="node", graph=GRAPH, labels=np.zeros(N, np.int64))
+  check = dict(dataset=dataset, test_index=np.arange(N), reference_logits=reference,
+               input_names=feeds.model_input_names(model), layout="sparse")
+  if finite:
+    assert np.isfinite(logits).all()
+    np.testing.assert_allclose(logits, reference, atol=0.05)
+    assert verify_lib.verify(result.path, **check).agreement == 1.0
+  else:
+    assert np.isneginf(logits[LABELLED]).sum() == len(LABELLED) * (C - 1)
+    with pytest.raises(verify_lib.AgreementError, match=r"4 logits in 2 of 5 test examples "
+                                                        r"are inf or NaN"):
+      verify_lib.verify(result.path, **check)
+
+
+@pytest.mark.parametrize("kwargs,words", [
+    (dict(layout="dense"), "built in the sparse layout only; got layout 'dense'"),
+    (dict(capacity=10), "bound to the one graph of 5 nodes it was trained on .* got layout "
+                        "'sparse', capacity 10"),
+    (dict(batched=True), "got layout 'sparse', batched True"),
+    (dict(max_neighbors=4), "got layout 'sparse', max_neighbors 4"),
+    (dict(formats=["tflite-float32", "tflite-int8", "lce"]),
+     r"float compute only .*; got \['tflite-int8', 'lce'\]"),
+])
+def test_check_export_names_what_a_cpf_student_cannot_do(kwargs, words):
+  with pytest.raises(ValueError, match=words):
+    cpf.check_export(N, **kwargs)
+
+
+def test_check_export_accepts_its_graph_in_every_float_format():
+  cpf.check_export(N, capacity=N, formats=cpf.EXPORT_FORMATS)
+  cpf.check_export(None, capacity=2708)          # size unknown yet (a pipeline file loading)

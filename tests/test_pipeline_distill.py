@@ -60,11 +60,12 @@ def _export(model, **options):
      "the CPF student (built by method cpf when `student:` is omitted) has no "
      "quantization-aware form"),
     (_pipeline("cora", CPF_TEACHER, CPF, _export("cpf", layout="dense")),
-     "export(cpf).layout: 'cpf' is a CPF student, bound to the one graph it was trained on "
-     "and built in the sparse layout only; got 'dense'. Use layout: sparse"),
+     "export(cpf): 'cpf', a CPF student, is bound to the one graph it was trained on (its "
+     "per-node gate and clamped labels are weights) and is built in the sparse layout only; "
+     "got layout 'dense'. Export it with layout sparse"),
     (_pipeline("cora", CPF_TEACHER, CPF, _export("cpf", formats=["tflite-int8"],
                                                  layout="sparse")),
-     "export(cpf).formats: 'cpf' is a CPF student, which exports in float compute only "
+     "export(cpf): 'cpf', a CPF student, exports in float compute only "
      "(tflite-float32, tflite-float16, tflite-dynamic-int8); got ['tflite-int8']"),
     (_pipeline("cora", CPF_TEACHER, CPF, {"ptq": {"name": "q", "model": "cpf"}}),
      "ptq(q): model 'cpf' is a CPF student, which has no quantized form"),
@@ -137,6 +138,10 @@ def test_cpf_student_saves_and_reloads_exactly(cora, tmp_path):
   dense = CliRunner().invoke(main, ["convert", str(tmp_path), "--layout", "dense", "-o",
                                     str(tmp_path / "dense.tflite")])
   assert dense.exit_code != 0 and "sparse layout only" in dense.output
+  int8 = CliRunner().invoke(main, ["convert", str(tmp_path), "--format", "tflite-int8", "-o",
+                                   str(tmp_path / "int8.tflite")])
+  assert int8.exit_code != 0 and "exports in float compute only" in int8.output
+  assert not (tmp_path / "int8.tflite").exists() and not (tmp_path / "dense.tflite").exists()
   with pytest.raises(ValueError, match="no ModelSpec and no quantized form"):
     ModelMeta(None, cora.name, cora.task, cora.num_features, cora.num_classes,
               extra={"quantization": {}}, kind="cpf", arguments=arguments)
@@ -215,3 +220,21 @@ def test_glnn_stage_without_student_distils_the_default_mlp(tmp_path):
   assert student["params"] == 1433 * 256 + 256 + 256 * 7 + 7     # GLNN_STUDENT
   # measured (seed 0, teacher and student 30 epochs each): teacher 0.751, GLNN MLP 0.687
   assert student["test_accuracy"] > 0.63
+
+
+def test_gfkd_stage_trains_a_degree_quant_student_on_generated_graphs(mutag, tmp_path):
+  """A quantization-aware GFKD student: Degree-Quant INT8 fake-quant layers trained on the
+  generator's graphs only, saved with its quantization, exported to full int8."""
+  quantized = dict(GFKD, distill=dict(GFKD["distill"], quantization={
+      "method": "dq", "weight_bits": 8, "activation_bits": 8}))
+  raw = _pipeline("mutag", GIN_TEACHER, quantized,
+                  _export("gfkd", layout="dense", formats=["tflite-int8"]))
+  report, out = _run(raw, tmp_path)
+  _, student = report["models"]
+  assert (student["method"], student["bits"], student["weight_bits"]) == ("gfkd+dq", 8, 8)
+  run, = student["runs"]
+  model, meta = load_trained(out / run["path"], batched=True)
+  assert meta.quantization is not None and meta.quantization.method == "dq"
+  assert any("quant" in type(layer).__name__.lower() for layer in model.submodules)
+  artifact, = report["artifacts"]
+  assert artifact["format"] == "tflite-int8" and artifact["agreement"] >= 0.97

@@ -2,7 +2,9 @@
 
 Reports `test_accuracy` and `agreement` (the fraction of test predictions equal to the
 Keras model's). Fails below a floor: a converted model that disagrees with its Keras
-model is not shipped.
+model is not shipped. Fails too where the artifact's logits are inf or NaN and the Keras
+model's are finite (e.g. a constant that rounds to 0 in a float16 artifact, then log(0)):
+an app reading raw logits or probabilities would break on them even when the argmax agrees.
 """
 from __future__ import annotations
 
@@ -63,6 +65,15 @@ def verify(artifact: str, *, dataset, test_index: Sequence[int], reference_logit
         interpreter.run(feeds.select(feeds.graph_feed(dataset.graphs[i], layout, capacity,
                                                       max_neighbors=max_neighbors),
                                      input_names))["logits"] for i in test_index])
+  broken = ~np.isfinite(logits) & np.isfinite(reference_logits)
+  if broken.any():
+    rows = np.flatnonzero(broken.any(-1))
+    raise AgreementError(
+        f"{artifact}: {int(broken.sum())} logits in {len(rows)} of {len(test_index)} test "
+        f"examples are inf or NaN where the Keras model's are finite (first example: "
+        f"{int(test_index[rows[0]])}, artifact {logits[rows[0]].tolist()}). Look for a "
+        "constant or intermediate the format cannot represent (float16: |x| < 6e-8 rounds "
+        "to 0, > 65504 overflows); try tflite-float32 to confirm.")
   predictions = np.argmax(logits, -1)
   labels = dataset.labels[test_index]
   result = Verification(

@@ -21,7 +21,7 @@ per-node gate (and transductive confidences) bind the layer to one graph of `num
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -38,6 +38,38 @@ CONFIDENCES = ("inductive", "transductive")
 # of the nodes; full int8 is refused (UNSORTED_SEGMENT_SUM has no int8 kernel).
 EXPORT_LAYOUT = "sparse"
 EXPORT_FORMATS = ("tflite-float32", "tflite-float16", "tflite-dynamic-int8")
+
+
+def check_export(num_nodes: Optional[int] = None, *, layout: str = EXPORT_LAYOUT,
+                 formats: Sequence[str] = (), capacity: Optional[int] = None,
+                 num_edges: Optional[int] = None, batched: bool = False,
+                 max_neighbors: Optional[int] = None, where: str = "A CPF student") -> None:
+  """Raises ValueError unless a CPF student can be built / exported this way: the sparse
+  layout, unbatched, for its own graph of `num_nodes` nodes (None: not known yet, e.g. when a
+  pipeline file loads), in one of EXPORT_FORMATS. The one rule for the pipeline's export
+  stage (`ExportStage.check_source`) and for rebuilding a saved student
+  (`ModelMeta.check_export`, used by `edgegnn convert`)."""
+  graph = f"the one graph of {num_nodes} nodes" if num_nodes else "the one graph"
+  wrong_size = capacity is not None and num_nodes is not None and capacity != num_nodes
+  if (layout != EXPORT_LAYOUT or batched or num_edges is not None or max_neighbors is not None
+      or wrong_size):
+    got = [f"layout {layout!r}"] + [
+        f"{name} {value}" for name, value, bad in (
+            ("capacity", capacity, wrong_size), ("num_edges", num_edges, num_edges is not None),
+            ("max_neighbors", max_neighbors, max_neighbors is not None),
+            ("batched", batched, batched)) if bad]
+    raise ValueError(
+        f"{where} is bound to {graph} it was trained on (its per-node gate and clamped "
+        f"labels are weights) and is built in the {EXPORT_LAYOUT} layout only; got "
+        f"{', '.join(got)}. Export it with layout {EXPORT_LAYOUT} (formats "
+        f"{', '.join(EXPORT_FORMATS)}), or distil a zoo student (method kd, or glnn for an "
+        "MLP) for the other layouts.")
+  others = [f for f in formats if f not in EXPORT_FORMATS]
+  if others:
+    raise ValueError(
+        f"{where} exports in float compute only ({', '.join(EXPORT_FORMATS)}); got {others} "
+        "(full int8 needs the dense or neighbors layout, which a CPF student lacks). Use "
+        "tflite-dynamic-int8 for int8 weights.")
 
 
 def default_feature_transform(num_classes: int, hidden_units: int = 0,
@@ -67,14 +99,16 @@ class ParameterizedLabelPropagation(tf.keras.layers.Layer):
     dropout: dropout on features (before confidence and FT).
     edge_dropout: dropout on the edge confidences w_uv.
     add_self_loops: lets a node keep part of its own label (needed for isolated nodes).
-    eps: floor inside log f.
+    eps: floor inside log f: the output is log(f + eps), >= log(eps) (-13.8 at the default).
+      Kept representable in float16 (its smallest subnormal is 6e-8; 1e-8 rounds to 0 there
+      and a float16 artifact would give -inf where f underflows).
   """
 
   def __init__(self, num_nodes: int, num_classes: int, num_steps: int = 10,
                confidence: str = "inductive",
                feature_transform: Optional[tf.keras.layers.Layer] = None,
                dropout: float = 0.0, edge_dropout: float = 0.0,
-               add_self_loops: bool = True, eps: float = 1e-8, **kwargs):
+               add_self_loops: bool = True, eps: float = 1e-6, **kwargs):
     super().__init__(**kwargs)
     self.num_nodes = _serialization.check_units("num_nodes", num_nodes)
     self.num_classes = _serialization.check_units("num_classes", num_classes)

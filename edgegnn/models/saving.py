@@ -16,7 +16,7 @@ import dataclasses
 import json
 import os
 import pathlib
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from edgegnn import _keras_env  # noqa: F401
 import tensorflow as tf
@@ -64,24 +64,16 @@ class ModelMeta:
     zoo models, which take graphs of any size."""
     return self.arguments["num_nodes"] if self.kind == "cpf" else None
 
-  def check_layout(self, layout: str = "sparse", capacity: Optional[int] = None,
+  def check_export(self, layout: str = "sparse", capacity: Optional[int] = None,
                    num_edges: Optional[int] = None, batched: bool = False,
-                   max_neighbors: Optional[int] = None) -> None:
-    """Raises ValueError if the model cannot be built in `layout` with these sizes (a CPF
-    student: only sparse, unbatched, for its own `bound_nodes` nodes)."""
+                   max_neighbors: Optional[int] = None, formats: Sequence[str] = ()) -> None:
+    """Raises ValueError if the model cannot be built in `layout` with these sizes, or
+    exported to `formats` (a CPF student: `edgegnn.distill.cpf.check_export`)."""
     if self.kind != "cpf":
       return
     from edgegnn.distill import cpf  # pylint: disable=g-import-not-at-top
-    nodes = self.bound_nodes
-    if (layout != cpf.EXPORT_LAYOUT or batched or num_edges is not None
-        or max_neighbors is not None or capacity not in (None, nodes)):
-      raise ValueError(
-          f"A CPF student is bound to the one graph of {nodes} nodes it was trained on (its "
-          f"per-node gate and clamped labels are weights) and is built in the "
-          f"{cpf.EXPORT_LAYOUT} layout only; got layout {layout!r}, capacity {capacity}, "
-          f"num_edges {num_edges}, max_neighbors {max_neighbors}, batched {batched}. Export "
-          f"it with layout {cpf.EXPORT_LAYOUT} (formats {', '.join(cpf.EXPORT_FORMATS)}), or "
-          "distil a zoo student (method kd, or glnn for an MLP) for the other layouts.")
+    cpf.check_export(self.bound_nodes, layout=layout, formats=formats, capacity=capacity,
+                     num_edges=num_edges, batched=batched, max_neighbors=max_neighbors)
 
   def build(self, layout: str = "sparse", capacity: Optional[int] = None,
             num_edges: Optional[int] = None, batched: bool = False,
@@ -89,7 +81,7 @@ class ModelMeta:
     """The untrained model in `layout` (kind cpf: with an empty prior, which its weights
     replace)."""
     if self.kind == "cpf":
-      self.check_layout(layout, capacity, num_edges, batched, max_neighbors)
+      self.check_export(layout, capacity, num_edges, batched, max_neighbors)
       from edgegnn.distill import cpf  # pylint: disable=g-import-not-at-top
       return cpf.build_cpf_student(self.num_features, self.num_classes, labelled_index=[],
                                    labels=[], **self.arguments)
@@ -139,9 +131,9 @@ def load_trained(directory: str | os.PathLike, layout: str = "sparse",
                  batched: bool = False, max_neighbors: Optional[int] = None
                  ) -> tuple[tf.keras.Model, ModelMeta]:
   """Rebuilds the saved model in `layout` with its trained weights (a CPF student: in the
-  sparse layout only, see `ModelMeta.check_layout`)."""
+  sparse layout only, see `ModelMeta.check_export`)."""
   meta = load_meta(directory)
-  meta.check_layout(layout, capacity, num_edges, batched, max_neighbors)
+  meta.check_export(layout, capacity, num_edges, batched, max_neighbors)
   trained = meta.build("sparse", batched=meta.task == "graph")
   trained.load_weights(str(pathlib.Path(directory) / "weights.h5"))
   if meta.kind == "cpf" or (layout == "sparse" and capacity is None and num_edges is None
