@@ -93,7 +93,7 @@ def test_student_trainer_takes_no_dataset_and_sees_only_generated_graphs(mutag,
   parameters = set(inspect.signature(gfkd.train_on_generator).parameters)
   assert parameters == {"teacher", "student", "generators", "epochs", "learning_rate",
                         "batch_size", "temperature", "weight_decay", "one_hot", "seed",
-                        "on_batch"}
+                        "hint_weight", "hint_layers", "on_batch"}
   # By instrumentation: every graph the student trains on is one of the generator's.
   generator = gfkd.FakeGraphGenerator(16, 8, mutag.num_features, 2, seed=0)
   gfkd.fit_generator(mutag_teacher, generator, steps=2, learning_rate=0.05, samples=2,
@@ -353,3 +353,44 @@ def test_dirichlet_soft_targets_keep_balanced_argmax_and_set_the_generator_loss(
       tf.nn.sparse_softmax_cross_entropy_with_logits(hard.targets, logits[:4, :2]).numpy())
   with pytest.raises(ValueError, match="target_concentration"):
     gfkd.FakeGraphGenerator(4, 4, 3, 2, target_concentration=-1.0)
+
+
+@pytest.mark.parametrize("weight", [0.0, 2.0])
+def test_hint_term_adds_the_mean_squared_node_state_difference(mutag, mutag_teacher, weight):
+  """One batch of every fake graph, a step too small to move the weights: the epoch's loss
+  is T^2 KL + w * mean_l mean((h_S^l - h_T^l)^2), checked against numpy."""
+  from edgegnn.distill import soft_targets
+  from edgegnn.distill.hidden_states import with_hidden_states
+  generator = gfkd.FakeGraphGenerator(8, 8, mutag.num_features, 2, seed=0)
+  student = _student(mutag)
+  seen = []
+  history = gfkd.train_on_generator(mutag_teacher, student, generator, epochs=1,
+                                    learning_rate=1e-12, batch_size=8, temperature=2.0,
+                                    hint_weight=weight, on_batch=seen.append)
+  feed, = seen
+  layers = gfkd.default_hint_layers(student)
+  assert layers == ["conv0", "conv1"]
+  names = feeds.model_input_names(student)
+  teacher_out = with_hidden_states(mutag_teacher, layers)(feeds.select(feed, names))
+  student_out = with_hidden_states(student, layers)(feeds.select(feed, names))
+  hint = np.mean([np.mean((student_out[l].numpy() - teacher_out[l].numpy()) ** 2)
+                  for l in layers])
+  assert hint > 0.01
+  kd = float(soft_targets.soft_target_loss(student_out["logits"], teacher_out["logits"], 2.0))
+  assert history[0]["train_loss"] == pytest.approx(kd + weight * hint, rel=1e-4)
+
+
+def test_hint_layers_must_exist_in_both_models_with_equal_widths(mutag, mutag_teacher):
+  narrow = build_model(dataclasses.replace(STUDENT, hidden_units=8),
+                       num_features=mutag.num_features, num_classes=mutag.num_classes,
+                       task="graph", batched=True)
+  generator = gfkd.FakeGraphGenerator(8, 8, mutag.num_features, 2, seed=0)
+  common = dict(epochs=1, learning_rate=0.01, batch_size=8, temperature=1.0, hint_weight=1.0)
+  with pytest.raises(ValueError, match="'conv0' has width 16 in the teacher and 8 in the "
+                                       "student"):
+    gfkd.train_on_generator(mutag_teacher, narrow, generator, **common)
+  with pytest.raises(ValueError, match="has no hidden layer 'conv9'"):
+    gfkd.train_on_generator(mutag_teacher, _student(mutag), generator, hint_layers=["conv9"],
+                            **common)
+  with pytest.raises(ValueError, match="gfkd_hint_weight must be >= 0"):
+    DistillConfig(method="gfkd", gfkd_hint_weight=-1.0)

@@ -69,6 +69,11 @@ class DistillConfig(MappingConfig):
     gfkd_adversarial_weight: w_adv of - w_adv * JS(teacher || student) in those generators'
       per-graph loss.
     gfkd_adversarial_epochs: student epochs after each adversarial round.
+    gfkd_hint_weight: w of the hint term (FitNets) on the fake graphs: the mean squared
+      difference of the student's and teacher's node states at gfkd_hint_layers (0: off;
+      see `gfkd`'s module doc).
+    gfkd_hint_layers: layers of the hint term, present with equal widths in both models
+      (empty: every conv{i} of the student).
     epochs: maximum student epochs.
     learning_rate: student Adam learning rate.
     weight_decay: L2 coefficient on the student's kernels (wd/2 * ||W||^2).
@@ -110,6 +115,8 @@ class DistillConfig(MappingConfig):
   gfkd_adversarial_rounds: int = 0
   gfkd_adversarial_weight: float = 1.0
   gfkd_adversarial_epochs: int = 30
+  gfkd_hint_weight: float = 0.0
+  gfkd_hint_layers: tuple[str, ...] = ()
   epochs: int = 300
   learning_rate: float = 0.01
   weight_decay: float = 5e-4
@@ -136,7 +143,7 @@ class DistillConfig(MappingConfig):
     for name in ("lsp_weight", "sd_weight", "gfkd_bn_weight", "gfkd_entropy_weight",
                  "weight_decay", "lsp_sigma", "cpf_hidden_units", "patience", "gfkd_bn_layers",
                  "gfkd_snapshot_every", "gfkd_adversarial_rounds", "gfkd_adversarial_weight",
-                 "gfkd_target_concentration"):
+                 "gfkd_target_concentration", "gfkd_hint_weight"):
       if getattr(self, name) < 0:
         raise ValueError(f"distill.{name} must be >= 0, got {getattr(self, name)}.")
     for name in ("cpf_steps", "gfkd_graphs", "gfkd_nodes", "gfkd_steps", "gfkd_samples",
@@ -158,6 +165,7 @@ class DistillConfig(MappingConfig):
       raise ValueError("distill.learning_rate and distill.gfkd_learning_rate must be > 0.")
     object.__setattr__(self, "lsp_layers", tuple(str(s) for s in self.lsp_layers))
     object.__setattr__(self, "sd_layers", tuple(str(s) for s in self.sd_layers))
+    object.__setattr__(self, "gfkd_hint_layers", tuple(str(s) for s in self.gfkd_hint_layers))
     if self.method == "lsp" and not self.lsp_layers:
       raise ValueError("distill.lsp_layers must name at least one layer for method lsp.")
 

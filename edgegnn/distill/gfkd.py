@@ -35,7 +35,14 @@ mean as the baseline,
 
 (d log Bern(A; sigmoid(theta)) / d theta = A - p), never back-propagating through A.
 
-The student then minimises T^2 KL(p_T(teacher) || p_T(student)) on batches of fresh samples
+The student then minimises T^2 KL(p_T(teacher) || p_T(student)) (plus, with the option
+`gfkd_hint_weight` w > 0, the hint term of FitNets, Romero et al., ICLR 2015, at the
+teacher's and student's hidden layers l in `gfkd_hint_layers`, default every conv{i}:
+
+    w * 1/|layers| sum_l 1/(N d_l) ||h_S^l - h_T^l||_F^2
+
+over the batch's N nodes, so each fake graph teaches the student the teacher's node states
+at every layer, not only its C logits) on batches of fresh samples
 A ~ Bern(p) with features X (by default one-hot rows drawn from softmax(phi), so the student
 sees categorical node features like the real data's, and new ones every epoch). With the
 option `gfkd_snapshot_every` k > 0 (`distill_on_generated_graphs`) it trains on a pool: the
@@ -68,6 +75,7 @@ from edgegnn import _keras_env  # noqa: F401
 import tensorflow as tf
 
 from edgegnn.distill import soft_targets
+from edgegnn.distill.hidden_states import with_hidden_states
 from edgegnn.models import feeds
 from edgegnn.training.tasks import GraphTask
 from edgegnn.training.trainer import TrainResult, accuracy, predict
@@ -357,31 +365,47 @@ def train_on_generator(teacher: tf.keras.Model, student: tf.keras.Model,
                        generators: FakeGraphGenerator | Sequence[FakeGraphGenerator], *,
                        epochs: int, learning_rate: float, batch_size: int,
                        temperature: float, weight_decay: float = 0.0, one_hot: bool = True,
-                       seed: int = 0,
+                       seed: int = 0, hint_weight: float = 0.0,
+                       hint_layers: Sequence[str] = (),
                        on_batch: Optional[Callable[[dict], None]] = None) -> list[dict]:
   """Distils `teacher` into `student` on generated graphs only (no dataset argument).
 
   Args:
     generators: one generator, or a pool (e.g. snapshots): each epoch takes every pool
       member's batches (each batch from one member) in a shuffled order.
+    hint_weight, hint_layers: w and the layers of the hint term (module doc); layers ()
+      means every conv{i} layer of the student (the teacher needs layers of those names and
+      widths).
     on_batch: called with every feed the student trains on (instrumentation).
   """
   pool = [generators] if isinstance(generators, FakeGraphGenerator) else list(generators)
   if not pool:
     raise ValueError("train_on_generator needs at least one generator; got an empty pool.")
+  if hint_weight < 0:
+    raise ValueError(f"hint_weight must be >= 0, got {hint_weight}.")
+  hints = list(hint_layers) or (default_hint_layers(student) if hint_weight else [])
   tf.keras.utils.set_random_seed(seed)
   rng = np.random.default_rng([seed, 2])
   teacher_names = feeds.model_input_names(teacher)
   student_names = feeds.model_input_names(student)
+  if hint_weight:
+    teacher, student_probe = _hint_probes(teacher, student, hints)
+  else:
+    student_probe = student
   optimizer = tf.keras.optimizers.Adam(learning_rate)
   variables = student.trainable_variables
   decayed = [v for v in variables if "kernel" in v.name]
 
   @tf.function(reduce_retracing=True)
-  def step(student_feed, teacher_logits):
+  def step(student_feed, teacher_outputs):
     with tf.GradientTape() as tape:
-      logits = student(student_feed, training=True)["logits"]
-      loss = soft_targets.soft_target_loss(logits, teacher_logits, temperature)
+      outputs = student_probe(student_feed, training=True)
+      loss = soft_targets.soft_target_loss(outputs["logits"], teacher_outputs["logits"],
+                                           temperature)
+      if hint_weight:
+        loss += hint_weight * tf.add_n([
+            tf.reduce_mean(tf.square(outputs[name] - teacher_outputs[name]))
+            for name in hints]) / len(hints)
       if weight_decay and decayed:
         loss += weight_decay * tf.add_n([tf.nn.l2_loss(v) for v in decayed])
     grads = tape.gradient(loss, variables)
@@ -398,10 +422,35 @@ def train_on_generator(teacher: tf.keras.Model, student: tf.keras.Model,
     for feed in batches:
       if on_batch is not None:
         on_batch(feed)
-      teacher_logits = teacher(feeds.select(feed, teacher_names), training=False)["logits"]
-      losses.append(float(step(feeds.select(feed, student_names), teacher_logits)))
+      teacher_outputs = teacher(feeds.select(feed, teacher_names), training=False)
+      losses.append(float(step(feeds.select(feed, student_names), teacher_outputs)))
     history.append({"epoch": epoch, "train_loss": float(np.mean(losses))})
   return history
+
+
+def default_hint_layers(student: tf.keras.Model) -> list[str]:
+  """The student's message-passing layers conv0, conv1, ... (the zoo's names)."""
+  names = [layer.name for layer in student.layers if layer.name.startswith("conv")
+           and layer.name[4:].isdigit()]
+  if not names:
+    raise ValueError(f"Student {student.name} has no conv{{i}} layers for the hint term; "
+                     "name the layers with gfkd_hint_layers.")
+  return names
+
+
+def _hint_probes(teacher: tf.keras.Model, student: tf.keras.Model, names: Sequence[str]
+                 ) -> tuple[tf.keras.Model, tf.keras.Model]:
+  """Teacher and student exposing the hint layers (sharing their weights); raises
+  ValueError if a layer is missing or its widths differ."""
+  probes = (with_hidden_states(teacher, names), with_hidden_states(student, names))
+  for name in names:
+    widths = [int(p.output[name].shape[-1]) for p in probes]
+    if widths[0] != widths[1]:
+      raise ValueError(f"Hint layer {name!r} has width {widths[0]} in the teacher and "
+                       f"{widths[1]} in the student; the hint term compares them entry by "
+                       "entry. Give the student the teacher's hidden_units, or choose other "
+                       "gfkd_hint_layers.")
+  return probes
 
 
 def _fit_pool(teacher: tf.keras.Model, generator: FakeGraphGenerator, config, seed: int,
@@ -452,7 +501,8 @@ def distill_on_generated_graphs(teacher: tf.keras.Model, student: tf.keras.Model
     return train_on_generator(
         teacher, student, pool, epochs=epochs, learning_rate=config.learning_rate,
         batch_size=config.batch_size, temperature=config.temperature,
-        weight_decay=config.weight_decay, one_hot=config.gfkd_one_hot, seed=student_seed)
+        weight_decay=config.weight_decay, one_hot=config.gfkd_one_hot, seed=student_seed,
+        hint_weight=config.gfkd_hint_weight, hint_layers=config.gfkd_hint_layers)
   generator = new_generator(seed)
   pool, generator_history = _fit_pool(teacher, generator, config, seed)
   history = train_student(pool, config.epochs, seed)
