@@ -1,7 +1,8 @@
 """The committed results pages and the README quote the measured JSON, not typed-in figures:
 docs/binary.md and docs/distillation.md are exactly what tools/binary_results.py and
 tools/distill_results.py render from their JSON, the README's binary, distillation and
-Degree-Quant figures are those JSON files' means, and the sweep figures quoted in
+Degree-Quant figures are those JSON files' means, the pipeline figures are
+docs/results/pipelines.json (tools/pipeline_results.py), and the sweep figures quoted in
 docs/distillation.md are the means of docs/results/distill_selection.json's lines."""
 import json
 import pathlib
@@ -303,3 +304,53 @@ def test_quoted_gfkd_adversarial_figures_are_the_json_lines():
           f"({100 * np.mean([r['student'] for r in runs]):.1f} on average, below "
           f"gfkd-mutag-rebn-pool's {_distill_mean('gfkd-mutag-rebn-pool', 'student')})"
           ) in DISTILLATION
+
+
+PIPELINES = json.loads((ROOT / "docs" / "results" / "pipelines.json").read_text())
+
+
+def test_readme_pipeline_figures_are_the_json_of_their_runs():
+  """tools/pipeline_results.py's record of the two distillation pipelines, as quoted."""
+  pct = lambda x: f"{100 * x:.1f}"
+  kib = lambda a: f"{round(a['bytes'] / 1024)} KiB"
+  cpf = PIPELINES["distill_cora_cpf"]
+  arts = {a["format"]: a for a in cpf["artifacts"]}
+  (accuracy,) = {a["test_accuracy"] for a in arts.values()}
+  (agreement,) = {a["agreement"] for a in arts.values()}
+  quoted = (f"GCN teacher {pct(cpf['models']['gcn']['test_accuracy'])} %, CPF student "
+            f"{pct(cpf['models']['cpf']['test_accuracy'])} %; float32 "
+            f"{kib(arts['tflite-float32'])}, float16 {kib(arts['tflite-float16'])}\n"
+            f"and dynamic-int8 {kib(arts['tflite-dynamic-int8'])} artifacts, each at "
+            f"{pct(accuracy)} % with agreement {agreement:.3f}; {round(cpf['seconds'])} s)")
+  assert quoted in README, quoted
+  gfkd = PIPELINES["distill_mutag_gfkd"]
+  arts = {a["format"]: a for a in gfkd["artifacts"]}
+  (accuracy,) = {a["test_accuracy"] for a in arts.values()}
+  (agreement,) = {a["agreement"] for a in arts.values()}
+  quoted = (f"teacher {pct(gfkd['models']['gin']['test_accuracy'])} %, GFKD student "
+            f"{pct(gfkd['models']['gin_gfkd']['test_accuracy'])} %; float32 "
+            f"{kib(arts['tflite-float32'])} and full int8 {kib(arts['tflite-int8'])} dense "
+            f"artifacts,\neach at {pct(accuracy)} % with agreement {agreement:.3f}; "
+            f"{round(gfkd['seconds'])} s)")
+  assert quoted in README, quoted
+  assert all(a["layout"] == "dense" for a in gfkd["artifacts"])
+  assert all(a["layout"] == "sparse" for a in cpf["artifacts"])
+
+
+def test_quoted_gfkd_session_11_figures_are_the_json_lines():
+  rebn = '\'{"reestimate_batch_norm": true}\''
+  lines = {(r["seed"], r["v"]): r for e in SELECTION
+           if e["command"].startswith("python tools/distill_sweep.py gfkd FOLD")
+           and e["command"].endswith(rebn) for r in e["runs"]}
+  acc = lambda fold, v: f"{100 * lines[fold, v]['train_fold_acc']:.1f}"
+  assert (f"temperature 5 gives {acc(1, 't5')} % on fold 1 and {acc(3, 't5')} % on fold 3; "
+          f"temperature 20 gives {acc(0, 't20')} / {acc(1, 't20')} / {acc(3, 't20')} %"
+          ) in DISTILLATION
+  hist = lines[3, "hint1"]["pred_hist"]
+  assert (f"gives {acc(1, 'hint1')} % on fold 1 and {acc(3, 'hint1')} % on fold 3 "
+          f"({hist[0]} of {sum(hist)} graphs called class 0)") in DISTILLATION
+  (bn,) = _selection("python tools/distill_sweep.py gfkd-first-bn 1")
+  assert (f"residual {bn['residual']:.1e}, mean in-degree {bn['recovered_mean_degree']:.3f} "
+          f"against the real graphs' {bn['real_mean_degree']:.3f}; feature 2, the commonest "
+          f"node type: {bn['recovered_mean_aggregate'][2]:.3f} against "
+          f"{bn['real_mean_aggregate'][2]:.3f}") in DISTILLATION

@@ -10,6 +10,7 @@
     python tools/distill_sweep.py gfkd-bn-stats 0 ['{"reestimate_batch_norm": true}']
     python tools/distill_sweep.py gfkd-labels 0 100 0
     python tools/distill_sweep.py gfkd-prior-steps 1 0.05 400
+    python tools/distill_sweep.py gfkd-first-bn 1
 
 Prints one JSON line per (seed, variant); sd400-lr also per Adam step, the plain GCN and the
 SD variants trained at each step alike (a step is chosen per method on validation). lsp / sd: validation and test accuracy of the
@@ -241,6 +242,41 @@ def gfkd_labels(seed: int, steps: int, bn_weight: float):
   print(json.dumps(report), flush=True)
 
 
+def gfkd_first_bn(fold: int):
+  """What the teacher's first batch-norm layer knows of its training data: its input is
+  z = W1^T a (a = sum_{u in N(v)} x_u + (1 + eps) x_v, no bias), so its running mean mu
+  gives E[a] by least squares (W1 is [F, hidden], hidden > F), hence the node-type mix
+  E[a] / sum E[a] and the mean in-degree sum E[a] - 1 - eps, from the weights alone. Printed
+  beside the same figures of the fold's real training graphs."""
+  ds = data.load("mutag")
+  teacher = train(dr.GIN_TEACHER, ds, dr.GIN_TRAIN_REBN, seed=fold, fold=fold,
+                  progress=False).model
+  conv = teacher.get_layer("conv0")
+  kernel = [w for w in teacher.weights if "conv0_mlp_dense0" in w.name
+            and "kernel" in w.name][0].numpy()
+  norm = [m for m in teacher.submodules if m.name == "conv0_mlp_batch_norm0"][0]
+  eps = sum(float(w.numpy()) for w in conv.weights if "eps" in w.name)
+  recovered, *_ = np.linalg.lstsq(kernel.T, norm.moving_mean.numpy(), rcond=None)
+  sums, counts, degrees = [], [], []
+  for i in GraphTask.from_fold(ds, fold).split("train"):
+    graph = ds.graphs[i]
+    x = graph.node_features
+    aggregated = (1 + eps) * x
+    np.add.at(aggregated, graph.edge_target, x[graph.edge_source])
+    sums.append(aggregated)
+    counts.append(x)
+    degrees.append(np.bincount(graph.edge_target, minlength=len(x)))
+  real = np.concatenate(sums).mean(0)
+  print(json.dumps({
+      "fold": fold, "eps": eps,
+      "residual": float(np.linalg.norm(kernel.T @ recovered - norm.moving_mean.numpy())),
+      "recovered_mean_aggregate": recovered.round(3).tolist(),
+      "real_mean_aggregate": real.round(3).tolist(),
+      "recovered_mean_degree": round(float(recovered.sum() - 1 - eps), 3),
+      "real_mean_degree": round(float(np.concatenate(degrees).mean()), 3),
+      "real_type_mix": np.concatenate(counts).mean(0).round(3).tolist()}), flush=True)
+
+
 def main(argv):
   kind = argv[0]
   if kind == "lsp":
@@ -256,13 +292,15 @@ def main(argv):
     gfkd_labels(int(argv[1]), int(argv[2]), float(argv[3]))
   elif kind == "gfkd-prior-steps":
     gfkd_prior_steps(int(argv[1]), float(argv[2]), int(argv[3]))
+  elif kind == "gfkd-first-bn":
+    gfkd_first_bn(int(argv[1]))
   elif kind == "gfkd-bn-stats":
     gfkd_bn_stats(int(argv[1]), json.loads(argv[2]) if len(argv) > 2 else None)
   elif kind == "gfkd":
     sweep_gfkd(int(argv[1]), json.loads(argv[2]), json.loads(argv[3]) if len(argv) > 3 else None)
   else:
     raise SystemExit(f"unknown sweep {kind!r}; expected lsp, sd, sd400, sd400-lr, gfkd, "
-                     "gfkd-labels, gfkd-prior-steps or gfkd-bn-stats")
+                     "gfkd-labels, gfkd-prior-steps, gfkd-first-bn or gfkd-bn-stats")
 
 
 if __name__ == "__main__":
