@@ -313,10 +313,13 @@ def test_readme_pipeline_figures_are_the_json_of_their_runs():
   """tools/pipeline_results.py's record of the two distillation pipelines, as quoted."""
   pct = lambda x: f"{100 * x:.1f}"
   kib = lambda a: f"{round(a['bytes'] / 1024)} KiB"
+  def artifacts(entry):          # by format, with the accuracy and agreement they all share
+    arts = {a["format"]: a for a in entry["artifacts"]}
+    (accuracy,) = {a["test_accuracy"] for a in arts.values()}
+    (agreement,) = {a["agreement"] for a in arts.values()}
+    return arts, accuracy, agreement
   cpf = PIPELINES["distill_cora_cpf"]
-  arts = {a["format"]: a for a in cpf["artifacts"]}
-  (accuracy,) = {a["test_accuracy"] for a in arts.values()}
-  (agreement,) = {a["agreement"] for a in arts.values()}
+  arts, accuracy, agreement = artifacts(cpf)
   quoted = (f"GCN teacher {pct(cpf['models']['gcn']['test_accuracy'])} %, CPF student "
             f"{pct(cpf['models']['cpf']['test_accuracy'])} %; float32 "
             f"{kib(arts['tflite-float32'])}, float16 {kib(arts['tflite-float16'])}\n"
@@ -324,9 +327,7 @@ def test_readme_pipeline_figures_are_the_json_of_their_runs():
             f"{pct(accuracy)} % with agreement {agreement:.3f}; {round(cpf['seconds'])} s)")
   assert quoted in README, quoted
   gfkd = PIPELINES["distill_mutag_gfkd"]
-  arts = {a["format"]: a for a in gfkd["artifacts"]}
-  (accuracy,) = {a["test_accuracy"] for a in arts.values()}
-  (agreement,) = {a["agreement"] for a in arts.values()}
+  arts, accuracy, agreement = artifacts(gfkd)
   quoted = (f"teacher {pct(gfkd['models']['gin']['test_accuracy'])} %, GFKD student "
             f"{pct(gfkd['models']['gin_gfkd']['test_accuracy'])} %; float32 "
             f"{kib(arts['tflite-float32'])} and full int8 {kib(arts['tflite-int8'])} dense "

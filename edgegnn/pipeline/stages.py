@@ -11,8 +11,20 @@ from edgegnn.models.spec import LAYOUTS, ModelSpec
 from edgegnn.training.config import TrainConfig
 
 
+class _Stage:
+  """What every stage kind shares: it produces the model called `name` and reads no earlier
+  stage's model unless its `requires` says so."""
+
+  @property
+  def produces(self) -> str:
+    return self.name
+
+  def requires(self) -> list[str]:
+    return []
+
+
 @dataclasses.dataclass(frozen=True)
-class TrainStage:
+class TrainStage(_Stage):
   """Trains a model on the pipeline's dataset, for every seed (and fold) of `train`."""
   name: str
   model: dict = dataclasses.field(default_factory=dict)
@@ -22,13 +34,6 @@ class TrainStage:
     object.__setattr__(self, "model_spec", ModelSpec.from_dict(self.model, f"{self.name}.model"))
     object.__setattr__(self, "train_config",
                        TrainConfig.from_dict(self.train, f"{self.name}.train"))
-
-  @property
-  def produces(self) -> str:
-    return self.name
-
-  def requires(self) -> list[str]:
-    return []
 
   def to_dict(self) -> dict:
     return {"train": {"name": self.name, "model": self.model_spec.to_dict(),
@@ -79,7 +84,7 @@ class QatStage(QuantizedTrainStage):
 
 
 @dataclasses.dataclass(frozen=True)
-class PtqStage:
+class PtqStage(_Stage):
   """Post-training quantization of a trained float model, calibrated on training graphs.
 
   Attributes:
@@ -111,10 +116,6 @@ class PtqStage:
                        "no quantized form; export it as tflite-dynamic-int8 (int8 weights) "
                        "instead.")
 
-  @property
-  def produces(self) -> str:
-    return self.name
-
   def requires(self) -> list[str]:
     return [self.model]
 
@@ -125,7 +126,7 @@ class PtqStage:
 
 
 @dataclasses.dataclass(frozen=True)
-class DistillStage:
+class DistillStage(_Stage):
   """Trains a student from a teacher stage's model (stage kind distill), with any method of
   `edgegnn.distill`: kd, lsp, glnn, cpf, gnn-sd on node datasets; gfkd on graph datasets.
 
@@ -206,10 +207,6 @@ class DistillStage:
         f"{', '.join(fitting)} on {dataset}, or run {method.name} in a pipeline on a "
         f"{method.task}-classification dataset ({', '.join(_datasets_of(method.task))}).")
 
-  @property
-  def produces(self) -> str:
-    return self.name
-
   def requires(self) -> list[str]:
     return [self.teacher] if self.teacher else []
 
@@ -228,7 +225,7 @@ def _datasets_of(task: str) -> list[str]:
 
 
 @dataclasses.dataclass(frozen=True)
-class ExportStage:
+class ExportStage(_Stage):
   """Converts a trained model to artifacts, verifies and benchmarks each one.
 
   Attributes:
@@ -302,7 +299,7 @@ class ExportStage:
 
 
 @dataclasses.dataclass(frozen=True)
-class BinarizeStage:
+class BinarizeStage(_Stage):
   """Distils a teacher stage's model into a binary (Larq) model and ships it as `lce`
   (stage kind binarize).
 
@@ -345,10 +342,6 @@ class BinarizeStage:
     if self.bench_runs < 1 or self.bench_threads < 1:
       raise ValueError(f"{where}: bench_runs and bench_threads must be >= 1.")
 
-  @property
-  def produces(self) -> str:
-    return self.name
-
   def requires(self) -> list[str]:
     return [self.teacher] if self.teacher else []
 
@@ -358,7 +351,7 @@ class BinarizeStage:
 
 
 @dataclasses.dataclass(frozen=True)
-class FederatedStage:
+class FederatedStage(_Stage):
   """Trains a model by federated averaging across clients that keep their graphs (stage
   kind federated).
 
@@ -379,13 +372,6 @@ class FederatedStage:
     object.__setattr__(self, "model_spec", ModelSpec.from_dict(self.model, f"{where}.model"))
     object.__setattr__(self, "federated_config",
                        FederatedConfig.from_dict(self.federated, f"{where}.federated"))
-
-  @property
-  def produces(self) -> str:
-    return self.name
-
-  def requires(self) -> list[str]:
-    return []
 
   def to_dict(self) -> dict:
     return {"federated": {"name": self.name, "model": self.model_spec.to_dict(),
