@@ -38,7 +38,10 @@ def test_from_dict_rejects_unknown_key_with_suggestion():
     ({"gfkd_min_nodes": 30, "gfkd_nodes": 28}, "gfkd_min_nodes"),
     ({"gfkd_entropy_weight": -1.0}, "gfkd_entropy_weight"),
     ({"gfkd_bn_layers": -1}, "gfkd_bn_layers"),
-    ({"gfkd_snapshot_every": -1}, "gfkd_snapshot_every")])
+    ({"gfkd_snapshot_every": -1}, "gfkd_snapshot_every"),
+    ({"gfkd_max_degree": -1}, "gfkd_max_degree"),
+    ({"gfkd_feature_support": 1.0}, "gfkd_feature_support"),
+    ({"gfkd_feature_support": -0.1}, "gfkd_feature_support")])
 def test_invalid_values_name_the_key(values, words):
   with pytest.raises(ValueError, match=words):
     DistillConfig.from_dict(values)

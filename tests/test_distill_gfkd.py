@@ -51,6 +51,92 @@ def test_generator_samples_are_symmetric_loopless_and_follow_p():
   assert feed["node_graph_index"].tolist() == np.repeat(np.arange(4), 6).tolist()
 
 
+def test_degree_cap_on_a_hand_built_star_and_triangle():
+  """cap_2 of a 5-leaf star plus a separate triangle: the hub keeps exactly 2 of its 5
+  edges (which two depends on the random order), the triangle (degrees 2) is kept whole."""
+  b = np.zeros([1, 9, 9], np.float32)
+  for leaf in range(1, 6):
+    b[0, 0, leaf] = b[0, leaf, 0] = 1
+  for i, j in ((6, 7), (7, 8), (6, 8)):
+    b[0, i, j] = b[0, j, i] = 1
+  kept_leaves = set()
+  for seed in range(20):
+    a = gfkd.cap_degree(b, 2, np.random.default_rng(seed))
+    np.testing.assert_array_equal(a, np.transpose(a, [0, 2, 1]))
+    assert np.all(a <= b)
+    assert a[0, 0].sum() == 2 and a[0, 1:6, 1:].sum() == 0
+    np.testing.assert_array_equal(a[0, 6:, 6:], b[0, 6:, 6:])
+    kept_leaves |= set(np.flatnonzero(a[0, 0]).tolist())
+  assert kept_leaves == {1, 2, 3, 4, 5}          # every edge of the hub can be the one kept
+  with pytest.raises(ValueError, match="max_degree"):
+    gfkd.cap_degree(b, 0, np.random.default_rng(0))
+
+
+def test_capped_generator_feeds_capped_graphs_and_scores_the_bernoulli_sample(monkeypatch):
+  """max_degree 2 on dense Bernoulli graphs: every graph the teacher sees has degrees <= 2,
+  while the REINFORCE estimate is given the uncapped samples B (degrees up to 7)."""
+  tf.keras.utils.set_random_seed(0)
+  teacher = build_model(ModelSpec("gin", hidden_units=4, num_layers=2), num_features=3,
+                        num_classes=2, task="graph", batched=True)
+  generator = gfkd.FakeGraphGenerator(6, 8, 3, 2, edge_prior=0.6, seed=0, max_degree=2)
+  assert generator.snapshot().max_degree == 2
+  fed, scored = [], []
+  original_feed, original_score = generator.feed, gfkd.score_function_gradient
+
+  def feed(adjacency, features, index=None):
+    fed.append(adjacency)
+    return original_feed(adjacency, features, index)
+
+  def score(losses, samples, probabilities):
+    scored.append(samples)
+    return original_score(losses, samples, probabilities)
+  monkeypatch.setattr(generator, "feed", feed)
+  monkeypatch.setattr(gfkd, "score_function_gradient", score)
+  gfkd.fit_generator(teacher, generator, steps=1, learning_rate=0.01, samples=3,
+                     bn_weight=0.0, seed=0)
+  (samples,) = scored
+  assert len(fed) == 3 and samples.shape == (3, 6, 8, 8)
+  assert max(a.sum(-1).max() for a in fed) == 2
+  assert samples.sum(-1).max() > 2
+  for a, b in zip(fed, samples):
+    assert np.all(a <= b)                        # the fed graph is a subgraph of its sample
+  with pytest.raises(ValueError, match="max_degree"):
+    gfkd.FakeGraphGenerator(2, 4, 3, 2, max_degree=-1)
+
+
+def test_teacher_feature_mix_recovers_the_first_batch_norm_mean_aggregate():
+  """A GIN teacher whose first BN running mean is W1^T e for a chosen mean aggregate e:
+  teacher_feature_mix returns e / sum(e) (least squares, exact up to float32)."""
+  tf.keras.utils.set_random_seed(0)
+  teacher = build_model(ModelSpec("gin", hidden_units=8, num_layers=2), num_features=3,
+                        num_classes=2, task="graph", batched=True)
+  mlp = teacher.get_layer("conv0").mlp
+  dense, norm = mlp.layers[0], mlp.layers[1]
+  e = np.array([2.4, 0.1, 0.7], np.float32)
+  norm.moving_mean.assign(dense.kernel.numpy().T @ e)
+  np.testing.assert_allclose(gfkd.teacher_feature_mix(teacher), e / e.sum(), atol=1e-5)
+  plain = build_model(ModelSpec("gin", hidden_units=8, num_layers=2, batch_norm=False),
+                      num_features=3, num_classes=2, task="graph", batched=True)
+  with pytest.raises(ValueError, match="gfkd_feature_support"):
+    gfkd.teacher_feature_mix(plain)
+
+
+def test_feature_support_masks_node_types():
+  """Type 1 unsupported: probability 0 in X, never sampled, entropy and its gradient finite."""
+  generator = gfkd.FakeGraphGenerator(5, 6, 3, 2, seed=0, feature_support=[True, False, True])
+  x = generator.node_features().numpy()
+  assert np.all(x[..., 1] == 0) and np.allclose(x.sum(-1), 1)
+  counts = gfkd.sample_one_hot_features(generator, np.random.default_rng(0)).sum((0, 1))
+  assert counts[1] == 0 and counts[0] > 0 and counts[2] > 0
+  with tf.GradientTape() as tape:
+    entropy = generator.feature_entropy()
+  assert np.isfinite(float(entropy)) and 0 < float(entropy) <= np.log(2) + 1e-6
+  assert np.all(np.isfinite(tape.gradient(entropy, generator.feature_logits).numpy()))
+  np.testing.assert_array_equal(generator.snapshot().node_features().numpy(), x)
+  with pytest.raises(ValueError, match="feature_support"):
+    gfkd.FakeGraphGenerator(5, 6, 3, 2, feature_support=[False, False, False])
+
+
 def test_batch_norm_recorder_sees_every_bn_layer_and_changes_nothing():
   model = build_model(ModelSpec("gin", hidden_units=4, num_layers=2), num_features=3,
                       num_classes=2, task="graph", batched=True)

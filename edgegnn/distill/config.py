@@ -74,6 +74,12 @@ class DistillConfig(MappingConfig):
       see `gfkd`'s module doc).
     gfkd_hint_layers: layers of the hint term, present with equal widths in both models
       (empty: every conv{i} of the student).
+    gfkd_max_degree: k > 0 caps every fake graph node's degree at k (a valence limit:
+      edges of each Bernoulli sample are kept in random order while both ends have fewer
+      than k; see `gfkd`'s module doc); 0: no cap.
+    gfkd_feature_support: tau > 0: node types whose share of the teacher's training data
+      (recovered from its first batch-norm layer, `gfkd.teacher_feature_mix`; GIN teachers
+      with batch norm) is below tau never appear in the fake graphs; 0: every type may.
     epochs: maximum student epochs.
     learning_rate: student Adam learning rate.
     weight_decay: L2 coefficient on the student's kernels (wd/2 * ||W||^2).
@@ -117,6 +123,8 @@ class DistillConfig(MappingConfig):
   gfkd_adversarial_epochs: int = 30
   gfkd_hint_weight: float = 0.0
   gfkd_hint_layers: tuple[str, ...] = ()
+  gfkd_max_degree: int = 0
+  gfkd_feature_support: float = 0.0
   epochs: int = 300
   learning_rate: float = 0.01
   weight_decay: float = 5e-4
@@ -143,7 +151,7 @@ class DistillConfig(MappingConfig):
     for name in ("lsp_weight", "sd_weight", "gfkd_bn_weight", "gfkd_entropy_weight",
                  "weight_decay", "lsp_sigma", "cpf_hidden_units", "patience", "gfkd_bn_layers",
                  "gfkd_snapshot_every", "gfkd_adversarial_rounds", "gfkd_adversarial_weight",
-                 "gfkd_target_concentration", "gfkd_hint_weight"):
+                 "gfkd_target_concentration", "gfkd_hint_weight", "gfkd_max_degree"):
       if getattr(self, name) < 0:
         raise ValueError(f"distill.{name} must be >= 0, got {getattr(self, name)}.")
     for name in ("cpf_steps", "gfkd_graphs", "gfkd_nodes", "gfkd_steps", "gfkd_samples",
@@ -159,6 +167,9 @@ class DistillConfig(MappingConfig):
     for name in ("cpf_dropout", "cpf_edge_dropout"):
       if not 0.0 <= getattr(self, name) < 1.0:
         raise ValueError(f"distill.{name} must be in [0, 1), got {getattr(self, name)}.")
+    if not 0.0 <= self.gfkd_feature_support < 1.0:
+      raise ValueError(f"distill.gfkd_feature_support must be in [0, 1) (a share of the "
+                       f"teacher's node types; 0: off), got {self.gfkd_feature_support}.")
     if not 0.0 < self.gfkd_edge_prior < 1.0:
       raise ValueError(f"distill.gfkd_edge_prior must be in (0, 1), got {self.gfkd_edge_prior}.")
     if self.learning_rate <= 0 or self.gfkd_learning_rate <= 0:

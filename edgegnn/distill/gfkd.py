@@ -35,6 +35,16 @@ mean as the baseline,
 
 (d log Bern(A; sigmoid(theta)) / d theta = A - p), never back-propagating through A.
 
+Valence cap (option `gfkd_max_degree` k > 0): Bernoulli graphs have no valence limit (a
+node's degree is binomial, up to n - 1), while molecules' heavy atoms have at most 4 bonds.
+The graph the teacher and student see is then A = cap_k(B, pi), with B ~ Bern(p) and pi a
+uniformly random order of B's edges: each edge of B, in that order, is kept while both its
+ends have fewer than k kept edges, so every node's degree is <= k and A's edges are a
+subset of B's. pi does not depend on theta, so the estimate above stays unbiased when
+L_m(A^s) is scored against the Bernoulli sample B^s it was capped from:
+
+    d J / d theta_m,ij ~= 1/S sum_s (L_m(cap_k(B^s)) - b_s) (B^s_m,ij - p_m,ij)
+
 The student then minimises T^2 KL(p_T(teacher) || p_T(student)) (plus, with the option
 `gfkd_hint_weight` w > 0, the hint term of FitNets, Romero et al., ICLR 2015, at the
 teacher's and student's hidden layers l in `gfkd_hint_layers`, default every conv{i}:
@@ -60,6 +70,19 @@ first distillation, round r = 1..R fits a new generator whose per-graph loss is
 (plus the same priors; S the student as the previous round left it, only read), so the
 new graphs are ones the teacher labels y_m but the student does not yet agree on; they join
 the pool and the student trains `gfkd_adversarial_epochs` more epochs on all of it.
+
+Node-type support (option `gfkd_feature_support` tau > 0): the generator may use node
+types the teacher's training data hardly had (on MUTAG, types that are under 1 % of the real
+atoms make up about a quarter of the fake graphs' nodes), and a student that learns those
+as class cues has nothing to go on for real molecules. The teacher's first batch-norm layer
+holds its training data's mean aggregated input: for a GIN teacher whose first MLP starts
+Dense (kernel W1 [F, U], no bias) -> BatchNormalization, the BN input is z = W1^T a with
+a = (1 + eps) x_v + sum_{u in N(v)} x_u, so its running mean mu gives
+
+    E[a] = argmin_e ||W1^T e - mu||_2   (least squares; U > F),   share_f = E[a]_f / sum E[a]
+
+(`teacher_feature_mix`), from the weights alone. Types with share_f < tau are left out of
+the fake graphs: their feature logits are masked, X_m = softmax(phi_m + log 1[share >= tau]).
 
 `train_on_generator` takes the teacher, the student and the generator(s) only: no dataset is
 passed to it.
@@ -97,11 +120,16 @@ class FakeGraphGenerator(tf.Module):
       uncertain region between the classes, not only its prototypes.
     edge_prior: initial edge probability.
     seed: initialisation seed.
+    max_degree: k > 0 caps every node's degree at k in the graphs the models see (the
+      valence cap, module doc); 0: no cap.
+    feature_support: [F] booleans, the node types the graphs may use (None: all); the
+      others get probability 0 in X = softmax(phi) (module doc).
   """
 
   def __init__(self, num_graphs: int, num_nodes: int, num_features: int, num_classes: int,
                edge_prior: float = 0.1, seed: int = 0, min_nodes: int = 0,
-               target_concentration: float = 0.0):
+               target_concentration: float = 0.0, max_degree: int = 0,
+               feature_support: Optional[Sequence[bool]] = None):
     super().__init__(name="fake_graph_generator")
     for name, value in (("num_graphs", num_graphs), ("num_nodes", num_nodes),
                         ("num_features", num_features), ("num_classes", num_classes)):
@@ -110,6 +138,8 @@ class FakeGraphGenerator(tf.Module):
     if target_concentration < 0:
       raise ValueError(f"target_concentration must be >= 0 (0: one-hot targets), got "
                        f"{target_concentration}.")
+    if max_degree < 0:
+      raise ValueError(f"max_degree must be >= 0 (0: no valence cap), got {max_degree}.")
     if not 0 < edge_prior < 1:
       raise ValueError(f"edge_prior must be in (0, 1), got {edge_prior}.")
     if min_nodes and not 1 <= min_nodes <= num_nodes:
@@ -119,6 +149,14 @@ class FakeGraphGenerator(tf.Module):
     prior = np.log(edge_prior / (1 - edge_prior))
     self.num_graphs, self.num_nodes = num_graphs, num_nodes
     self.num_features, self.num_classes = num_features, num_classes
+    self.max_degree = int(max_degree)
+    support = np.ones(num_features, bool) if feature_support is None else np.asarray(
+        feature_support, bool)
+    if support.shape != (num_features,) or not support.any():
+      raise ValueError(f"feature_support must be {num_features} booleans with at least one "
+                       f"True, got {support.tolist()}.")
+    # Added to phi: 0 for allowed types, a large negative number for the others.
+    self._feature_offset = np.where(support, 0.0, -1e9).astype(np.float32)
     self.edge_logits = tf.Variable(
         (prior + 0.01 * rng.standard_normal([num_graphs, num_nodes, num_nodes])).astype(
             np.float32), name="edge_logits")
@@ -150,7 +188,7 @@ class FakeGraphGenerator(tf.Module):
     frozen = object.__new__(FakeGraphGenerator)
     tf.Module.__init__(frozen, name="fake_graph_snapshot")
     for name in ("num_graphs", "num_nodes", "num_features", "num_classes", "targets",
-                 "target_probabilities", "sizes",
+                 "target_probabilities", "sizes", "max_degree", "_feature_offset",
                  "node_mask", "_upper"):
       setattr(frozen, name, getattr(self, name))
     frozen.edge_logits = tf.Variable(self.edge_logits.numpy(), trainable=False,
@@ -172,21 +210,29 @@ class FakeGraphGenerator(tf.Module):
     return upper + tf.transpose(upper, [0, 2, 1])
 
   def node_features(self) -> tf.Tensor:
-    """X [M, n, F] = softmax(phi) (differentiable)."""
-    return tf.nn.softmax(self.feature_logits, -1)
+    """X [M, n, F] = softmax(phi) over the supported node types (differentiable)."""
+    return tf.nn.softmax(self.feature_logits + self._feature_offset, -1)
 
   def feature_entropy(self) -> tf.Tensor:
     """mean over the graphs' nodes of H(X_m,i) = -sum_f X log X (differentiable)."""
-    log_x = tf.nn.log_softmax(self.feature_logits, -1)
+    log_x = tf.nn.log_softmax(self.feature_logits + self._feature_offset, -1)
     entropy = -tf.reduce_sum(tf.exp(log_x) * log_x, -1)
     mask = tf.constant(self.node_mask, entropy.dtype)
     return tf.reduce_sum(entropy * mask) / tf.reduce_sum(mask)
 
-  def sample_adjacency(self, rng: np.random.Generator) -> np.ndarray:
-    """A ~ Bern(p): [M, n, n] symmetric 0/1, zero diagonal."""
+  def sample_structure(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(B, A): B ~ Bern(p) and the graph the models see, A = cap_k(B) with the valence cap
+    k = max_degree (A is B when k is 0); both [M, n, n] symmetric 0/1, zero diagonal."""
     p = self.edge_probabilities().numpy() * self._upper
     upper = (rng.random(p.shape) < p).astype(np.float32) * self._upper
-    return upper + np.transpose(upper, [0, 2, 1])
+    sample = upper + np.transpose(upper, [0, 2, 1])
+    if not self.max_degree:
+      return sample, sample
+    return sample, cap_degree(sample, self.max_degree, rng)
+
+  def sample_adjacency(self, rng: np.random.Generator) -> np.ndarray:
+    """A: a structure sample as the models see it (`sample_structure`'s second part)."""
+    return self.sample_structure(rng)[1]
 
   def feed(self, adjacency: np.ndarray, features, index: Optional[np.ndarray] = None) -> dict:
     """A merged-batch feed (node_features, edge_source, edge_target, node_graph_index) of
@@ -205,6 +251,52 @@ class FakeGraphGenerator(tf.Module):
             "edge_source": renumber[offset + col].astype(np.int32),
             "edge_target": renumber[offset + row].astype(np.int32),
             "node_graph_index": np.repeat(np.arange(len(index)), n)[valid].astype(np.int32)}
+
+
+def teacher_feature_mix(teacher: tf.keras.Model) -> np.ndarray:
+  """share_f = E[a]_f / sum E[a] [F]: the node-type mix of the teacher's training data as
+  its first batch-norm layer holds it (module doc). Needs a GIN teacher ("conv0" a GINConv
+  whose MLP starts Dense without bias -> BatchNormalization)."""
+  conv = next((l for l in teacher.layers if l.name == "conv0"), None)
+  mlp = getattr(conv, "mlp", None)
+  first = list(getattr(mlp, "layers", []))[:2]
+  if (len(first) < 2 or not isinstance(first[0], tf.keras.layers.Dense)
+      or first[0].use_bias or not isinstance(first[1], tf.keras.layers.BatchNormalization)):
+    raise ValueError(
+        "gfkd_feature_support reads the node-type mix from the teacher's first batch-norm "
+        "layer and needs a GIN teacher with batch_norm (conv0's MLP: Dense without bias -> "
+        f"BatchNormalization); teacher {teacher.name!r} has none. Set gfkd_feature_support "
+        "to 0.")
+  mean_aggregate, *_ = np.linalg.lstsq(first[0].kernel.numpy().T,
+                                       first[1].moving_mean.numpy(), rcond=None)
+  mean_aggregate = np.clip(mean_aggregate, 0.0, None)
+  return mean_aggregate / mean_aggregate.sum()
+
+
+def cap_degree(adjacency: np.ndarray, max_degree: int,
+               rng: np.random.Generator) -> np.ndarray:
+  """cap_k(B, pi) (module doc): B's edges [M, n, n] (symmetric 0/1) visited in a uniformly
+  random order per graph, each kept while both its ends have fewer than k kept edges."""
+  if max_degree < 1:
+    raise ValueError(f"max_degree must be >= 1, got {max_degree}.")
+  num_graphs, n, _ = adjacency.shape
+  rows, cols = np.triu_indices(n, 1)
+  present = adjacency[:, rows, cols] > 0                          # [M, P] candidate edges
+  # A random order per graph with B's edges first (absent pairs sort after every edge).
+  order = np.argsort(rng.random(present.shape) + 2.0 * ~present, axis=1, kind="stable")
+  degree = np.zeros([num_graphs, n], np.int64)
+  capped = np.zeros_like(adjacency)
+  graphs = np.arange(num_graphs)
+  for position in range(int(present.sum(1).max(initial=0))):
+    pair = order[:, position]
+    i, j = rows[pair], cols[pair]
+    keep = present[graphs, pair] & (degree[graphs, i] < max_degree) & (
+        degree[graphs, j] < max_degree)
+    g, i, j = graphs[keep], i[keep], j[keep]
+    degree[g, i] += 1
+    degree[g, j] += 1
+    capped[g, i, j] = capped[g, j, i] = 1
+  return capped
 
 
 def _batch_norm_layers(model: tf.keras.Model) -> list[tf.keras.layers.BatchNormalization]:
@@ -299,7 +391,7 @@ def fit_generator(teacher: tf.keras.Model, generator: FakeGraphGenerator, *, ste
   for step in range(steps):
     per_sample, feature_grads, adjacencies = [], [], []
     for _ in range(samples):
-      adjacency = generator.sample_adjacency(rng)
+      sample, adjacency = generator.sample_structure(rng)
       with tf.GradientTape() as tape:
         feed = generator.feed(adjacency, generator.node_features())
         with (recording_batch_norm_inputs(teacher) if use_bn
@@ -317,7 +409,7 @@ def fit_generator(teacher: tf.keras.Model, generator: FakeGraphGenerator, *, ste
           loss += entropy_weight * generator.feature_entropy()
       feature_grads.append(tape.gradient(loss, generator.feature_logits))
       per_sample.append((per_graph + prior).numpy())
-      adjacencies.append(adjacency)
+      adjacencies.append(sample)     # scored against B, not the capped A (module doc)
     p = generator.edge_probabilities().numpy()
     edge_grad = score_function_gradient(np.stack(per_sample), np.stack(adjacencies), p)
     # The objective is a mean over graphs: scale like the feature gradient.
@@ -491,11 +583,15 @@ def distill_on_generated_graphs(teacher: tf.keras.Model, student: tf.keras.Model
   num_features = int(teacher.input["node_features"].shape[-1])
   num_classes = int(teacher.output["logits"].shape[-1])
 
+  support = (teacher_feature_mix(teacher) >= config.gfkd_feature_support
+             if config.gfkd_feature_support else None)
+
   def new_generator(generator_seed):
     return FakeGraphGenerator(config.gfkd_graphs, config.gfkd_nodes, num_features,
                               num_classes, config.gfkd_edge_prior, seed=generator_seed,
                               min_nodes=config.gfkd_min_nodes,
-                              target_concentration=config.gfkd_target_concentration)
+                              target_concentration=config.gfkd_target_concentration,
+                              max_degree=config.gfkd_max_degree, feature_support=support)
 
   def train_student(pool, epochs, student_seed):
     return train_on_generator(
