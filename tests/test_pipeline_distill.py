@@ -69,6 +69,12 @@ def _export(model, **options):
      "(tflite-float32, tflite-float16, tflite-dynamic-int8); got ['tflite-int8']"),
     (_pipeline("cora", CPF_TEACHER, CPF, {"ptq": {"name": "q", "model": "cpf"}}),
      "ptq(q): model 'cpf' is a CPF student, which has no quantized form"),
+    (_pipeline("mutag", {"train": dict(GIN_TEACHER["train"], model=dict(GIN, batch_norm=False))},
+               dict(GFKD, distill=dict(GFKD["distill"], distill=dict(
+                   GFKD["distill"]["distill"], gfkd_feature_support=0.01)))),
+     "distill(gfkd): gfkd_feature_support reads the node-type mix from the teacher's first "
+     "batch-norm layer and needs a GIN teacher with batch_norm: true; teacher 'gin' has "
+     "architecture 'gin', batch_norm False. Set gfkd_feature_support to 0"),
     (_pipeline("cora", CPF_TEACHER, dict(CPF, distill=dict(CPF["distill"], studnet={}))),
      "Unknown key stages[1].distill.studnet. Did you mean 'student'?"),
 ])

@@ -16,7 +16,9 @@ Prints one JSON line per (seed, variant); sd400-lr also per Adam step, the plain
 SD variants trained at each step alike (a step is chosen per method on validation). lsp / sd: validation and test accuracy of the
 student for each variant of the row's `DistillConfig` (choices are made on validation
 accuracy). gfkd: the student's accuracy on the fold's real *training* graphs (the test fold is
-not evaluated), its agreement with the teacher there, and the generator's feature statistics.
+not evaluated), its agreement with the teacher there, the ROC AUC of its class-1 logit margin
+against the teacher's and the true labels and that margin's mean, and the generator's feature
+statistics.
 The lines cited in the Notes are collected in docs/results/distill_selection.json.
 """
 from __future__ import annotations
@@ -123,6 +125,12 @@ def sweep_sd_learning_rate(seeds, learning_rates, names, row="sd-cora-400"):
                           "s": m["seconds"]}), flush=True)
 
 
+def _auc(scores: np.ndarray, classes: np.ndarray) -> float | None:
+  """ROC AUC of `scores` for class 1 of the 0/1 `classes` (None if only one class)."""
+  from sklearn.metrics import roc_auc_score  # pylint: disable=g-import-not-at-top
+  return float(roc_auc_score(classes, scores)) if len(set(classes.tolist())) > 1 else None
+
+
 def sweep_gfkd(seed: int, variants: dict, teacher_train: dict | None = None):
   """TEACHER_TRAIN: overrides of the teacher's `TrainConfig` (dr.GIN_TRAIN). A variant's
   "student" entry overrides the student's `ModelSpec` (dr.GIN_STUDENT), e.g. its readout."""
@@ -140,13 +148,19 @@ def sweep_gfkd(seed: int, variants: dict, teacher_train: dict | None = None):
     student = _build_student(student_spec, methods.get("gfkd"), ds, cfg, seed)
     generator, history, _ = gfkd.distill_on_generated_graphs(teacher, student, cfg, seed=seed)
     x = generator.node_features().numpy()
-    student_pred = np.argmax(predict(student, task, train_index), -1)
+    student_logits = predict(student, task, train_index)
+    student_pred = np.argmax(student_logits, -1)
     teacher_pred = np.argmax(predict(teacher, task, train_index), -1)
     labels = ds.labels[train_index]
+    # The student's class-1 margin: does it rank the real graphs (AUC) even where its
+    # threshold is off (mean margin)?
+    margin = student_logits[:, 1] - student_logits[:, 0]
     print(json.dumps({
         "seed": seed, "v": name, "train_fold_acc": float(np.mean(student_pred == labels)),
         "agree_teacher": float(np.mean(student_pred == teacher_pred)),
         "pred_hist": np.bincount(student_pred, minlength=2).tolist(),
+        "margin_auc_teacher": _auc(margin, teacher_pred),
+        "margin_auc_labels": _auc(margin, labels), "margin_mean": float(margin.mean()),
         "teacher_train_acc": float(np.mean(teacher_pred == labels)),
         "gen_loss": history[-1]["loss"], "feat_maxprob": float(x.max(-1).mean()),
         "argmax_hist": np.bincount(x.argmax(-1)[generator.node_mask],

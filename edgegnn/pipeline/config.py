@@ -64,6 +64,8 @@ def _check_in_context(stage: Stage, dataset: str, task: str,
   stage whose model it reads; raises ValueError."""
   if isinstance(stage, DistillStage):
     stage.check_task(dataset, task)
+    if stage.teacher:
+      stage.check_teacher(earlier[stage.teacher])
   if isinstance(stage, (ExportStage, PtqStage)):
     stage.check_source(earlier[stage.model])
 
