@@ -204,9 +204,13 @@ def test_student_trainer_takes_no_dataset_and_sees_only_generated_graphs(mutag,
 
 
 @pytest.mark.slow
-def test_poisoned_training_graphs_change_nothing(mutag, mutag_teacher):
+@pytest.mark.parametrize("config", [
+    SMALL, dataclasses.replace(SMALL, gfkd_feature_support=0.01, gfkd_max_degree=3)],
+    ids=["plain", "support-and-cap"])
+def test_poisoned_training_graphs_change_nothing(mutag, mutag_teacher, config):
   """distill(gfkd) with every training graph of the fold replaced by NaN features gives
-  bit-identical student weights: no training graph reached the student (or the generator)."""
+  bit-identical student weights: no training graph reached the student (or the generator,
+  or the node-type support, which reads the teacher's weights only)."""
   train_index, _ = mutag.split(0)
   poisoned_graphs = list(mutag.graphs)
   for i in train_index:
@@ -214,8 +218,8 @@ def test_poisoned_training_graphs_change_nothing(mutag, mutag_teacher):
     poisoned_graphs[i] = Graph(np.full_like(g.node_features, np.nan), g.edge_source,
                                g.edge_target)
   poisoned = dataclasses.replace(mutag, graphs=tuple(poisoned_graphs))
-  clean = distill(mutag_teacher, _student(mutag), mutag, SMALL, seed=0, fold=0)
-  dirty = distill(mutag_teacher, _student(mutag), poisoned, SMALL, seed=0, fold=0)
+  clean = distill(mutag_teacher, _student(mutag), mutag, config, seed=0, fold=0)
+  dirty = distill(mutag_teacher, _student(mutag), poisoned, config, seed=0, fold=0)
   for a, b in zip(clean.model.get_weights(), dirty.model.get_weights()):
     np.testing.assert_array_equal(a, b)
   assert all(np.isfinite(w).all() for w in dirty.model.get_weights())
