@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from edgegnn.data import Graph
-from edgegnn.distill import DistillConfig, distill, gfkd
+from edgegnn.distill import DistillConfig, distill, fake_graphs, gfkd
 from edgegnn.models import ModelSpec, build_model, feeds
 from edgegnn.training import TrainConfig, train
 import tensorflow as tf
@@ -38,14 +38,14 @@ def test_score_function_gradient_is_unbiased_on_an_enumerable_problem():
 
 
 def test_generator_samples_are_symmetric_loopless_and_follow_p():
-  generator = gfkd.FakeGraphGenerator(4, 6, 3, 2, edge_prior=0.3, seed=1)
+  generator = fake_graphs.FakeGraphGenerator(4, 6, 3, 2, edge_prior=0.3, seed=1)
   p = generator.edge_probabilities().numpy()
   np.testing.assert_allclose(p, np.transpose(p, [0, 2, 1]))
   assert np.all(np.diagonal(p, axis1=1, axis2=2) == 0)
   rng = np.random.default_rng(2)
   mean = np.mean([generator.sample_adjacency(rng) for _ in range(400)], 0)
   np.testing.assert_allclose(mean, p, atol=0.1)
-  x = gfkd.sample_one_hot_features(generator, rng)
+  x = fake_graphs.sample_one_hot_features(generator, rng)
   assert x.shape == (4, 6, 3) and np.all(x.sum(-1) == 1)
   feed = generator.feed(generator.sample_adjacency(rng), x)
   assert feed["node_graph_index"].tolist() == np.repeat(np.arange(4), 6).tolist()
@@ -61,7 +61,7 @@ def test_degree_cap_on_a_hand_built_star_and_triangle():
     b[0, i, j] = b[0, j, i] = 1
   kept_leaves = set()
   for seed in range(20):
-    a = gfkd.cap_degree(b, 2, np.random.default_rng(seed))
+    a = fake_graphs.cap_degree(b, 2, np.random.default_rng(seed))
     np.testing.assert_array_equal(a, np.transpose(a, [0, 2, 1]))
     assert np.all(a <= b)
     assert a[0, 0].sum() == 2 and a[0, 1:6, 1:].sum() == 0
@@ -69,7 +69,7 @@ def test_degree_cap_on_a_hand_built_star_and_triangle():
     kept_leaves |= set(np.flatnonzero(a[0, 0]).tolist())
   assert kept_leaves == {1, 2, 3, 4, 5}          # every edge of the hub can be the one kept
   with pytest.raises(ValueError, match="max_degree"):
-    gfkd.cap_degree(b, 0, np.random.default_rng(0))
+    fake_graphs.cap_degree(b, 0, np.random.default_rng(0))
 
 
 def test_capped_generator_feeds_capped_graphs_and_scores_the_bernoulli_sample(monkeypatch):
@@ -78,7 +78,7 @@ def test_capped_generator_feeds_capped_graphs_and_scores_the_bernoulli_sample(mo
   tf.keras.utils.set_random_seed(0)
   teacher = build_model(ModelSpec("gin", hidden_units=4, num_layers=2), num_features=3,
                         num_classes=2, task="graph", batched=True)
-  generator = gfkd.FakeGraphGenerator(6, 8, 3, 2, edge_prior=0.6, seed=0, max_degree=2)
+  generator = fake_graphs.FakeGraphGenerator(6, 8, 3, 2, edge_prior=0.6, seed=0, max_degree=2)
   assert generator.snapshot().max_degree == 2
   fed, scored = [], []
   original_feed, original_score = generator.feed, gfkd.score_function_gradient
@@ -101,7 +101,7 @@ def test_capped_generator_feeds_capped_graphs_and_scores_the_bernoulli_sample(mo
   for a, b in zip(fed, samples):
     assert np.all(a <= b)                        # the fed graph is a subgraph of its sample
   with pytest.raises(ValueError, match="max_degree"):
-    gfkd.FakeGraphGenerator(2, 4, 3, 2, max_degree=-1)
+    fake_graphs.FakeGraphGenerator(2, 4, 3, 2, max_degree=-1)
 
 
 def test_teacher_feature_mix_recovers_the_first_batch_norm_mean_aggregate():
@@ -114,19 +114,20 @@ def test_teacher_feature_mix_recovers_the_first_batch_norm_mean_aggregate():
   dense, norm = mlp.layers[0], mlp.layers[1]
   e = np.array([2.4, 0.1, 0.7], np.float32)
   norm.moving_mean.assign(dense.kernel.numpy().T @ e)
-  np.testing.assert_allclose(gfkd.teacher_feature_mix(teacher), e / e.sum(), atol=1e-5)
+  np.testing.assert_allclose(fake_graphs.teacher_feature_mix(teacher), e / e.sum(), atol=1e-5)
   plain = build_model(ModelSpec("gin", hidden_units=8, num_layers=2, batch_norm=False),
                       num_features=3, num_classes=2, task="graph", batched=True)
   with pytest.raises(ValueError, match="gfkd_feature_support"):
-    gfkd.teacher_feature_mix(plain)
+    fake_graphs.teacher_feature_mix(plain)
 
 
 def test_feature_support_masks_node_types():
   """Type 1 unsupported: probability 0 in X, never sampled, entropy and its gradient finite."""
-  generator = gfkd.FakeGraphGenerator(5, 6, 3, 2, seed=0, feature_support=[True, False, True])
+  generator = fake_graphs.FakeGraphGenerator(5, 6, 3, 2, seed=0,
+                                             feature_support=[True, False, True])
   x = generator.node_features().numpy()
   assert np.all(x[..., 1] == 0) and np.allclose(x.sum(-1), 1)
-  counts = gfkd.sample_one_hot_features(generator, np.random.default_rng(0)).sum((0, 1))
+  counts = fake_graphs.sample_one_hot_features(generator, np.random.default_rng(0)).sum((0, 1))
   assert counts[1] == 0 and counts[0] > 0 and counts[2] > 0
   with tf.GradientTape() as tape:
     entropy = generator.feature_entropy()
@@ -134,7 +135,7 @@ def test_feature_support_masks_node_types():
   assert np.all(np.isfinite(tape.gradient(entropy, generator.feature_logits).numpy()))
   np.testing.assert_array_equal(generator.snapshot().node_features().numpy(), x)
   with pytest.raises(ValueError, match="feature_support"):
-    gfkd.FakeGraphGenerator(5, 6, 3, 2, feature_support=[False, False, False])
+    fake_graphs.FakeGraphGenerator(5, 6, 3, 2, feature_support=[False, False, False])
 
 
 def test_batch_norm_recorder_sees_every_bn_layer_and_changes_nothing():
@@ -181,7 +182,7 @@ def test_student_trainer_takes_no_dataset_and_sees_only_generated_graphs(mutag,
                         "batch_size", "temperature", "weight_decay", "one_hot", "seed",
                         "hint_weight", "hint_layers", "on_batch"}
   # By instrumentation: every graph the student trains on is one of the generator's.
-  generator = gfkd.FakeGraphGenerator(16, 8, mutag.num_features, 2, seed=0)
+  generator = fake_graphs.FakeGraphGenerator(16, 8, mutag.num_features, 2, seed=0)
   gfkd.fit_generator(mutag_teacher, generator, steps=2, learning_rate=0.05, samples=2,
                      bn_weight=0.0)
   seen = []
@@ -228,7 +229,7 @@ def test_poisoned_training_graphs_change_nothing(mutag, mutag_teacher, config):
 
 def test_variable_sizes_drop_the_padding_nodes_from_feeds():
   """min_nodes > 0: graph m keeps its first n_m nodes; padded nodes get no edges, no rows."""
-  generator = gfkd.FakeGraphGenerator(5, 6, 3, 2, edge_prior=0.5, seed=0, min_nodes=2)
+  generator = fake_graphs.FakeGraphGenerator(5, 6, 3, 2, edge_prior=0.5, seed=0, min_nodes=2)
   sizes = generator.sizes
   assert sizes.min() >= 2 and sizes.max() <= 6 and len(set(sizes.tolist())) > 1
   p = generator.edge_probabilities().numpy()
@@ -236,7 +237,7 @@ def test_variable_sizes_drop_the_padding_nodes_from_feeds():
     assert np.all(p[m, n:] == 0) and np.all(p[m, :, n:] == 0)
   rng = np.random.default_rng(0)
   adjacency = np.ones([5, 6, 6], np.float32) - np.eye(6, dtype=np.float32)   # complete
-  x = gfkd.sample_one_hot_features(generator, rng)
+  x = fake_graphs.sample_one_hot_features(generator, rng)
   feed = generator.feed(adjacency, x, index=np.array([3, 1]))
   counts = np.bincount(feed["node_graph_index"])
   assert counts.tolist() == [sizes[3], sizes[1]]
@@ -247,11 +248,11 @@ def test_variable_sizes_drop_the_padding_nodes_from_feeds():
   assert np.all(graph_of[feed["edge_source"]] == graph_of[feed["edge_target"]])
   np.testing.assert_array_equal(feed["node_features"].numpy()[:sizes[3]], x[3, :sizes[3]])
   with pytest.raises(ValueError, match="min_nodes"):
-    gfkd.FakeGraphGenerator(5, 6, 3, 2, min_nodes=7)
+    fake_graphs.FakeGraphGenerator(5, 6, 3, 2, min_nodes=7)
 
 
 def test_feature_entropy_golden_value_and_its_pull_toward_one_hot():
-  generator = gfkd.FakeGraphGenerator(1, 2, 2, 2, seed=0)
+  generator = fake_graphs.FakeGraphGenerator(1, 2, 2, 2, seed=0)
   generator.feature_logits.assign(np.array([[[0.0, 0.0], [np.log(3.0), 0.0]]], np.float32))
   # rows (1/2, 1/2) and (3/4, 1/4): H = log 2 and -(3/4 log 3/4 + 1/4 log 1/4).
   expected = (np.log(2) - (0.75 * np.log(0.75) + 0.25 * np.log(0.25))) / 2
@@ -271,10 +272,10 @@ def test_generator_loss_uses_the_first_bn_layers_only(bn_layers):
   teacher = build_model(ModelSpec("gin", hidden_units=4, num_layers=2), num_features=3,
                         num_classes=2, task="graph", batched=True)
   names = feeds.model_input_names(teacher)
-  history = gfkd.fit_generator(teacher, gfkd.FakeGraphGenerator(4, 5, 3, 2, seed=0),
+  history = gfkd.fit_generator(teacher, fake_graphs.FakeGraphGenerator(4, 5, 3, 2, seed=0),
                                steps=1, learning_rate=0.01, samples=2, bn_weight=0.5,
                                bn_layers=bn_layers, seed=0)
-  generator, rng = gfkd.FakeGraphGenerator(4, 5, 3, 2, seed=0), np.random.default_rng([0, 1])
+  generator, rng = fake_graphs.FakeGraphGenerator(4, 5, 3, 2, seed=0), np.random.default_rng([0, 1])
   expected = []
   for _ in range(2):
     feed = generator.feed(generator.sample_adjacency(rng), generator.node_features())
@@ -322,7 +323,7 @@ def test_snapshots_are_frozen_copies_taken_every_k_steps(mutag, mutag_teacher, m
 
 
 def test_pool_training_visits_every_snapshot_once_per_epoch(mutag, mutag_teacher):
-  generator = gfkd.FakeGraphGenerator(16, 8, mutag.num_features, 2, seed=0)
+  generator = fake_graphs.FakeGraphGenerator(16, 8, mutag.num_features, 2, seed=0)
   pool = []
   for value in range(3):               # constant rows: each member's features identify it
     generator.feature_logits.assign(np.zeros([16, 8, mutag.num_features], np.float32))
@@ -363,10 +364,10 @@ def test_adversarial_generator_loss_subtracts_the_student_disagreement():
   student = build_model(ModelSpec("gin", hidden_units=4, num_layers=1, batch_norm=False),
                         num_features=3, num_classes=2, task="graph", batched=True)
   before = [w.copy() for w in student.get_weights()]
-  history = gfkd.fit_generator(teacher, gfkd.FakeGraphGenerator(4, 5, 3, 2, seed=0), steps=1,
+  history = gfkd.fit_generator(teacher, fake_graphs.FakeGraphGenerator(4, 5, 3, 2, seed=0), steps=1,
                                learning_rate=0.01, samples=2, bn_weight=0.0, seed=0,
                                student=student, adversarial_weight=0.7)
-  generator, rng = gfkd.FakeGraphGenerator(4, 5, 3, 2, seed=0), np.random.default_rng([0, 1])
+  generator, rng = fake_graphs.FakeGraphGenerator(4, 5, 3, 2, seed=0), np.random.default_rng([0, 1])
   expected, disagreement = [], []
   for _ in range(2):
     feed = generator.feed(generator.sample_adjacency(rng), generator.node_features())
@@ -423,7 +424,7 @@ def test_adversarial_rounds_grow_the_pool_with_new_generators(mutag, mutag_teach
 def test_dirichlet_soft_targets_keep_balanced_argmax_and_set_the_generator_loss():
   """target_concentration beta: q_m ~ Dir(beta), argmax q_m = m mod C; the per-graph loss
   is -sum_c q_mc log softmax(logits)_c (numpy), minimal where the teacher outputs q_m."""
-  generator = gfkd.FakeGraphGenerator(30, 4, 3, 3, seed=0, target_concentration=1.0)
+  generator = fake_graphs.FakeGraphGenerator(30, 4, 3, 3, seed=0, target_concentration=1.0)
   q = generator.target_probabilities
   assert q.shape == (30, 3)
   np.testing.assert_allclose(q.sum(-1), 1.0, rtol=1e-6)
@@ -436,13 +437,13 @@ def test_dirichlet_soft_targets_keep_balanced_argmax_and_set_the_generator_loss(
   at_target = generator.target_loss(tf.constant(np.log(q))).numpy()
   assert np.all(at_target <= generator.target_loss(tf.constant(logits)).numpy() + 1e-6)
   np.testing.assert_array_equal(generator.snapshot().target_probabilities, q)
-  hard = gfkd.FakeGraphGenerator(4, 4, 3, 2, seed=0)
+  hard = fake_graphs.FakeGraphGenerator(4, 4, 3, 2, seed=0)
   assert hard.target_probabilities is None
   np.testing.assert_allclose(
       hard.target_loss(tf.constant(logits[:4, :2])).numpy(),
       tf.nn.sparse_softmax_cross_entropy_with_logits(hard.targets, logits[:4, :2]).numpy())
   with pytest.raises(ValueError, match="target_concentration"):
-    gfkd.FakeGraphGenerator(4, 4, 3, 2, target_concentration=-1.0)
+    fake_graphs.FakeGraphGenerator(4, 4, 3, 2, target_concentration=-1.0)
 
 
 @pytest.mark.parametrize("weight", [0.0, 2.0])
@@ -451,7 +452,7 @@ def test_hint_term_adds_the_mean_squared_node_state_difference(mutag, mutag_teac
   is T^2 KL + w * mean_l mean((h_S^l - h_T^l)^2), checked against numpy."""
   from edgegnn.distill import soft_targets
   from edgegnn.distill.hidden_states import with_hidden_states
-  generator = gfkd.FakeGraphGenerator(8, 8, mutag.num_features, 2, seed=0)
+  generator = fake_graphs.FakeGraphGenerator(8, 8, mutag.num_features, 2, seed=0)
   student = _student(mutag)
   seen = []
   history = gfkd.train_on_generator(mutag_teacher, student, generator, epochs=1,
@@ -474,7 +475,7 @@ def test_hint_layers_must_exist_in_both_models_with_equal_widths(mutag, mutag_te
   narrow = build_model(dataclasses.replace(STUDENT, hidden_units=8),
                        num_features=mutag.num_features, num_classes=mutag.num_classes,
                        task="graph", batched=True)
-  generator = gfkd.FakeGraphGenerator(8, 8, mutag.num_features, 2, seed=0)
+  generator = fake_graphs.FakeGraphGenerator(8, 8, mutag.num_features, 2, seed=0)
   common = dict(epochs=1, learning_rate=0.01, batch_size=8, temperature=1.0, hint_weight=1.0)
   with pytest.raises(ValueError, match="'conv0' has width 16 in the teacher and 8 in the "
                                        "student"):

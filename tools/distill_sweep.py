@@ -35,7 +35,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import distill_results as dr  # noqa: E402
 from edgegnn import data  # noqa: E402
-from edgegnn.distill import distill, gfkd, methods  # noqa: E402
+from edgegnn.distill import distill, fake_graphs, gfkd, methods  # noqa: E402
 from edgegnn.distill.distill import _build_student  # noqa: E402
 from edgegnn.training import train  # noqa: E402
 from edgegnn.training.tasks import GraphTask  # noqa: E402
@@ -190,7 +190,7 @@ def gfkd_bn_stats(seed: int, teacher_train: dict | None = None):
           tf.norm(mean - layer.moving_mean), tf.norm(var - layer.moving_variance),
           tf.norm(layer.moving_mean), tf.norm(layer.moving_variance))])
     return out
-  generator = gfkd.FakeGraphGenerator(128, 18, ds.num_features, 2, 0.1, seed=0)
+  generator = fake_graphs.FakeGraphGenerator(128, 18, ds.num_features, 2, 0.1, seed=0)
   fake = generator.feed(generator.sample_adjacency(np.random.default_rng(0)),
                         generator.node_features())
   x = np.concatenate([ds.graphs[i].node_features for i in train_index])
@@ -209,7 +209,8 @@ def gfkd_prior_steps(fold: int, learning_rate: float, steps: int):
   ds = data.load("mutag")
   teacher = train(dr.GIN_TEACHER, ds, dr.GIN_TRAIN_REBN, seed=fold, fold=fold,
                   progress=False).model
-  generator = gfkd.FakeGraphGenerator(128, 28, ds.num_features, 2, 0.1, seed=fold, min_nodes=10)
+  generator = fake_graphs.FakeGraphGenerator(128, 28, ds.num_features, 2, 0.1, seed=fold,
+                                             min_nodes=10)
   start = time.time()
   history = gfkd.fit_generator(teacher, generator, steps=steps, learning_rate=learning_rate,
                                samples=4, bn_weight=1.0, entropy_weight=0.1, bn_layers=0,
@@ -229,7 +230,7 @@ def gfkd_labels(seed: int, steps: int, bn_weight: float):
   ds = data.load("mutag")
   teacher = train(dr.GIN_TEACHER, ds, dr.GIN_TRAIN, seed=seed, fold=seed, progress=False).model
   names = feeds.model_input_names(teacher)
-  generator = gfkd.FakeGraphGenerator(128, 18, ds.num_features, 2, 0.1, seed=seed)
+  generator = fake_graphs.FakeGraphGenerator(128, 18, ds.num_features, 2, 0.1, seed=seed)
   history = gfkd.fit_generator(teacher, generator, steps=steps, learning_rate=0.05, samples=4,
                                bn_weight=bn_weight, seed=seed)
   rng = np.random.default_rng(5)
@@ -241,7 +242,7 @@ def gfkd_labels(seed: int, steps: int, bn_weight: float):
             "mean_undirected_edges": float(p.sum((1, 2)).mean() / 2), "teacher_labels": {}}
   one_hot = np.eye(x.shape[-1], dtype=np.float32)
   for label, features in (("softmax", x), ("onehot-sample",
-                                           gfkd.sample_one_hot_features(generator, rng)),
+                                           fake_graphs.sample_one_hot_features(generator, rng)),
                           ("argmax", one_hot[x.argmax(-1)])):
     for structure, adjacency in (("sample", generator.sample_adjacency(rng)),
                                  ("thresh", (p >= 0.5).astype(np.float32))):
@@ -257,20 +258,18 @@ def gfkd_labels(seed: int, steps: int, bn_weight: float):
 
 
 def gfkd_first_bn(fold: int):
-  """What the teacher's first batch-norm layer knows of its training data: its input is
-  z = W1^T a (a = sum_{u in N(v)} x_u + (1 + eps) x_v, no bias), so its running mean mu
-  gives E[a] by least squares (W1 is [F, hidden], hidden > F), hence the node-type mix
-  E[a] / sum E[a] and the mean in-degree sum E[a] - 1 - eps, from the weights alone. Printed
-  beside the same figures of the fold's real training graphs."""
+  """What the teacher's first batch-norm layer knows of its training data: E[a] by least
+  squares (`fake_graphs.teacher_mean_aggregate`), hence the node-type mix E[a] / sum E[a]
+  and the mean in-degree sum E[a] - 1 - eps, from the weights alone. Printed beside the same
+  figures of the fold's real training graphs."""
   ds = data.load("mutag")
   teacher = train(dr.GIN_TEACHER, ds, dr.GIN_TRAIN_REBN, seed=fold, fold=fold,
                   progress=False).model
   conv = teacher.get_layer("conv0")
-  kernel = [w for w in teacher.weights if "conv0_mlp_dense0" in w.name
-            and "kernel" in w.name][0].numpy()
-  norm = [m for m in teacher.submodules if m.name == "conv0_mlp_batch_norm0"][0]
+  dense, norm = fake_graphs.first_batch_norm_input(teacher)
+  kernel = dense.kernel.numpy()
   eps = sum(float(w.numpy()) for w in conv.weights if "eps" in w.name)
-  recovered, *_ = np.linalg.lstsq(kernel.T, norm.moving_mean.numpy(), rcond=None)
+  recovered = fake_graphs.teacher_mean_aggregate(teacher)
   sums, counts, degrees = [], [], []
   for i in GraphTask.from_fold(ds, fold).split("train"):
     graph = ds.graphs[i]

@@ -7,7 +7,8 @@
 | hidden_states | named hidden states of a model (distillation points) |
 | cpf | CPF student: parameterized label propagation + feature transformation |
 | self_distillation | GNN-SD: neighbourhood discrepancy rate, adaptive discrepancy retaining |
-| gfkd | graph-free KD: learned fake graphs, REINFORCE structure gradients |
+| fake_graphs | GFKD's fake graphs: Bernoulli edges, learned features, valence cap, type support |
+| gfkd | graph-free KD: generator objective, REINFORCE structure gradients, student training |
 | node_trainer | the training loop of node-level methods |
 | methods, config | method registry (`get`) and `DistillConfig` |
 | distill | `distill(teacher, student, dataset, config, seed)` |

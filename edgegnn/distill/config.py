@@ -61,7 +61,7 @@ class DistillConfig(MappingConfig):
       unsure about, not only the prototypes it is confident on.
     gfkd_target_concentration: 0: each fake graph targets a one-hot class; beta > 0: a soft
       target drawn from Dirichlet(beta 1_C) (Zero-Shot KD's data impressions; see
-      `gfkd.FakeGraphGenerator`).
+      `fake_graphs.FakeGraphGenerator`).
     gfkd_adversarial_rounds: R adversarial rounds after the first distillation: each fits a
       new generator that also seeks the student's disagreement with the teacher (the
       competition term of adaptive DeepInversion), adds its graphs to the pool and trains
@@ -76,10 +76,11 @@ class DistillConfig(MappingConfig):
       (empty: every conv{i} of the student).
     gfkd_max_degree: k > 0 caps every fake graph node's degree at k (a valence limit:
       edges of each Bernoulli sample are kept in random order while both ends have fewer
-      than k; see `gfkd`'s module doc); 0: no cap.
+      than k; see `fake_graphs`'s module doc); 0: no cap.
     gfkd_feature_support: tau > 0: node types whose share of the teacher's training data
-      (recovered from its first batch-norm layer, `gfkd.teacher_feature_mix`; GIN teachers
-      with batch norm) is below tau never appear in the fake graphs; 0: every type may.
+      (recovered from its first batch-norm layer, `fake_graphs.teacher_feature_mix`; GIN
+      teachers with batch norm) is below tau never appear in the fake graphs; 0: every
+      type may.
     epochs: maximum student epochs.
     learning_rate: student Adam learning rate.
     weight_decay: L2 coefficient on the student's kernels (wd/2 * ||W||^2).

@@ -210,18 +210,18 @@ class DistillStage(_Stage):
   def check_teacher(self, teacher: "Stage") -> None:
     """Raises ValueError if an option needs a kind of teacher that `teacher` does not
     train: gfkd_feature_support reads the node-type mix from a GIN teacher's first
-    batch-norm layer (`gfkd.teacher_feature_mix`)."""
+    batch-norm layer (`fake_graphs.teacher_feature_mix`)."""
     if not self.distill_config.gfkd_feature_support:
       return
+    from edgegnn.distill.fake_graphs import FEATURE_SUPPORT_TEACHER
     spec = getattr(teacher, "model_spec", None)
     if spec is None or spec.architecture != "gin" or not spec.batch_norm:
       got = (f"architecture {spec.architecture!r}, batch_norm {spec.batch_norm}" if spec
              else "no model spec")
       raise ValueError(
-          f"distill({self.name}): gfkd_feature_support reads the node-type mix from the "
-          f"teacher's first batch-norm layer and needs a GIN teacher with batch_norm: true; "
-          f"teacher {self.teacher!r} has {got}. Set gfkd_feature_support to 0, or train the "
-          "teacher as a GIN with batch norm.")
+          f"distill({self.name}): {FEATURE_SUPPORT_TEACHER}; teacher {self.teacher!r} has "
+          f"{got}. Set gfkd_feature_support to 0, or train the teacher as a GIN with batch "
+          "norm.")
 
   def requires(self) -> list[str]:
     return [self.teacher] if self.teacher else []
