@@ -41,7 +41,8 @@ def test_from_dict_rejects_unknown_key_with_suggestion():
     ({"gfkd_snapshot_every": -1}, "gfkd_snapshot_every"),
     ({"gfkd_max_degree": -1}, "gfkd_max_degree"),
     ({"gfkd_feature_support": 1.0}, "gfkd_feature_support"),
-    ({"gfkd_feature_support": -0.1}, "gfkd_feature_support")])
+    ({"gfkd_feature_support": -0.1}, "gfkd_feature_support"),
+    ({"sd_gate": "nodes"}, "sd_gate must be one of layer, node")])
 def test_invalid_values_name_the_key(values, words):
   with pytest.raises(ValueError, match=words):
     DistillConfig.from_dict(values)

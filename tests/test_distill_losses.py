@@ -151,6 +151,41 @@ def test_ndr_gradient_matches_finite_differences():
     np.testing.assert_allclose(grad[index], numeric, rtol=1e-3, atol=1e-6)
 
 
+def _numpy_adr_node_gate(ss):
+  return sum(np.mean(np.where(a > b, (a - b) ** 2, 0.0)) for a, b in zip(ss[:-1], ss[1:]))
+
+
+def test_adr_node_gate_matches_numpy_and_never_pulls_discrepancy_down():
+  s0 = tf.constant([0.5, 0.1, 0.4, 0.0, 0.3])
+  s1 = tf.Variable([0.2, 0.3, 0.4, 0.1, 0.1])   # nodes 1 and 3 are more discrepant deeper
+  with tf.GradientTape() as tape:
+    loss = sd.adr_loss([s0, s1], gate="node")
+  # Only nodes 0 and 4 are pulled: (0.3^2 + 0.2^2) / 5.
+  np.testing.assert_allclose(float(loss), (0.09 + 0.04) / 5, rtol=1e-6)
+  np.testing.assert_allclose(float(loss), _numpy_adr_node_gate([s0.numpy(), s1.numpy()]),
+                             rtol=1e-6)
+  # d/ds1_v = -2 (s0_v - s1_v) / N where s0_v > s1_v, else 0: the gradient step only raises
+  # the deeper NDR.
+  np.testing.assert_allclose(tape.gradient(loss, s1).numpy(),
+                             [-2 * 0.3 / 5, 0, 0, 0, -2 * 0.2 / 5], rtol=1e-5, atol=1e-7)
+  # The paper's layer gate is open here (||s0|| > ||s1||) and pulls nodes 1 and 3 down too.
+  with tf.GradientTape() as tape:
+    layer = sd.adr_loss([s0, s1], gate="layer")
+  assert tape.gradient(layer, s1).numpy()[1] > 0
+
+
+def test_adr_node_gate_on_ndr_of_hand_built_graph():
+  layers = [RNG.normal(size=(5, 4)).astype(np.float32) for _ in range(3)]
+  ndr = [sd.neighborhood_discrepancy(tf.constant(h), SOURCE, TARGET, 5) for h in layers]
+  np.testing.assert_allclose(float(sd.adr_loss(ndr, gate="node")),
+                             _numpy_adr_node_gate([_numpy_ndr(h) for h in layers]), rtol=1e-5)
+
+
+def test_adr_rejects_unknown_gate():
+  with pytest.raises(ValueError, match="gate must be one of layer, node, got 'nodes'"):
+    sd.adr_loss([tf.zeros(3), tf.zeros(3)], gate="nodes")
+
+
 def test_adr_needs_two_layers():
   with pytest.raises(ValueError, match="at least two layers"):
     sd.adr_loss([tf.zeros(3)])

@@ -87,7 +87,7 @@ def _mean_val_at(runs, lr, variant):
 def test_quoted_gnn_sd_step_sweep_figures_are_the_json_means():
   # The step-0.01 figures are the earlier sd400 sweep's (same rows, seeds and settings).
   at_001 = _selection("python tools/distill_sweep.py sd400 0,1,2 w0.01,w0.1,w1")
-  runs = _selection("python tools/distill_sweep.py sd400-lr 0,1,2") + [
+  runs = _selection("python tools/distill_sweep.py sd400-lr 0,1,2 0.003") + [
       dict(r, lr=0.01) for r in at_001 if r["v"] in ("baseline", "w0.01", "w0.1")]
   steps = (0.001, 0.003, 0.005, 0.01, 0.02)
   plain = [f"{lr} {_mean_val_at(runs, lr, 'baseline')}" for lr in steps]
@@ -101,7 +101,7 @@ def test_quoted_gnn_sd_step_sweep_figures_are_the_json_means():
 def test_quoted_gnn_sd_ten_seed_step_figures_are_the_json_means():
   at_001 = [dict(r, lr=0.01) for r in _selection("python tools/distill_sweep.py sd400 0,1,2 "
                                                  "w0.01,w0.1,w1")]
-  runs = (_selection("python tools/distill_sweep.py sd400-lr 0,1,2") + at_001
+  runs = (_selection("python tools/distill_sweep.py sd400-lr 0,1,2 0.003") + at_001
           + _selection("python tools/distill_sweep.py sd400-lr 3,4,5,6,7,8,9 0.003")
           + _selection("python tools/distill_sweep.py sd400-lr 3,4,5,6,7,8,9 0.01"))
   steps = (0.003, 0.005, 0.01, 0.02)
@@ -112,6 +112,76 @@ def test_quoted_gnn_sd_ten_seed_step_figures_are_the_json_means():
   quoted = ", ".join(f"{lr} {_mean_val_at(runs, lr, 'baseline')} / {_mean_val_at(runs, lr, 'w0.01')}"
                      for lr in steps)
   assert f"plain / GNN-SD with beta 0.01: {quoted}." in DISTILLATION
+
+
+def _paired(runs, variant, key="val"):
+  """Mean ± standard error of VARIANT minus the same seed's plain GCN, in points."""
+  plain = {r["seed"]: r[key] for r in runs if r["v"] == "baseline"}
+  diff = 100 * np.array([r[key] - plain[r["seed"]] for r in runs if r["v"] == variant])
+  return f"{diff.mean():+.1f} ± {diff.std(ddof=1) / np.sqrt(len(diff)):.1f}"
+
+
+def test_quoted_gnn_sd_session_13_figures_are_the_json_lines():
+  """The NDR-per-layer diagnostic, the node gate, the 64-wide GCN and the paired reading."""
+  ndr = _selection("python tools/distill_sweep.py sd-ndr 0,1,2 w0.01,w1")
+  per_layer = lambda v: ", ".join("/".join(f"{x:.3f}" for x in r["ndr_mean"][:3])
+                                  for r in ndr if r["v"] == v)
+  for quoted in (f"conv0/conv1/conv2: {per_layer('baseline')}.",
+                 f"beta 1, {per_layer('w1')} (beta 0.01: {per_layer('w0.01')})"):
+    assert quoted in DISTILLATION, quoted
+  for r in ndr:                       # every plain model's NDR falls with depth
+    if r["v"] == "baseline":
+      assert r["ndr_mean"][0] > r["ndr_mean"][1] > r["ndr_mean"][2]
+  plain = {r["seed"]: r["ndr_mean"] for r in ndr if r["v"] == "baseline"}
+  gap = max(abs(r["ndr_mean"][layer] - plain[r["seed"]][layer])
+            for r in ndr if r["v"] != "baseline" for layer in (1, 2))
+  assert f"NDR stays within {gap:.3f} of the plain GCN's" in DISTILLATION
+
+  node = _selection("python tools/distill_sweep.py sd400-lr 0,1,2,3,4 0.02 node0.1")
+  assert sorted({r["seed"] for r in node}) == list(range(10))
+  seed3 = {r["v"]: f"{100 * r['val']:.1f}" for r in node if r["seed"] == 3}
+  for quoted in (
+      f"plain {_mean_val(node, 'baseline')}, beta 0.1 {_mean_val(node, 'node0.1')}, beta 1 "
+      f"{_mean_val(node, 'node1')}, beta 10 {_mean_val(node, 'node10')} (paired against "
+      f"plain, mean ± standard error: {_paired(node, 'node0.1')}, {_paired(node, 'node1')}, "
+      f"{_paired(node, 'node10')} pt)",
+      f"seed 3 falls to {seed3['node0.1']} / {seed3['node1']} / {seed3['node10']} (plain "
+      f"{seed3['baseline']})"):
+    assert quoted in DISTILLATION, quoted
+
+  wide = _selection("python tools/distill_sweep.py sd400-lr 0,1,2,3,4 0.01 w0.01,w0.1,w1 64")
+  assert sorted({r["seed"] for r in wide}) == list(range(10))
+  val = {v: float(_mean_val(wide, v)) for v in ("w0.01", "w0.1", "w1")}
+  assert max(val, key=val.get) == "w0.1"                    # the row's beta
+  assert distill_results.ROWS["sd-cora-h64"].config.sd_weight == 0.1
+  for quoted in (
+      f"plain {_mean_val(wide, 'baseline')}, beta 0.01 {_mean_val(wide, 'w0.01')}, 0.1 "
+      f"{_mean_val(wide, 'w0.1')}, 1 {_mean_val(wide, 'w1')}. Paired against plain, beta 0.1 "
+      f"is {_paired(wide, 'w0.1')} pt",
+      f"paired against plain: beta 0.01 {_paired(wide, 'w0.01', 'test')}, 0.1 "
+      f"{_paired(wide, 'w0.1', 'test')}, 1 {_paired(wide, 'w1', 'test')} pt"):
+    assert quoted in DISTILLATION, quoted
+  for variant in ("w0.01", "w0.1", "w1"):        # the README: no paired test gain
+    assert float(_paired(wide, variant, "test").split()[0]) <= 0
+  for variant in ("node0.1", "node1", "node10"):
+    assert float(_paired(node, variant, "test").split()[0]) <= 0
+  # The row is seeds 0-4 of these runs (the runs are deterministic).
+  rows = {r["seed"]: r for r in DISTILL_RUNS if r["row"] == "sd-cora-h64"}
+  for r in wide:
+    if r["seed"] in rows and r["v"] in ("baseline", "w0.1"):
+      assert rows[r["seed"]]["baseline" if r["v"] == "baseline" else "student"] == r["test"]
+
+  at_001 = [dict(r, lr=0.01) for r in _selection("python tools/distill_sweep.py sd400 0,1,2 "
+                                                 "w0.01,w0.1,w1")]
+  steps = (_selection("python tools/distill_sweep.py sd400-lr 0,1,2 0.003") + at_001
+           + _selection("python tools/distill_sweep.py sd400-lr 3,4,5,6,7,8,9 0.003")
+           + _selection("python tools/distill_sweep.py sd400-lr 3,4,5,6,7,8,9 0.01"))
+  quoted = []
+  for lr in (0.003, 0.005, 0.01, 0.02):
+    runs = [r for r in steps if r["lr"] == lr and r["v"] in ("baseline", "w0.01")]
+    quoted.append(f"{lr} {_paired(runs, 'w0.01')} / {_paired(runs, 'w0.01', 'test')}")
+    assert float(_paired(runs, "w0.01", "test").split()[0]) <= 0
+  assert f"validation / test: {', '.join(quoted)} pt." in DISTILLATION
 
 
 def test_quoted_gfkd_step_figures_are_the_json_lines():
@@ -197,7 +267,9 @@ def test_readme_distillation_figures_are_the_json_means():
       f"chosen on validation, {m('sd-cora-lr', 'student')} against {m('sd-cora-lr', 'baseline')} "
       f"or {m('sd-cora-lr-0.02', 'baseline')} for the two plain steps",
       f"over 10 validation seeds, both at 0.02: {m('sd-cora-lr10', 'student')} against "
-      f"{m('sd-cora-lr10', 'baseline')})",
+      f"{m('sd-cora-lr10', 'baseline')}; a 64-wide 4-layer GCN: {m('sd-cora-h64', 'student')} "
+      f"against {m('sd-cora-h64', 'baseline')}; paired over 10 seeds no test difference is "
+      "positive)",
       f"GFKD (student trained on generated graphs only) {m('gfkd-mutag-support', 'student')} "
       f"% on MUTAG test folds (target 70, GIN teachers {m('gfkd-mutag-support', 'teacher')})",
       "the earlier rows reached at most " + max(

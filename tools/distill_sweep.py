@@ -4,6 +4,9 @@
     python tools/distill_sweep.py sd 0 w0.1,w10
     python tools/distill_sweep.py sd400 0,1,2 w0.01,w0.1,w1,self0.1,self1,all0.1
     python tools/distill_sweep.py sd400-lr 0,1,2 0.003,0.005,0.02 w0.01,w0.1
+    python tools/distill_sweep.py sd400-lr 0,1,2 0.02 node0.1,node1,node10
+    python tools/distill_sweep.py sd-ndr 0,1,2 w0.01,w1
+    python tools/distill_sweep.py sd400-lr 0,1,2 0.01 w0.01,w0.1,w1 64   # hidden width 64
     python tools/distill_sweep.py gfkd 0 '{"name": {"gfkd_bn_weight": 1.0}}'
     python tools/distill_sweep.py gfkd 0 '{"name": {}}' '{"reestimate_batch_norm": true}'
     python tools/distill_sweep.py gfkd 0 '{"name": {"student": {"readout": "mean"}}}'
@@ -13,7 +16,9 @@
     python tools/distill_sweep.py gfkd-first-bn 1
 
 Prints one JSON line per (seed, variant); sd400-lr also per Adam step, the plain GCN and the
-SD variants trained at each step alike (a step is chosen per method on validation). lsp / sd: validation and test accuracy of the
+SD variants trained at each step alike (a step is chosen per method on validation). sd-ndr:
+sd-cora-lr10's plain GCN and SD variants with each layer's mean NDR and NDR-vector norm
+(conv0-conv2, logits). lsp / sd: validation and test accuracy of the
 student for each variant of the row's `DistillConfig` (choices are made on validation
 accuracy). gfkd: the student's accuracy on the fold's real *training* graphs (the test fold is
 not evaluated), its agreement with the teacher there, the ROC AUC of its class-1 logit margin
@@ -35,7 +40,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import distill_results as dr  # noqa: E402
 from edgegnn import data  # noqa: E402
-from edgegnn.distill import distill, fake_graphs, gfkd, methods  # noqa: E402
+from edgegnn.distill import (distill, fake_graphs, gfkd, methods, node_trainer,  # noqa: E402
+                             self_distillation)
 from edgegnn.distill.distill import _build_student  # noqa: E402
 from edgegnn.training import train  # noqa: E402
 from edgegnn.training.tasks import GraphTask  # noqa: E402
@@ -63,7 +69,10 @@ SD_VARIANTS = {"w0.1": {}, "w10": dict(sd_weight=10.0), "w100": dict(sd_weight=1
                "w0": dict(sd_weight=0.0),
                "self0.1": dict(sd_self_loops=True), "self1": dict(sd_self_loops=True,
                                                                  sd_weight=1.0),
-               "all0.1": dict(sd_layers=("conv0", "conv1", "conv2", "conv3"))}
+               "all0.1": dict(sd_layers=("conv0", "conv1", "conv2", "conv3")),
+               "node0.1": dict(sd_gate="node", sd_weight=0.1),
+               "node1": dict(sd_gate="node", sd_weight=1.0),
+               "node10": dict(sd_gate="node", sd_weight=10.0)}
 
 
 def _known(names, variants: dict, sweep: str) -> list:
@@ -106,11 +115,16 @@ def sweep_sd(seeds, names, row="sd-cora"):
                         "s": m["seconds"]}), flush=True)
 
 
-def sweep_sd_learning_rate(seeds, learning_rates, names, row="sd-cora-400"):
-  """ROW's plain GCN and its SD variants at each Adam step of LEARNING_RATES."""
+def sweep_sd_learning_rate(seeds, learning_rates, names, row="sd-cora-400", hidden=None):
+  """ROW's plain GCN and its SD variants at each Adam step of LEARNING_RATES (HIDDEN: the
+  GCN's width instead of the row's, for both)."""
   _known(names, SD_VARIANTS, "sd")
   base, ds = dr.ROWS[row].config, data.load("cora")
   spec, baseline_train = dr.ROWS[row].baseline
+  student = dr.ROWS[row].student
+  if hidden:
+    spec = dataclasses.replace(spec, hidden_units=hidden)
+    student = dataclasses.replace(student, hidden_units=hidden)
   for seed in seeds:
     for lr in learning_rates:
       m = train(spec, ds, dataclasses.replace(baseline_train, learning_rate=lr), seed=seed,
@@ -119,10 +133,37 @@ def sweep_sd_learning_rate(seeds, learning_rates, names, row="sd-cora-400"):
                         "test": m["test_accuracy"], "best": m["best_epoch"]}), flush=True)
       for name in names:
         config = dataclasses.replace(base, learning_rate=lr, **SD_VARIANTS[name])
-        m = distill(None, dr.ROWS[row].student, ds, config, seed=seed).metrics
+        m = distill(None, student, ds, config, seed=seed).metrics
         print(json.dumps({"seed": seed, "lr": lr, "v": name, "val": m["val_accuracy"],
                           "test": m["test_accuracy"], "best": m["best_epoch"],
                           "s": m["seconds"]}), flush=True)
+
+
+def sd_ndr(seeds, names, row="sd-cora-lr10"):
+  """Mean NDR per layer (conv0-conv2 and the logits, inference mode) of ROW's trained plain
+  4-layer GCN and of its GNN-SD variants: does the plain GCN over-smooth with depth?"""
+  _known(names, SD_VARIANTS, "sd")
+  base, ds = dr.ROWS[row].config, data.load("cora")
+  spec, baseline_train = dr.ROWS[row].baseline
+  graph, hidden = ds.graph, ("conv0", "conv1", "conv2")
+
+  def line(seed, variant, result):
+    out = node_trainer.node_outputs(result.model, ds, hidden)
+    ndr = [self_distillation.neighborhood_discrepancy(
+        out[name], graph.edge_source, graph.edge_target, len(ds.labels)).numpy()
+           for name in (*hidden, "logits")]
+    m = result.metrics
+    print(json.dumps({"seed": seed, "v": variant, "val": m["val_accuracy"],
+                      "test": m["test_accuracy"],
+                      "ndr_mean": [round(float(s.mean()), 4) for s in ndr],
+                      "ndr_norm": [round(float(np.linalg.norm(s)), 3) for s in ndr]}),
+          flush=True)
+
+  for seed in seeds:
+    line(seed, "baseline", train(spec, ds, baseline_train, seed=seed, progress=False))
+    for name in names:
+      line(seed, name, distill(None, dr.ROWS[row].student, ds,
+                               dataclasses.replace(base, **SD_VARIANTS[name]), seed=seed))
 
 
 def _auc(scores: np.ndarray, classes: np.ndarray) -> float | None:
@@ -300,7 +341,10 @@ def main(argv):
     sweep_sd([int(s) for s in argv[1].split(",")], argv[2].split(","), row="sd-cora-400")
   elif kind == "sd400-lr":
     sweep_sd_learning_rate([int(s) for s in argv[1].split(",")],
-                           [float(lr) for lr in argv[2].split(",")], argv[3].split(","))
+                           [float(lr) for lr in argv[2].split(",")], argv[3].split(","),
+                           hidden=int(argv[4]) if len(argv) > 4 else None)
+  elif kind == "sd-ndr":
+    sd_ndr([int(s) for s in argv[1].split(",")], argv[2].split(","))
   elif kind == "gfkd-labels":
     gfkd_labels(int(argv[1]), int(argv[2]), float(argv[3]))
   elif kind == "gfkd-prior-steps":
@@ -312,7 +356,7 @@ def main(argv):
   elif kind == "gfkd":
     sweep_gfkd(int(argv[1]), json.loads(argv[2]), json.loads(argv[3]) if len(argv) > 3 else None)
   else:
-    raise SystemExit(f"unknown sweep {kind!r}; expected lsp, sd, sd400, sd400-lr, gfkd, "
+    raise SystemExit(f"unknown sweep {kind!r}; expected lsp, sd, sd400, sd400-lr, sd-ndr, gfkd, "
                      "gfkd-labels, gfkd-prior-steps, gfkd-first-bn or gfkd-bn-stats")
 
 

@@ -37,6 +37,9 @@ class DistillConfig(MappingConfig):
       i.e. all but the output layer).
     sd_self_loops: NDR compares h_v with the mean over its in-neighbours (False) or over its
       in-neighbours and itself (True, a GCN's aggregation).
+    sd_gate: ADR's adaptive weight: "layer" (the paper's: a layer is pulled toward the
+      shallower one where the shallower NDR vector is larger in norm) or "node" (each node
+      only where its shallower NDR is larger, so discrepancy is never pulled down).
     cpf_steps: K label-propagation steps.
     cpf_confidence: inductive or transductive edge confidences.
     cpf_hidden_units: hidden width of the feature-transformation MLP (0: linear).
@@ -101,6 +104,7 @@ class DistillConfig(MappingConfig):
   sd_weight: float = 1.0
   sd_layers: tuple[str, ...] = ()
   sd_self_loops: bool = False
+  sd_gate: str = "layer"
   cpf_steps: int = 10
   cpf_confidence: str = "inductive"
   cpf_hidden_units: int = 0
@@ -134,7 +138,7 @@ class DistillConfig(MappingConfig):
 
   def __post_init__(self):
     object.__setattr__(self, "method", methods.get(self.method).name)
-    from edgegnn.distill import cpf, lsp  # pylint: disable=g-import-not-at-top
+    from edgegnn.distill import cpf, lsp, self_distillation  # pylint: disable=g-import-not-at-top
     lsp.get_kernel(self.lsp_kernel)
     lsp.check_direction(self.lsp_direction)
     if not self.lsp_temperature > 0:
@@ -146,6 +150,9 @@ class DistillConfig(MappingConfig):
     if self.soft_nodes not in SOFT_NODES:
       raise ValueError(f"distill.soft_nodes must be one of {', '.join(SOFT_NODES)}, "
                        f"got {self.soft_nodes!r}.")
+    if self.sd_gate not in self_distillation.GATES:
+      raise ValueError(f"distill.sd_gate must be one of {', '.join(self_distillation.GATES)}, "
+                       f"got {self.sd_gate!r}.")
     if self.cpf_confidence not in cpf.CONFIDENCES:
       raise ValueError(f"distill.cpf_confidence must be one of {', '.join(cpf.CONFIDENCES)}, "
                        f"got {self.cpf_confidence!r}.")

@@ -140,7 +140,8 @@ def _node_objective(method: methods.Method, config: DistillConfig, dataset,
       ndr = [self_distillation.neighborhood_discrepancy(
                  out[name], source, target, num_nodes, self_loops=config.sd_self_loops)
              for name in layers]
-      return ce(out["logits"]) + config.sd_weight * self_distillation.adr_loss(ndr)
+      return ce(out["logits"]) + config.sd_weight * self_distillation.adr_loss(
+          ndr, config.sd_gate)
     return sd_objective, tuple(layers)
   raise AssertionError(method.name)
 

@@ -16,6 +16,12 @@ layer is more discrepant (the adaptive weight):
 
     L_ADR = sum_{l=1}^{L-1} 1[||s^l||_2 > ||s^{l+1}||_2] * 1/N ||SG(s^l) - s^{l+1}||_2^2
 
+That is the paper's layer gate (`gate="layer"`): once a layer is open, every node is pulled
+toward its shallower value, so a node that is *more* discrepant deeper down is pulled down
+too. The node gate (`gate="node"`) only ever retains discrepancy, node by node:
+
+    L_ADR = sum_{l=1}^{L-1} 1/N sum_v 1[s_v^l > s_v^{l+1}] * (SG(s_v^l) - s_v^{l+1})^2
+
 Training minimises L = CE + beta * L_ADR; no separate teacher is trained.
 """
 from __future__ import annotations
@@ -46,14 +52,28 @@ def neighborhood_discrepancy(embeddings: tf.Tensor, edge_source, edge_target, nu
   return tf.where(degree > 0, 1.0 - cosine, tf.zeros_like(cosine))
 
 
-def adr_loss(discrepancies: Sequence[tf.Tensor]) -> tf.Tensor:
-  """L_ADR over consecutive layers' NDR vectors [s^1, ..., s^L] (see module doc)."""
+GATES = ("layer", "node")
+
+
+def adr_loss(discrepancies: Sequence[tf.Tensor], gate: str = "layer") -> tf.Tensor:
+  """L_ADR over consecutive layers' NDR vectors [s^1, ..., s^L] (see module doc).
+
+  Args:
+    discrepancies: the NDR vectors, shallow to deep.
+    gate: "layer" (the paper's: a whole layer is pulled where the shallower one's norm is
+      larger) or "node" (each node only where its shallower NDR is larger).
+  """
+  if gate not in GATES:
+    raise ValueError(f"adr_loss gate must be one of {', '.join(GATES)}, got {gate!r}.")
   if len(discrepancies) < 2:
     raise ValueError("adr_loss needs the NDR vectors of at least two layers; "
                      f"got {len(discrepancies)}. Use a model with >= 3 layers.")
   total = tf.constant(0.0)
   for shallow, deep in zip(discrepancies[:-1], discrepancies[1:]):
-    weight = tf.cast(tf.norm(shallow) > tf.norm(deep), deep.dtype)
-    total += tf.stop_gradient(weight) * tf.reduce_mean(
-        tf.square(tf.stop_gradient(shallow) - deep))
+    if gate == "layer":
+      weight = tf.cast(tf.norm(shallow) > tf.norm(deep), deep.dtype)
+    else:
+      weight = tf.cast(shallow > deep, deep.dtype)
+    total += tf.reduce_mean(tf.stop_gradient(weight)
+                            * tf.square(tf.stop_gradient(shallow) - deep))
   return total
