@@ -163,6 +163,14 @@ def test_quoted_gnn_sd_session_13_figures_are_the_json_lines():
     assert quoted in DISTILLATION, quoted
   for variant in ("w0.01", "w0.1", "w1"):        # the README: no paired test gain
     assert float(_paired(wide, variant, "test").split()[0]) <= 0
+  strong = _selection("python tools/distill_sweep.py sd400-lr 0,1,2,3,4 0.01 w10,w100 64")
+  assert sorted({r["seed"] for r in strong}) == list(range(10))
+  assert (f"reach {_mean_val(strong, 'w10')} and {_mean_val(strong, 'w100')} on validation, "
+          f"paired against plain {_paired(strong, 'w10')} and {_paired(strong, 'w100')} pt; "
+          f"on test {_paired(strong, 'w10', 'test')} and {_paired(strong, 'w100', 'test')} pt."
+          ) in DISTILLATION
+  for variant in ("w10", "w100"):
+    assert float(_paired(strong, variant, "test").split()[0]) <= 0
   for variant in ("node0.1", "node1", "node10"):
     assert float(_paired(node, variant, "test").split()[0]) <= 0
   # The row is seeds 0-4 of these runs (the runs are deterministic).

@@ -150,7 +150,10 @@ NOTES = [
     "+0.1 ± 0.4 pt, the choice by a tie. The wider GCN is better than the 16-wide one (76.8 "
     "at its step 0.02), but GNN-SD does not improve it. On test over the same ten seeds, "
     "paired against plain: beta 0.01 -0.8 ± 0.3, 0.1 -0.7 ± 0.4, 1 -0.3 ± 0.4 pt (the row is "
-    "seeds 0-4 of these runs).",
+    "seeds 0-4 of these runs). A strong ADR term does not help either: beta 10 and 100 "
+    "(`python tools/distill_sweep.py sd400-lr 0,1,2,3,4 0.01 w10,w100 64` and the same on "
+    "seeds 5-9) reach 78.6 and 78.0 on validation, paired against plain -0.7 ± 0.6 and "
+    "-1.3 ± 0.9 pt; on test -0.1 ± 0.4 and -0.8 ± 0.7 pt.",
     "**GNN-SD, the paired reading.** The 16-wide step sweep read seed by seed: GNN-SD (beta "
     "0.01) minus plain, same seed and step, seeds 0-9, mean ± standard error, validation / "
     "test: 0.003 +0.7 ± 0.4 / -0.0 ± 0.5, 0.005 -0.0 ± 0.7 / -0.4 ± 0.5, 0.01 +0.2 ± 0.9 / "
