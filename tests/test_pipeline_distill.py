@@ -1,6 +1,6 @@
-"""The distill pipeline stage with the methods that build their own student (cpf) or
-distil per fold on a graph dataset (gfkd): config errors at load, a saved CPF student that
-reloads exactly, and both run end to end through the export stage."""
+"""The distill pipeline stage with the methods that build their own student (cpf), distil
+per fold on a graph dataset (gfkd) or need no teacher (gnn-sd): config errors at load, a
+saved CPF student that reloads exactly, and each run end to end through the export stage."""
 import json
 
 import numpy as np
@@ -244,3 +244,28 @@ def test_gfkd_stage_trains_a_degree_quant_student_on_generated_graphs(mutag, tmp
   assert any("quant" in type(layer).__name__.lower() for layer in model.submodules)
   artifact, = report["artifacts"]
   assert artifact["format"] == "tflite-int8" and artifact["agreement"] >= 0.97
+
+
+def test_gnn_sd_stage_needs_no_teacher_and_exports_its_gcn(cora, tmp_path):
+  deep = dict(GCN, num_layers=4)
+  sd = {"distill": {"name": "sd", "student": deep,
+                    "distill": {"method": "gnn-sd", "sd_weight": 1.0, "sd_gate": "node",
+                                "epochs": 60, "learning_rate": 0.02}}}
+  formats = ["tflite-float32", "tflite-dynamic-int8"]
+  raw = _pipeline("cora", sd, _export("sd", formats=formats, layout="sparse"))
+  loaded = pipeline.parse(raw)
+  assert loaded.stages[0].teacher is None and loaded.stages[0].requires() == []
+  report, out = _run(raw, tmp_path)
+  student, = report["models"]
+  assert (student["method"], student["architecture"]) == ("gnn-sd", "gcn")
+  # measured (seed 0, 60 epochs): 0.691, as the end-to-end gnn-sd test's node gate
+  assert student["test_accuracy"] >= 0.6
+  model, meta = load_trained(out / student["path"])
+  assert meta.kind == "zoo" and meta.spec.num_layers == 4
+  assert meta.extra["distill"] == {"method": "gnn-sd", "teacher": None}
+  assert [a["format"] for a in report["artifacts"]] == formats
+  # measured: agreement 1.000 (float32) and 0.999 (dynamic int8), 4 FULLY_CONNECTED each
+  for artifact in report["artifacts"]:
+    assert artifact["ops"]["FULLY_CONNECTED"] == 4          # one per GCN layer
+    assert artifact["agreement"] >= 0.99, artifact
+    assert artifact["test_accuracy"] == pytest.approx(student["test_accuracy"], abs=0.01)
