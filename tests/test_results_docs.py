@@ -175,6 +175,7 @@ def test_quoted_gnn_sd_session_13_figures_are_the_json_lines():
     assert float(_paired(node, variant, "test").split()[0]) <= 0
   # The row is seeds 0-4 of these runs (the runs are deterministic).
   rows = {r["seed"]: r for r in DISTILL_RUNS if r["row"] == "sd-cora-h64"}
+  assert sorted(rows) == list(range(5))
   for r in wide:
     if r["seed"] in rows and r["v"] in ("baseline", "w0.1"):
       assert rows[r["seed"]]["baseline" if r["v"] == "baseline" else "student"] == r["test"]

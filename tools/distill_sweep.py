@@ -64,15 +64,17 @@ LSP_VARIANTS = {
     "ts_tau0.1_l10": dict(lsp_direction="teacher_student", lsp_temperature=0.1,
                           lsp_weight=10.0),
 }
-SD_VARIANTS = {"w0.1": {}, "w10": dict(sd_weight=10.0), "w100": dict(sd_weight=100.0),
-               "w0.01": dict(sd_weight=0.01), "w1": dict(sd_weight=1.0),
-               "w0": dict(sd_weight=0.0),
-               "self0.1": dict(sd_self_loops=True), "self1": dict(sd_self_loops=True,
-                                                                 sd_weight=1.0),
-               "all0.1": dict(sd_layers=("conv0", "conv1", "conv2", "conv3")),
-               "node0.1": dict(sd_gate="node", sd_weight=0.1),
-               "node1": dict(sd_gate="node", sd_weight=1.0),
-               "node10": dict(sd_gate="node", sd_weight=10.0)}
+# Each variant names its ADR weight explicitly: the rows' own weights differ (sd-cora-400:
+# 0.1, sd-cora-lr10: 0.01), so "w0.1" must not mean "the row's weight".
+SD_VARIANTS = {
+    "w0": dict(sd_weight=0.0), "w0.01": dict(sd_weight=0.01), "w0.1": dict(sd_weight=0.1),
+    "w1": dict(sd_weight=1.0), "w10": dict(sd_weight=10.0), "w100": dict(sd_weight=100.0),
+    "self0.1": dict(sd_self_loops=True, sd_weight=0.1),
+    "self1": dict(sd_self_loops=True, sd_weight=1.0),
+    "all0.1": dict(sd_layers=("conv0", "conv1", "conv2", "conv3"), sd_weight=0.1),
+    "node0.1": dict(sd_gate="node", sd_weight=0.1),
+    "node1": dict(sd_gate="node", sd_weight=1.0),
+    "node10": dict(sd_gate="node", sd_weight=10.0)}
 
 
 def _known(names, variants: dict, sweep: str) -> list:
