@@ -3,7 +3,8 @@ docs/binary.md and docs/distillation.md are exactly what tools/binary_results.py
 tools/distill_results.py render from their JSON, the README's binary, distillation and
 Degree-Quant figures are those JSON files' means, the pipeline figures are
 docs/results/pipelines.json (tools/pipeline_results.py), and the sweep figures quoted in
-docs/distillation.md are the means of docs/results/distill_selection.json's lines."""
+docs/distillation.md are the means of docs/results/distill_selection.json's lines (GNN-SD's:
+test_results_docs_gnn_sd.py)."""
 import json
 import pathlib
 
@@ -15,11 +16,11 @@ import tools.binary_results as binary_results
 import tools.distill_results as distill_results
 import tools.select_on_validation as select_on_validation
 
+from quoted_results import DISTILLATION, SELECTION, selection
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 RECORDS = json.loads(binary_results.RESULTS.read_text())
-SELECTION = json.loads((ROOT / "docs" / "results" / "distill_selection.json").read_text())
-DISTILLATION = (ROOT / "docs" / "distillation.md").read_text()
 DISTILL_RUNS = distill_results.load_runs()
 DEGREE_QUANT = json.loads((ROOT / "docs" / "results" / "degree_quant.json").read_text())
 
@@ -59,142 +60,8 @@ def test_readme_long_schedule_validation_figures_are_the_json_means():
   assert f"{wins} of 5 seeds" in README
 
 
-def _selection(command):
-  (entry,) = [e for e in SELECTION if e["command"].startswith(command)]
-  return entry["runs"]
-
-
-def _mean_val(runs, variant):
-  return f"{100 * np.mean([r['val'] for r in runs if r['v'] == variant]):.1f}"
-
-
-def test_quoted_gnn_sd_sweep_figures_are_the_json_means():
-  betas = _selection("python tools/distill_sweep.py sd400 0,1,2 w0.01,w0.1,w1")
-  quoted = (f"plain {_mean_val(betas, 'baseline')}, beta 0.01 {_mean_val(betas, 'w0.01')}, "
-            f"0.1 {_mean_val(betas, 'w0.1')}, 1 {_mean_val(betas, 'w1')}")
-  assert quoted in DISTILLATION
-  ndr = _selection("python tools/distill_sweep.py sd400 0,1,2 self0.1,self1,all0.1")
-  quoted = (f"beta 0.1 {_mean_val(ndr, 'self0.1')}, beta 1 {_mean_val(ndr, 'self1')}; adding "
-            f"the output layer to `sd_layers`: {_mean_val(ndr, 'all0.1')} (plain "
-            f"{_mean_val(ndr, 'baseline')})")
-  assert quoted in DISTILLATION
-
-
-def _mean_val_at(runs, lr, variant):
-  return f"{100 * np.mean([r['val'] for r in runs if r['lr'] == lr and r['v'] == variant]):.1f}"
-
-
-def test_quoted_gnn_sd_step_sweep_figures_are_the_json_means():
-  # The step-0.01 figures are the earlier sd400 sweep's (same rows, seeds and settings).
-  at_001 = _selection("python tools/distill_sweep.py sd400 0,1,2 w0.01,w0.1,w1")
-  runs = _selection("python tools/distill_sweep.py sd400-lr 0,1,2 0.003") + [
-      dict(r, lr=0.01) for r in at_001 if r["v"] in ("baseline", "w0.01", "w0.1")]
-  steps = (0.001, 0.003, 0.005, 0.01, 0.02)
-  plain = [f"{lr} {_mean_val_at(runs, lr, 'baseline')}" for lr in steps]
-  plain[3] += " (above)"
-  assert f"GCN: {', '.join(plain)};" in DISTILLATION
-  sd = ", ".join(_mean_val_at(runs, lr, "w0.01") for lr in steps)
-  beta_01 = max(_mean_val_at(runs, lr, "w0.1") for lr in steps)
-  assert f"beta 0.01: {sd}, with beta 0.1 at most {beta_01}." in DISTILLATION
-
-
-def test_quoted_gnn_sd_ten_seed_step_figures_are_the_json_means():
-  at_001 = [dict(r, lr=0.01) for r in _selection("python tools/distill_sweep.py sd400 0,1,2 "
-                                                 "w0.01,w0.1,w1")]
-  runs = (_selection("python tools/distill_sweep.py sd400-lr 0,1,2 0.003") + at_001
-          + _selection("python tools/distill_sweep.py sd400-lr 3,4,5,6,7,8,9 0.003")
-          + _selection("python tools/distill_sweep.py sd400-lr 3,4,5,6,7,8,9 0.01"))
-  steps = (0.003, 0.005, 0.01, 0.02)
-  for lr in steps:
-    for variant in ("baseline", "w0.01"):
-      assert sorted(r["seed"] for r in runs if r["lr"] == lr and r["v"] == variant) == list(
-          range(10)), (lr, variant)
-  quoted = ", ".join(f"{lr} {_mean_val_at(runs, lr, 'baseline')} / {_mean_val_at(runs, lr, 'w0.01')}"
-                     for lr in steps)
-  assert f"plain / GNN-SD with beta 0.01: {quoted}." in DISTILLATION
-
-
-def _paired(runs, variant, key="val"):
-  """Mean ± standard error of VARIANT minus the same seed's plain GCN, in points."""
-  plain = {r["seed"]: r[key] for r in runs if r["v"] == "baseline"}
-  diff = 100 * np.array([r[key] - plain[r["seed"]] for r in runs if r["v"] == variant])
-  return f"{diff.mean():+.1f} ± {diff.std(ddof=1) / np.sqrt(len(diff)):.1f}"
-
-
-def test_quoted_gnn_sd_session_13_figures_are_the_json_lines():
-  """The NDR-per-layer diagnostic, the node gate, the 64-wide GCN and the paired reading."""
-  ndr = _selection("python tools/distill_sweep.py sd-ndr 0,1,2 w0.01,w1")
-  per_layer = lambda v: ", ".join("/".join(f"{x:.3f}" for x in r["ndr_mean"][:3])
-                                  for r in ndr if r["v"] == v)
-  for quoted in (f"conv0/conv1/conv2: {per_layer('baseline')}.",
-                 f"beta 1, {per_layer('w1')} (beta 0.01: {per_layer('w0.01')})"):
-    assert quoted in DISTILLATION, quoted
-  for r in ndr:                       # every plain model's NDR falls with depth
-    if r["v"] == "baseline":
-      assert r["ndr_mean"][0] > r["ndr_mean"][1] > r["ndr_mean"][2]
-  plain = {r["seed"]: r["ndr_mean"] for r in ndr if r["v"] == "baseline"}
-  gap = max(abs(r["ndr_mean"][layer] - plain[r["seed"]][layer])
-            for r in ndr if r["v"] != "baseline" for layer in (1, 2))
-  assert f"NDR stays within {gap:.3f} of the plain GCN's" in DISTILLATION
-
-  node = _selection("python tools/distill_sweep.py sd400-lr 0,1,2,3,4 0.02 node0.1")
-  assert sorted({r["seed"] for r in node}) == list(range(10))
-  seed3 = {r["v"]: f"{100 * r['val']:.1f}" for r in node if r["seed"] == 3}
-  for quoted in (
-      f"plain {_mean_val(node, 'baseline')}, beta 0.1 {_mean_val(node, 'node0.1')}, beta 1 "
-      f"{_mean_val(node, 'node1')}, beta 10 {_mean_val(node, 'node10')} (paired against "
-      f"plain, mean ± standard error: {_paired(node, 'node0.1')}, {_paired(node, 'node1')}, "
-      f"{_paired(node, 'node10')} pt)",
-      f"seed 3 falls to {seed3['node0.1']} / {seed3['node1']} / {seed3['node10']} (plain "
-      f"{seed3['baseline']})"):
-    assert quoted in DISTILLATION, quoted
-
-  wide = _selection("python tools/distill_sweep.py sd400-lr 0,1,2,3,4 0.01 w0.01,w0.1,w1 64")
-  assert sorted({r["seed"] for r in wide}) == list(range(10))
-  val = {v: float(_mean_val(wide, v)) for v in ("w0.01", "w0.1", "w1")}
-  assert max(val, key=val.get) == "w0.1"                    # the row's beta
-  assert distill_results.ROWS["sd-cora-h64"].config.sd_weight == 0.1
-  for quoted in (
-      f"plain {_mean_val(wide, 'baseline')}, beta 0.01 {_mean_val(wide, 'w0.01')}, 0.1 "
-      f"{_mean_val(wide, 'w0.1')}, 1 {_mean_val(wide, 'w1')}. Paired against plain, beta 0.1 "
-      f"is {_paired(wide, 'w0.1')} pt",
-      f"paired against plain: beta 0.01 {_paired(wide, 'w0.01', 'test')}, 0.1 "
-      f"{_paired(wide, 'w0.1', 'test')}, 1 {_paired(wide, 'w1', 'test')} pt"):
-    assert quoted in DISTILLATION, quoted
-  for variant in ("w0.01", "w0.1", "w1"):        # the README: no paired test gain
-    assert float(_paired(wide, variant, "test").split()[0]) <= 0
-  strong = _selection("python tools/distill_sweep.py sd400-lr 0,1,2,3,4 0.01 w10,w100 64")
-  assert sorted({r["seed"] for r in strong}) == list(range(10))
-  assert (f"reach {_mean_val(strong, 'w10')} and {_mean_val(strong, 'w100')} on validation, "
-          f"paired against plain {_paired(strong, 'w10')} and {_paired(strong, 'w100')} pt; "
-          f"on test {_paired(strong, 'w10', 'test')} and {_paired(strong, 'w100', 'test')} pt."
-          ) in DISTILLATION
-  for variant in ("w10", "w100"):
-    assert float(_paired(strong, variant, "test").split()[0]) <= 0
-  for variant in ("node0.1", "node1", "node10"):
-    assert float(_paired(node, variant, "test").split()[0]) <= 0
-  # The row is seeds 0-4 of these runs (the runs are deterministic).
-  rows = {r["seed"]: r for r in DISTILL_RUNS if r["row"] == "sd-cora-h64"}
-  assert sorted(rows) == list(range(5))
-  for r in wide:
-    if r["seed"] in rows and r["v"] in ("baseline", "w0.1"):
-      assert rows[r["seed"]]["baseline" if r["v"] == "baseline" else "student"] == r["test"]
-
-  at_001 = [dict(r, lr=0.01) for r in _selection("python tools/distill_sweep.py sd400 0,1,2 "
-                                                 "w0.01,w0.1,w1")]
-  steps = (_selection("python tools/distill_sweep.py sd400-lr 0,1,2 0.003") + at_001
-           + _selection("python tools/distill_sweep.py sd400-lr 3,4,5,6,7,8,9 0.003")
-           + _selection("python tools/distill_sweep.py sd400-lr 3,4,5,6,7,8,9 0.01"))
-  quoted = []
-  for lr in (0.003, 0.005, 0.01, 0.02):
-    runs = [r for r in steps if r["lr"] == lr and r["v"] in ("baseline", "w0.01")]
-    quoted.append(f"{lr} {_paired(runs, 'w0.01')} / {_paired(runs, 'w0.01', 'test')}")
-    assert float(_paired(runs, "w0.01", "test").split()[0]) <= 0
-  assert f"validation / test: {', '.join(quoted)} pt." in DISTILLATION
-
-
 def test_quoted_gfkd_step_figures_are_the_json_lines():
-  steps = _selection("python tools/distill_sweep.py gfkd FOLD '{\"bn2_s100\"")
+  steps = selection("python tools/distill_sweep.py gfkd FOLD '{\"bn2_s100\"")
   acc = {(r["seed"], r["v"]): f"{100 * r['train_fold_acc']:.1f}" for r in steps}
   (first,) = [e for e in SELECTION if e["command"].startswith(
       "python tools/distill_sweep.py gfkd 0 '{\"sz_ent_bn1_first2\"")]
@@ -223,7 +90,7 @@ def test_quoted_gfkd_pool_figures_are_the_json_lines():
 
 def test_quoted_gfkd_rebn_figures_are_the_json_lines():
   rebn = '\'{"reestimate_batch_norm": true}\''
-  (stats,) = _selection(f"python tools/distill_sweep.py gfkd-bn-stats 0 {rebn}")
+  (stats,) = selection(f"python tools/distill_sweep.py gfkd-bn-stats 0 {rebn}")
   real, fake = np.array([r[1:] for r in stats["real"]]), np.array([r[1:] for r in stats["fake_init"]])
   assert (f"at most {real[:, 0].max():.2f} (means) and {real[:, 1].max():.1f} (variances; "
           f"running-variance norm {real[:, 3].max():.1f}) in all {len(real)} batch-norm layers, "
@@ -238,7 +105,7 @@ def test_quoted_gfkd_rebn_figures_are_the_json_lines():
     assert f"{what} {acc(variant)} %" in DISTILLATION, variant
   losses = [lines[f, "rebn_bnall"]["gen_loss"] for f in (0, 1, 4)]
   assert f"still {min(losses):.0f}-{max(losses):.0f}:" in DISTILLATION
-  stale = {(r["seed"], r["v"]): r for r in _selection(
+  stale = {(r["seed"], r["v"]): r for r in selection(
       "python tools/distill_sweep.py gfkd FOLD '{\"bn2\": ")}
   mean = lambda table, v: np.mean([table[f, v]["train_fold_acc"] for f in (0, 1, 4)])
   assert (f"chosen (mean {100 * mean(lines, 'rebn_bn2_snap10'):.1f}, against "
@@ -374,11 +241,11 @@ def test_quoted_gfkd_adversarial_figures_are_the_json_lines():
   hist = lines[3, "pool"]["pred_hist"]
   assert f"fold 3: {hist[0]} of {sum(hist)} training graphs, {acc(3, 'pool')} %" in DISTILLATION
   assert all(max(lines[f, "pool_g256"]["pred_hist"]) == 169 for f in (1, 3))
-  prior = _selection("python tools/distill_sweep.py gfkd-prior-steps 1 0.05 400")
+  prior = selection("python tools/distill_sweep.py gfkd-prior-steps 1 0.05 400")
   by_lr = {r["lr"]: r["loss"] for r in prior}
   assert (f"from {by_lr[0.05][0]} to {by_lr[0.05][-1]} after 400 steps at Adam step 0.05 and "
           f"to {by_lr[0.2][-1]} at 0.2") in DISTILLATION
-  (stats,) = _selection(f"python tools/distill_sweep.py gfkd-bn-stats 0 {rebn}")
+  (stats,) = selection(f"python tools/distill_sweep.py gfkd-bn-stats 0 {rebn}")
   r_bn = lambda key: f"{sum(r[1] + r[2] for r in stats[key]):.1f}"
   assert (f"R_BN of real training graphs is {r_bn('real')} (fold 0's teacher; fresh fake "
           f"graphs: {r_bn('fake_init')})") in DISTILLATION
@@ -434,7 +301,7 @@ def test_quoted_gfkd_session_11_figures_are_the_json_lines():
   hist = lines[3, "hint1"]["pred_hist"]
   assert (f"gives {acc(1, 'hint1')} % on fold 1 and {acc(3, 'hint1')} % on fold 3 "
           f"({hist[0]} of {sum(hist)} graphs called class 0)") in DISTILLATION
-  (bn,) = _selection("python tools/distill_sweep.py gfkd-first-bn 1")
+  (bn,) = selection("python tools/distill_sweep.py gfkd-first-bn 1")
   assert (f"residual {bn['residual']:.1e}, mean in-degree {bn['recovered_mean_degree']:.3f} "
           f"against the real graphs' {bn['real_mean_degree']:.3f}; feature 2, the commonest "
           f"node type: {bn['recovered_mean_aggregate'][2]:.3f} against "

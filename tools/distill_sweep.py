@@ -7,6 +7,7 @@
     python tools/distill_sweep.py sd400-lr 0,1,2 0.02 node0.1,node1,node10
     python tools/distill_sweep.py sd-ndr 0,1,2 w0.01,w1
     python tools/distill_sweep.py sd400-lr 0,1,2 0.01 w0.01,w0.1,w1 64   # hidden width 64
+    python tools/distill_sweep.py sd400-lr 0,1,2 0.01 w0.1,w1 64 8   # 64 wide, 8 layers
     python tools/distill_sweep.py gfkd 0 '{"name": {"gfkd_bn_weight": 1.0}}'
     python tools/distill_sweep.py gfkd 0 '{"name": {}}' '{"reestimate_batch_norm": true}'
     python tools/distill_sweep.py gfkd 0 '{"name": {"student": {"readout": "mean"}}}'
@@ -117,9 +118,10 @@ def sweep_sd(seeds, names, row="sd-cora"):
                         "s": m["seconds"]}), flush=True)
 
 
-def sweep_sd_learning_rate(seeds, learning_rates, names, row="sd-cora-400", hidden=None):
-  """ROW's plain GCN and its SD variants at each Adam step of LEARNING_RATES (HIDDEN: the
-  GCN's width instead of the row's, for both)."""
+def sweep_sd_learning_rate(seeds, learning_rates, names, row="sd-cora-400", hidden=None,
+                           layers=None):
+  """ROW's plain GCN and its SD variants at each Adam step of LEARNING_RATES (HIDDEN, LAYERS:
+  the GCN's width and depth instead of the row's, for both)."""
   _known(names, SD_VARIANTS, "sd")
   base, ds = dr.ROWS[row].config, data.load("cora")
   spec, baseline_train = dr.ROWS[row].baseline
@@ -127,6 +129,9 @@ def sweep_sd_learning_rate(seeds, learning_rates, names, row="sd-cora-400", hidd
   if hidden:
     spec = dataclasses.replace(spec, hidden_units=hidden)
     student = dataclasses.replace(student, hidden_units=hidden)
+  if layers:
+    spec = dataclasses.replace(spec, num_layers=layers)
+    student = dataclasses.replace(student, num_layers=layers)
   for seed in seeds:
     for lr in learning_rates:
       m = train(spec, ds, dataclasses.replace(baseline_train, learning_rate=lr), seed=seed,
@@ -344,7 +349,8 @@ def main(argv):
   elif kind == "sd400-lr":
     sweep_sd_learning_rate([int(s) for s in argv[1].split(",")],
                            [float(lr) for lr in argv[2].split(",")], argv[3].split(","),
-                           hidden=int(argv[4]) if len(argv) > 4 else None)
+                           hidden=int(argv[4]) if len(argv) > 4 else None,
+                           layers=int(argv[5]) if len(argv) > 5 else None)
   elif kind == "sd-ndr":
     sd_ndr([int(s) for s in argv[1].split(",")], argv[2].split(","))
   elif kind == "gfkd-labels":

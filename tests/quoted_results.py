@@ -1,0 +1,33 @@
+"""The measured lines that docs/distillation.md quotes, and the arithmetic that turns them
+into the quoted figures (shared by the results-docs tests)."""
+import json
+import pathlib
+
+import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SELECTION = json.loads((ROOT / "docs" / "results" / "distill_selection.json").read_text())
+DISTILLATION = (ROOT / "docs" / "distillation.md").read_text()
+
+
+def selection(command):
+  """The runs of the one distill_selection.json entry whose command starts with COMMAND."""
+  (entry,) = [e for e in SELECTION if e["command"].startswith(command)]
+  return entry["runs"]
+
+
+def mean_val(runs, variant):
+  """Mean validation accuracy of VARIANT's runs, in points, as quoted (one decimal)."""
+  return f"{100 * np.mean([r['val'] for r in runs if r['v'] == variant]):.1f}"
+
+
+def mean_val_at(runs, lr, variant):
+  """As `mean_val`, among the runs at Adam step LR."""
+  return f"{100 * np.mean([r['val'] for r in runs if r['lr'] == lr and r['v'] == variant]):.1f}"
+
+
+def paired(runs, variant, key="val"):
+  """Mean ± standard error of VARIANT minus the same seed's plain GCN, in points."""
+  plain = {r["seed"]: r[key] for r in runs if r["v"] == "baseline"}
+  diff = 100 * np.array([r[key] - plain[r["seed"]] for r in runs if r["v"] == variant])
+  return f"{diff.mean():+.1f} ± {diff.std(ddof=1) / np.sqrt(len(diff)):.1f}"

@@ -1,0 +1,122 @@
+"""GNN-SD's quoted figures in docs/distillation.md are the means of the measured lines in
+docs/results/distill_selection.json (tools/distill_sweep.py), and the README's reading of them
+holds: no paired test gain for a 4-layer GCN."""
+import tools.distill_results as distill_results
+
+from quoted_results import DISTILLATION, mean_val, mean_val_at, paired, selection
+
+DISTILL_RUNS = distill_results.load_runs()
+
+
+def test_quoted_gnn_sd_sweep_figures_are_the_json_means():
+  betas = selection("python tools/distill_sweep.py sd400 0,1,2 w0.01,w0.1,w1")
+  quoted = (f"plain {mean_val(betas, 'baseline')}, beta 0.01 {mean_val(betas, 'w0.01')}, "
+            f"0.1 {mean_val(betas, 'w0.1')}, 1 {mean_val(betas, 'w1')}")
+  assert quoted in DISTILLATION
+  ndr = selection("python tools/distill_sweep.py sd400 0,1,2 self0.1,self1,all0.1")
+  quoted = (f"beta 0.1 {mean_val(ndr, 'self0.1')}, beta 1 {mean_val(ndr, 'self1')}; adding "
+            f"the output layer to `sd_layers`: {mean_val(ndr, 'all0.1')} (plain "
+            f"{mean_val(ndr, 'baseline')})")
+  assert quoted in DISTILLATION
+
+
+def test_quoted_gnn_sd_step_sweep_figures_are_the_json_means():
+  # The step-0.01 figures are the earlier sd400 sweep's (same rows, seeds and settings).
+  at_001 = selection("python tools/distill_sweep.py sd400 0,1,2 w0.01,w0.1,w1")
+  runs = selection("python tools/distill_sweep.py sd400-lr 0,1,2 0.003") + [
+      dict(r, lr=0.01) for r in at_001 if r["v"] in ("baseline", "w0.01", "w0.1")]
+  steps = (0.001, 0.003, 0.005, 0.01, 0.02)
+  plain = [f"{lr} {mean_val_at(runs, lr, 'baseline')}" for lr in steps]
+  plain[3] += " (above)"
+  assert f"GCN: {', '.join(plain)};" in DISTILLATION
+  sd = ", ".join(mean_val_at(runs, lr, "w0.01") for lr in steps)
+  beta_01 = max(mean_val_at(runs, lr, "w0.1") for lr in steps)
+  assert f"beta 0.01: {sd}, with beta 0.1 at most {beta_01}." in DISTILLATION
+
+
+def test_quoted_gnn_sd_ten_seed_step_figures_are_the_json_means():
+  at_001 = [dict(r, lr=0.01) for r in selection("python tools/distill_sweep.py sd400 0,1,2 "
+                                                 "w0.01,w0.1,w1")]
+  runs = (selection("python tools/distill_sweep.py sd400-lr 0,1,2 0.003") + at_001
+          + selection("python tools/distill_sweep.py sd400-lr 3,4,5,6,7,8,9 0.003")
+          + selection("python tools/distill_sweep.py sd400-lr 3,4,5,6,7,8,9 0.01"))
+  steps = (0.003, 0.005, 0.01, 0.02)
+  for lr in steps:
+    for variant in ("baseline", "w0.01"):
+      assert sorted(r["seed"] for r in runs if r["lr"] == lr and r["v"] == variant) == list(
+          range(10)), (lr, variant)
+  quoted = ", ".join(f"{lr} {mean_val_at(runs, lr, 'baseline')} / {mean_val_at(runs, lr, 'w0.01')}"
+                     for lr in steps)
+  assert f"plain / GNN-SD with beta 0.01: {quoted}." in DISTILLATION
+
+
+def test_quoted_gnn_sd_session_13_figures_are_the_json_lines():
+  """The NDR-per-layer diagnostic, the node gate, the 64-wide GCN and the paired reading."""
+  ndr = selection("python tools/distill_sweep.py sd-ndr 0,1,2 w0.01,w1")
+  per_layer = lambda v: ", ".join("/".join(f"{x:.3f}" for x in r["ndr_mean"][:3])
+                                  for r in ndr if r["v"] == v)
+  for quoted in (f"conv0/conv1/conv2: {per_layer('baseline')}.",
+                 f"beta 1, {per_layer('w1')} (beta 0.01: {per_layer('w0.01')})"):
+    assert quoted in DISTILLATION, quoted
+  for r in ndr:                       # every plain model's NDR falls with depth
+    if r["v"] == "baseline":
+      assert r["ndr_mean"][0] > r["ndr_mean"][1] > r["ndr_mean"][2]
+  plain = {r["seed"]: r["ndr_mean"] for r in ndr if r["v"] == "baseline"}
+  gap = max(abs(r["ndr_mean"][layer] - plain[r["seed"]][layer])
+            for r in ndr if r["v"] != "baseline" for layer in (1, 2))
+  assert f"NDR stays within {gap:.3f} of the plain GCN's" in DISTILLATION
+
+  node = selection("python tools/distill_sweep.py sd400-lr 0,1,2,3,4 0.02 node0.1")
+  assert sorted({r["seed"] for r in node}) == list(range(10))
+  seed3 = {r["v"]: f"{100 * r['val']:.1f}" for r in node if r["seed"] == 3}
+  for quoted in (
+      f"plain {mean_val(node, 'baseline')}, beta 0.1 {mean_val(node, 'node0.1')}, beta 1 "
+      f"{mean_val(node, 'node1')}, beta 10 {mean_val(node, 'node10')} (paired against "
+      f"plain, mean ± standard error: {paired(node, 'node0.1')}, {paired(node, 'node1')}, "
+      f"{paired(node, 'node10')} pt)",
+      f"seed 3 falls to {seed3['node0.1']} / {seed3['node1']} / {seed3['node10']} (plain "
+      f"{seed3['baseline']})"):
+    assert quoted in DISTILLATION, quoted
+
+  wide = selection("python tools/distill_sweep.py sd400-lr 0,1,2,3,4 0.01 w0.01,w0.1,w1 64")
+  assert sorted({r["seed"] for r in wide}) == list(range(10))
+  val = {v: float(mean_val(wide, v)) for v in ("w0.01", "w0.1", "w1")}
+  assert max(val, key=val.get) == "w0.1"                    # the row's beta
+  assert distill_results.ROWS["sd-cora-h64"].config.sd_weight == 0.1
+  for quoted in (
+      f"plain {mean_val(wide, 'baseline')}, beta 0.01 {mean_val(wide, 'w0.01')}, 0.1 "
+      f"{mean_val(wide, 'w0.1')}, 1 {mean_val(wide, 'w1')}. Paired against plain, beta 0.1 "
+      f"is {paired(wide, 'w0.1')} pt",
+      f"paired against plain: beta 0.01 {paired(wide, 'w0.01', 'test')}, 0.1 "
+      f"{paired(wide, 'w0.1', 'test')}, 1 {paired(wide, 'w1', 'test')} pt"):
+    assert quoted in DISTILLATION, quoted
+  for variant in ("w0.01", "w0.1", "w1"):        # the README: no paired test gain
+    assert float(paired(wide, variant, "test").split()[0]) <= 0
+  strong = selection("python tools/distill_sweep.py sd400-lr 0,1,2,3,4 0.01 w10,w100 64")
+  assert sorted({r["seed"] for r in strong}) == list(range(10))
+  assert (f"reach {mean_val(strong, 'w10')} and {mean_val(strong, 'w100')} on validation, "
+          f"paired against plain {paired(strong, 'w10')} and {paired(strong, 'w100')} pt; "
+          f"on test {paired(strong, 'w10', 'test')} and {paired(strong, 'w100', 'test')} pt."
+          ) in DISTILLATION
+  for variant in ("w10", "w100"):
+    assert float(paired(strong, variant, "test").split()[0]) <= 0
+  for variant in ("node0.1", "node1", "node10"):
+    assert float(paired(node, variant, "test").split()[0]) <= 0
+  # The row is seeds 0-4 of these runs (the runs are deterministic).
+  rows = {r["seed"]: r for r in DISTILL_RUNS if r["row"] == "sd-cora-h64"}
+  assert sorted(rows) == list(range(5))
+  for r in wide:
+    if r["seed"] in rows and r["v"] in ("baseline", "w0.1"):
+      assert rows[r["seed"]]["baseline" if r["v"] == "baseline" else "student"] == r["test"]
+
+  at_001 = [dict(r, lr=0.01) for r in selection("python tools/distill_sweep.py sd400 0,1,2 "
+                                                 "w0.01,w0.1,w1")]
+  steps = (selection("python tools/distill_sweep.py sd400-lr 0,1,2 0.003") + at_001
+           + selection("python tools/distill_sweep.py sd400-lr 3,4,5,6,7,8,9 0.003")
+           + selection("python tools/distill_sweep.py sd400-lr 3,4,5,6,7,8,9 0.01"))
+  quoted = []
+  for lr in (0.003, 0.005, 0.01, 0.02):
+    runs = [r for r in steps if r["lr"] == lr and r["v"] in ("baseline", "w0.01")]
+    quoted.append(f"{lr} {paired(runs, 'w0.01')} / {paired(runs, 'w0.01', 'test')}")
+    assert float(paired(runs, "w0.01", "test").split()[0]) <= 0
+  assert f"validation / test: {', '.join(quoted)} pt." in DISTILLATION
