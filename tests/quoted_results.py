@@ -1,5 +1,5 @@
-"""The measured lines that docs/distillation.md quotes, and the arithmetic that turns them
-into the quoted figures (shared by the results-docs tests)."""
+"""The measured lines that docs/distillation.md and the README quote, and the arithmetic that
+turns them into the quoted figures (shared by the results-docs tests)."""
 import json
 import pathlib
 
@@ -8,6 +8,7 @@ import numpy as np
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SELECTION = json.loads((ROOT / "docs" / "results" / "distill_selection.json").read_text())
 DISTILLATION = (ROOT / "docs" / "distillation.md").read_text()
+README = (ROOT / "README.md").read_text()
 
 
 def selection(command):

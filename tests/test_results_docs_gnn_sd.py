@@ -1,9 +1,11 @@
 """GNN-SD's quoted figures in docs/distillation.md are the means of the measured lines in
 docs/results/distill_selection.json (tools/distill_sweep.py), and the README's reading of them
 holds: no paired test gain for a 4-layer GCN."""
+import numpy as np
+
 import tools.distill_results as distill_results
 
-from quoted_results import DISTILLATION, mean_val, mean_val_at, paired, selection
+from quoted_results import DISTILLATION, README, mean_val, mean_val_at, paired, selection
 
 DISTILL_RUNS = distill_results.load_runs()
 
@@ -120,3 +122,61 @@ def test_quoted_gnn_sd_session_13_figures_are_the_json_lines():
     quoted.append(f"{lr} {paired(runs, 'w0.01')} / {paired(runs, 'w0.01', 'test')}")
     assert float(paired(runs, "w0.01", "test").split()[0]) <= 0
   assert f"validation / test: {', '.join(quoted)} pt." in DISTILLATION
+
+
+def _best_step(runs, variants):
+  """(mean validation in points, step, variant) of the best of VARIANTS over every step."""
+  return max((float(mean_val_at(runs, r["lr"], r["v"])), r["lr"], r["v"])
+             for r in runs if r["v"] in variants)
+
+
+def test_quoted_gnn_sd_eight_layer_figures_are_the_json_lines():
+  """sd-cora-8l: each method's step (and beta) chosen on validation, the paired reading, the
+  row as seeds 0-4 of the sweep, and the NDR of the first two layers."""
+  deep = selection("python tools/distill_sweep.py sd400-lr 0,1,2,3,4 0.005,0.01,0.02 "
+                   "w0.1,w1,w10 16 8")
+  steps, betas = (0.005, 0.01, 0.02), ("w0.1", "w1", "w10")
+  for lr in steps:
+    for variant in ("baseline", *betas):
+      assert sorted(r["seed"] for r in deep if r["lr"] == lr and r["v"] == variant) == list(
+          range(10)), (lr, variant)
+  _, plain_lr, _ = _best_step(deep, ("baseline",))
+  _, sd_lr, sd_variant = _best_step(deep, betas)
+  row = distill_results.ROWS["sd-cora-8l"]
+  assert row.student.num_layers == 8 and row.baseline[0].num_layers == 8
+  assert (row.baseline[1].learning_rate, row.config.learning_rate) == (plain_lr, sd_lr)
+  assert f"w{row.config.sd_weight:g}" == sd_variant
+  at = lambda v: ", ".join(f"{lr} {mean_val_at(deep, lr, v)}" for lr in steps)
+  best = lambda v: max(mean_val_at(deep, lr, v) for lr in steps)
+  beta_1 = ", ".join(mean_val_at(deep, lr, "w1") for lr in steps)
+  assert (f"plain GCN: {at('baseline')}; GNN-SD with beta 1: {beta_1} (beta 0.1 at most "
+          f"{best('w0.1')}, beta 10 at most {best('w10')})") in DISTILLATION
+  chosen = ([r for r in deep if r["lr"] == plain_lr and r["v"] == "baseline"]
+            + [r for r in deep if r["lr"] == sd_lr and r["v"] == sd_variant])
+  plain = {r["seed"]: r for r in chosen if r["v"] == "baseline"}
+  ahead = sum(r["test"] > plain[r["seed"]]["test"] for r in chosen if r["v"] == sd_variant)
+  assert (f"validation {paired(chosen, sd_variant)}, test {paired(chosen, sd_variant, 'test')} "
+          f"pt, ahead on test on {ahead} of 10 seeds") in DISTILLATION
+  assert f"paired over 10 seeds {paired(chosen, sd_variant, 'test')} pt on test)" in README
+  spread = sorted(100 * r["val"] for r in plain.values())
+  assert f"spreads from {spread[0]:.1f} to {spread[-1]:.1f} over the seeds" in DISTILLATION
+  rows = {r["seed"]: r for r in DISTILL_RUNS if r["row"] == "sd-cora-8l"}
+  assert sorted(rows) == list(range(5))
+  for r in chosen:                    # the row is seeds 0-4 of these runs (deterministic)
+    if r["seed"] in rows:
+      assert rows[r["seed"]]["baseline" if r["v"] == "baseline" else "student"] == r["test"]
+  teacher = np.mean([r["teacher"] for r in DISTILL_RUNS if r["row"] == "cpf-cora"])
+  assert f"the 2-layer GCN's {100 * teacher:.1f} (cpf-cora's teacher)" in DISTILLATION
+
+  ndr = selection("python tools/distill_sweep.py sd-ndr 0,1,2 w1 sd-cora-8l")
+  first_two = {(r["seed"], r["v"]): "/".join(f"{x:.3f}" for x in r["ndr_mean"][:2])
+               for r in ndr}
+  quoted = ", ".join(f"seed {s} {first_two[s, 'baseline']} against {first_two[s, 'w1']}"
+                     for s in range(3))
+  assert f"conv0/conv1 plain against GNN-SD, {quoted};" in DISTILLATION
+  for s in range(3):                  # ADR raises both, on every seed
+    base, sd = ({r["v"]: r for r in ndr if r["seed"] == s}[v]["ndr_mean"] for v in
+                ("baseline", "w1"))
+    assert sd[0] > base[0] and sd[1] > base[1]
+  (seed2,) = [r for r in ndr if r["seed"] == 2 and r["v"] == "baseline"]
+  assert f"(seed 2's conv2: {seed2['ndr_mean'][2]:.3f})" in DISTILLATION

@@ -6,6 +6,7 @@
     python tools/distill_sweep.py sd400-lr 0,1,2 0.003,0.005,0.02 w0.01,w0.1
     python tools/distill_sweep.py sd400-lr 0,1,2 0.02 node0.1,node1,node10
     python tools/distill_sweep.py sd-ndr 0,1,2 w0.01,w1
+    python tools/distill_sweep.py sd-ndr 0,1,2 w1 sd-cora-8l        # another sd row
     python tools/distill_sweep.py sd400-lr 0,1,2 0.01 w0.01,w0.1,w1 64   # hidden width 64
     python tools/distill_sweep.py sd400-lr 0,1,2 0.01 w0.1,w1 64 8   # 64 wide, 8 layers
     python tools/distill_sweep.py gfkd 0 '{"name": {"gfkd_bn_weight": 1.0}}'
@@ -18,8 +19,8 @@
 
 Prints one JSON line per (seed, variant); sd400-lr also per Adam step, the plain GCN and the
 SD variants trained at each step alike (a step is chosen per method on validation). sd-ndr:
-sd-cora-lr10's plain GCN and SD variants with each layer's mean NDR and NDR-vector norm
-(conv0-conv2, logits). lsp / sd: validation and test accuracy of the
+an sd row's (default sd-cora-lr10) plain GCN and SD variants with each layer's mean NDR and
+NDR-vector norm (the hidden convs, logits). lsp / sd: validation and test accuracy of the
 student for each variant of the row's `DistillConfig` (choices are made on validation
 accuracy). gfkd: the student's accuracy on the fold's real *training* graphs (the test fold is
 not evaluated), its agreement with the teacher there, the ROC AUC of its class-1 logit margin
@@ -147,12 +148,13 @@ def sweep_sd_learning_rate(seeds, learning_rates, names, row="sd-cora-400", hidd
 
 
 def sd_ndr(seeds, names, row="sd-cora-lr10"):
-  """Mean NDR per layer (conv0-conv2 and the logits, inference mode) of ROW's trained plain
-  4-layer GCN and of its GNN-SD variants: does the plain GCN over-smooth with depth?"""
+  """Mean NDR per layer (the hidden convs and the logits, inference mode) of ROW's trained
+  plain GCN and of its GNN-SD variants: does the plain GCN over-smooth with depth?"""
   _known(names, SD_VARIANTS, "sd")
   base, ds = dr.ROWS[row].config, data.load("cora")
   spec, baseline_train = dr.ROWS[row].baseline
-  graph, hidden = ds.graph, ("conv0", "conv1", "conv2")
+  graph = ds.graph
+  hidden = tuple(f"conv{i}" for i in range(dr.ROWS[row].student.num_layers - 1))
 
   def line(seed, variant, result):
     out = node_trainer.node_outputs(result.model, ds, hidden)
@@ -352,7 +354,8 @@ def main(argv):
                            hidden=int(argv[4]) if len(argv) > 4 else None,
                            layers=int(argv[5]) if len(argv) > 5 else None)
   elif kind == "sd-ndr":
-    sd_ndr([int(s) for s in argv[1].split(",")], argv[2].split(","))
+    sd_ndr([int(s) for s in argv[1].split(",")], argv[2].split(","),
+           *([argv[3]] if len(argv) > 3 else []))
   elif kind == "gfkd-labels":
     gfkd_labels(int(argv[1]), int(argv[2]), float(argv[3]))
   elif kind == "gfkd-prior-steps":
