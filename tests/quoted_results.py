@@ -5,10 +5,13 @@ import pathlib
 
 import numpy as np
 
+import tools.distill_results as distill_results
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SELECTION = json.loads((ROOT / "docs" / "results" / "distill_selection.json").read_text())
 DISTILLATION = (ROOT / "docs" / "distillation.md").read_text()
 README = (ROOT / "README.md").read_text()
+DISTILL_RUNS = distill_results.load_runs()
 
 
 def selection(command):
@@ -32,3 +35,10 @@ def paired(runs, variant, key="val"):
   plain = {r["seed"]: r[key] for r in runs if r["v"] == "baseline"}
   diff = 100 * np.array([r[key] - plain[r["seed"]] for r in runs if r["v"] == variant])
   return f"{diff.mean():+.1f} ± {diff.std(ddof=1) / np.sqrt(len(diff)):.1f}"
+
+
+def row_mean(row, key):
+  """Mean of KEY over a distillation row's 5 recorded seeds, in points, as quoted."""
+  runs = [r for r in DISTILL_RUNS if r["row"] == row]
+  assert len(runs) == 5, (row, len(runs))
+  return f"{100 * np.mean([r[key] for r in runs]):.1f}"

@@ -73,6 +73,7 @@ SMALL_GCN = ModelSpec("gcn", hidden_units=8, **PLANETOID)
 DEEP_GCN = ModelSpec("gcn", hidden_units=16, num_layers=4, **PLANETOID)
 WIDE_DEEP_GCN = dataclasses.replace(DEEP_GCN, hidden_units=64)
 DEEPER_GCN = dataclasses.replace(DEEP_GCN, num_layers=8)
+SIX_LAYER_GCN = dataclasses.replace(DEEP_GCN, num_layers=6)
 DQ_INT8 = QuantizationConfig("dq", weight_bits=8, activation_bits=8)
 # GNN-SD at the step and ADR weight chosen on validation (docs/distillation.md Notes).
 SD_CHOSEN = DistillConfig(method="gnn-sd", sd_weight=0.01, epochs=400, learning_rate=0.003)
@@ -147,6 +148,13 @@ ROWS = {r.name: r for r in (
         "sd400-lr SEEDS 0.01 w0.01,w0.1,w1 64`; a 0.1 pt lead, within the noise)", None,
         (WIDE_DEEP_GCN, SMALL_TRAIN), WIDE_DEEP_GCN,
         DistillConfig(method="gnn-sd", sd_weight=0.1, epochs=400), "baseline"),
+    Row("sd-cora-6l", "cora", "beyond the target's depth: as sd-cora-400 with a 6-layer GCN "
+        "(plain and SD), each method's Adam step and beta chosen on validation over seeds 0-9 "
+        "(`python tools/distill_sweep.py sd400-lr SEEDS 0.005,0.01,0.02 w0.1,w1,w10 16 6`): "
+        "the plain GCN at 0.01, GNN-SD with beta 1 at 0.02", None,
+        (SIX_LAYER_GCN, dataclasses.replace(SMALL_TRAIN, learning_rate=0.01)), SIX_LAYER_GCN,
+        DistillConfig(method="gnn-sd", sd_weight=1.0, epochs=400, learning_rate=0.02),
+        "baseline"),
     Row("sd-cora-8l", "cora", "beyond the target's depth: as sd-cora-400 with an 8-layer GCN "
         "(plain and SD), each method's Adam step and beta chosen on validation over seeds 0-9 "
         "(`python tools/distill_sweep.py sd400-lr SEEDS 0.005,0.01,0.02 w0.1,w1,w10 16 8`): "
