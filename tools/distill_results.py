@@ -72,8 +72,6 @@ GLNN_MLP = ModelSpec("mlp", hidden_units=256, num_layers=2, dropout=0.5)
 SMALL_GCN = ModelSpec("gcn", hidden_units=8, **PLANETOID)
 DEEP_GCN = ModelSpec("gcn", hidden_units=16, num_layers=4, **PLANETOID)
 WIDE_DEEP_GCN = dataclasses.replace(DEEP_GCN, hidden_units=64)
-DEEPER_GCN = dataclasses.replace(DEEP_GCN, num_layers=8)
-SIX_LAYER_GCN = dataclasses.replace(DEEP_GCN, num_layers=6)
 DQ_INT8 = QuantizationConfig("dq", weight_bits=8, activation_bits=8)
 # GNN-SD at the step and ADR weight chosen on validation (docs/distillation.md Notes).
 SD_CHOSEN = DistillConfig(method="gnn-sd", sd_weight=0.01, epochs=400, learning_rate=0.003)
@@ -91,6 +89,21 @@ class Row:
   config: DistillConfig
   target: str      # "teacher+2", "baseline+12&teacher-2", "baseline", ">=baseline", ">=0.70"
   quantization: QuantizationConfig | None = None   # baseline and student trained fake-quant
+
+
+def _deeper_sd_row(layers: int, plain_step: float, sd_step: float, sd_weight: float) -> Row:
+  """GNN-SD beyond the target's 4 layers: sd-cora-400's GCN LAYERS deep, plain and SD each at
+  its Adam step (and SD at its beta) chosen on validation by the depth sweep."""
+  gcn = dataclasses.replace(DEEP_GCN, num_layers=layers)
+  return Row(
+      f"sd-cora-{layers}l", "cora", "beyond the target's depth: as sd-cora-400 with the GCN "
+      f"{layers} layers deep (plain and SD), each method's Adam step and beta chosen on "
+      "validation over seeds 0-9 (`python tools/distill_sweep.py sd400-lr SEEDS "
+      f"0.005,0.01,0.02 w0.1,w1,w10 16 {layers}`): the plain GCN at {plain_step:g}, GNN-SD with "
+      f"beta {sd_weight:g} at {sd_step:g}", None,
+      (gcn, dataclasses.replace(SMALL_TRAIN, learning_rate=plain_step)), gcn,
+      DistillConfig(method="gnn-sd", sd_weight=sd_weight, epochs=400, learning_rate=sd_step),
+      "baseline")
 
 
 ROWS = {r.name: r for r in (
@@ -148,20 +161,8 @@ ROWS = {r.name: r for r in (
         "sd400-lr SEEDS 0.01 w0.01,w0.1,w1 64`; a 0.1 pt lead, within the noise)", None,
         (WIDE_DEEP_GCN, SMALL_TRAIN), WIDE_DEEP_GCN,
         DistillConfig(method="gnn-sd", sd_weight=0.1, epochs=400), "baseline"),
-    Row("sd-cora-6l", "cora", "beyond the target's depth: as sd-cora-400 with a 6-layer GCN "
-        "(plain and SD), each method's Adam step and beta chosen on validation over seeds 0-9 "
-        "(`python tools/distill_sweep.py sd400-lr SEEDS 0.005,0.01,0.02 w0.1,w1,w10 16 6`): "
-        "the plain GCN at 0.01, GNN-SD with beta 1 at 0.02", None,
-        (SIX_LAYER_GCN, dataclasses.replace(SMALL_TRAIN, learning_rate=0.01)), SIX_LAYER_GCN,
-        DistillConfig(method="gnn-sd", sd_weight=1.0, epochs=400, learning_rate=0.02),
-        "baseline"),
-    Row("sd-cora-8l", "cora", "beyond the target's depth: as sd-cora-400 with an 8-layer GCN "
-        "(plain and SD), each method's Adam step and beta chosen on validation over seeds 0-9 "
-        "(`python tools/distill_sweep.py sd400-lr SEEDS 0.005,0.01,0.02 w0.1,w1,w10 16 8`): "
-        "the plain GCN at 0.005, GNN-SD with beta 1 at 0.02", None,
-        (DEEPER_GCN, dataclasses.replace(SMALL_TRAIN, learning_rate=0.005)), DEEPER_GCN,
-        DistillConfig(method="gnn-sd", sd_weight=1.0, epochs=400, learning_rate=0.02),
-        "baseline"),
+    _deeper_sd_row(6, plain_step=0.01, sd_step=0.02, sd_weight=1.0),
+    _deeper_sd_row(8, plain_step=0.005, sd_step=0.02, sd_weight=1.0),
     Row("gfkd-mutag", "mutag", "GFKD student (generated graphs only) >= 70 % on MUTAG test "
         "folds (run i: seed i, fold i)", (GIN_TEACHER, GIN_TRAIN), None, GIN_STUDENT,
         DistillConfig(method="gfkd", temperature=2.0, gfkd_graphs=128, gfkd_steps=100,
