@@ -151,6 +151,10 @@ def sd_ndr(seeds, names, row="sd-cora-lr10"):
   """Mean NDR per layer (the hidden convs and the logits, inference mode) of ROW's trained
   plain GCN and of its GNN-SD variants: does the plain GCN over-smooth with depth?"""
   _known(names, SD_VARIANTS, "sd")
+  sd_rows = [name for name, r in dr.ROWS.items() if r.config.method == "gnn-sd"]
+  if row not in sd_rows:
+    raise SystemExit(f"sd-ndr needs a gnn-sd row; got {row!r}, expected one of "
+                     f"{', '.join(sd_rows)}")
   base, ds = dr.ROWS[row].config, data.load("cora")
   spec, baseline_train = dr.ROWS[row].baseline
   graph = ds.graph
