@@ -2,8 +2,6 @@
 docs/results/distill_selection.json (tools/distill_sweep.py), and the README's reading of them
 holds: no paired test gain for a 4-layer GCN; beyond that depth (6, 8 layers), each method at
 its step chosen on validation, a gain that grows as plain training degrades."""
-import numpy as np
-
 import tools.distill_results as distill_results
 
 from quoted_results import (DISTILL_RUNS, DISTILLATION, README, mean_val, mean_val_at, paired,
@@ -131,18 +129,20 @@ def _best_step(runs, variants):
 
 
 DEPTH_SWEEP = "python tools/distill_sweep.py sd400-lr 0,1,2,3,4 0.005,0.01,0.02 w0.1,w1,w10 16 "
+DEPTH_STEPS, DEPTH_BETAS = (0.005, 0.01, 0.02), ("w0.1", "w1", "w10")
 
 
 def _depth_sweep(layers):
-  """The 6- or 8-layer sweep's lines, each method's chosen runs and the row's runs."""
+  """The 6- or 8-layer sweep's lines and each method's choice on validation, checked against
+  the row's configuration and runs: (lines, chosen runs, {"plain"|"sd": (val, step, variant)},
+  seeds where GNN-SD is ahead on test)."""
   deep = selection(f"{DEPTH_SWEEP}{layers}")
-  steps, betas = (0.005, 0.01, 0.02), ("w0.1", "w1", "w10")
-  for lr in steps:
-    for variant in ("baseline", *betas):
+  for lr in DEPTH_STEPS:
+    for variant in ("baseline", *DEPTH_BETAS):
       assert sorted(r["seed"] for r in deep if r["lr"] == lr and r["v"] == variant) == list(
           range(10)), (lr, variant)
-  _, plain_lr, _ = _best_step(deep, ("baseline",))
-  _, sd_lr, sd_variant = _best_step(deep, betas)
+  best = {"plain": _best_step(deep, ("baseline",)), "sd": _best_step(deep, DEPTH_BETAS)}
+  (_, plain_lr, _), (_, sd_lr, sd_variant) = best["plain"], best["sd"]
   row = distill_results.ROWS[f"sd-cora-{layers}l"]
   assert row.student.num_layers == layers and row.baseline[0].num_layers == layers
   assert (row.baseline[1].learning_rate, row.config.learning_rate) == (plain_lr, sd_lr)
@@ -156,17 +156,16 @@ def _depth_sweep(layers):
       assert rows[r["seed"]]["baseline" if r["v"] == "baseline" else "student"] == r["test"]
   plain = {r["seed"]: r for r in chosen if r["v"] == "baseline"}
   ahead = sum(r["test"] > plain[r["seed"]]["test"] for r in chosen if r["v"] == sd_variant)
-  return deep, chosen, sd_variant, ahead
+  return deep, chosen, best, ahead
 
 
 def test_quoted_gnn_sd_six_layer_figures_are_the_json_lines():
-  deep, chosen, sd_variant, ahead = _depth_sweep(6)
-  (plain_val, plain_lr, _), (sd_val, sd_lr, _) = (_best_step(deep, ("baseline",)),
-                                                  _best_step(deep, ("w0.1", "w1", "w10")))
-  assert (f"plain best at {plain_lr} with {plain_val:.1f}, GNN-SD with beta 1 at {sd_lr} with "
-          f"{sd_val:.1f} on validation; paired validation {paired(chosen, sd_variant)}, test "
-          f"{paired(chosen, sd_variant, 'test')} pt, ahead on test on {ahead} of 10 seeds"
-          ) in DISTILLATION
+  _, chosen, best, ahead = _depth_sweep(6)
+  (plain_val, plain_lr, _), (sd_val, sd_lr, sd_variant) = best["plain"], best["sd"]
+  assert (f"plain best at {plain_lr} with {plain_val:.1f}, GNN-SD with beta {sd_variant[1:]} "
+          f"at {sd_lr} with {sd_val:.1f} on validation; paired validation "
+          f"{paired(chosen, sd_variant)}, test {paired(chosen, sd_variant, 'test')} pt, ahead "
+          f"on test on {ahead} of 10 seeds") in DISTILLATION
   gain, error = (float(x) for x in paired(chosen, sd_variant, "test").split(" ± "))
   assert gain < error                 # "a gain within its standard error"
   assert (f"6 layers {row_mean('sd-cora-6l', 'student')} against "
@@ -177,13 +176,13 @@ def test_quoted_gnn_sd_six_layer_figures_are_the_json_lines():
 def test_quoted_gnn_sd_eight_layer_figures_are_the_json_lines():
   """sd-cora-8l: each method's step (and beta) chosen on validation, the paired reading, the
   row as seeds 0-4 of the sweep, and the NDR of the first two layers."""
-  deep, chosen, sd_variant, ahead = _depth_sweep(8)
-  steps = (0.005, 0.01, 0.02)
-  at = lambda v: ", ".join(f"{lr} {mean_val_at(deep, lr, v)}" for lr in steps)
-  best = lambda v: max(mean_val_at(deep, lr, v) for lr in steps)
-  beta_1 = ", ".join(mean_val_at(deep, lr, "w1") for lr in steps)
-  assert (f"plain GCN: {at('baseline')}; GNN-SD with beta 1: {beta_1} (beta 0.1 at most "
-          f"{best('w0.1')}, beta 10 at most {best('w10')})") in DISTILLATION
+  deep, chosen, best, ahead = _depth_sweep(8)
+  sd_variant = best["sd"][2]
+  at = lambda v: ", ".join(f"{lr} {mean_val_at(deep, lr, v)}" for lr in DEPTH_STEPS)
+  top = lambda v: max(mean_val_at(deep, lr, v) for lr in DEPTH_STEPS)
+  beta = ", ".join(mean_val_at(deep, lr, sd_variant) for lr in DEPTH_STEPS)
+  assert (f"plain GCN: {at('baseline')}; GNN-SD with beta {sd_variant[1:]}: {beta} (beta 0.1 "
+          f"at most {top('w0.1')}, beta 10 at most {top('w10')})") in DISTILLATION
   assert (f"validation {paired(chosen, sd_variant)}, test {paired(chosen, sd_variant, 'test')} "
           f"pt, ahead on test on {ahead} of 10 seeds") in DISTILLATION
   assert (f"8 layers {row_mean('sd-cora-8l', 'student')} against "
@@ -191,8 +190,8 @@ def test_quoted_gnn_sd_eight_layer_figures_are_the_json_lines():
           f"{paired(chosen, sd_variant, 'test')} pt on test)") in README
   spread = sorted(100 * r["val"] for r in chosen if r["v"] == "baseline")
   assert f"spreads from {spread[0]:.1f} to {spread[-1]:.1f} over the seeds" in DISTILLATION
-  teacher = np.mean([r["teacher"] for r in DISTILL_RUNS if r["row"] == "cpf-cora"])
-  assert f"the 2-layer GCN's {100 * teacher:.1f} (cpf-cora's teacher)" in DISTILLATION
+  assert (f"the 2-layer GCN's {row_mean('cpf-cora', 'teacher')} (cpf-cora's teacher)"
+          in DISTILLATION)
 
   ndr = selection("python tools/distill_sweep.py sd-ndr 0,1,2 w1 sd-cora-8l")
   first_two = {(r["seed"], r["v"]): "/".join(f"{x:.3f}" for x in r["ndr_mean"][:2])
