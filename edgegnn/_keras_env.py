@@ -13,7 +13,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 def check_legacy_keras() -> None:
   """Raises if TensorFlow was imported earlier with Keras 3 as `tf.keras`."""
-  if "tensorflow" not in sys.modules:
+  if sys.modules.get("tensorflow") is None:  # not imported, or blocked (numpy-only use)
     return
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   if "tf_keras" not in tf.keras.__name__:
