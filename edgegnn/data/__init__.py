@@ -17,6 +17,7 @@ from edgegnn.data.loading import DatasetFileError
 from edgegnn.data.loading import load
 from edgegnn.data.registry import available_datasets
 from edgegnn.data.registry import UnknownDatasetError
+from edgegnn.data.sparse import SparseFeatures
 
 __all__ = [
     "CapacityError",
@@ -25,6 +26,7 @@ __all__ = [
     "Graph",
     "GraphClassificationDataset",
     "NodeClassificationDataset",
+    "SparseFeatures",
     "UnknownDatasetError",
     "available_datasets",
     "load",

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from edgegnn.data._arrays import readonly
+from edgegnn.data.sparse import SparseFeatures, concatenate as _concatenate_sparse
 
 NODE_SET = "nodes"
 EDGE_SET = "edges"
@@ -62,40 +63,73 @@ class Graph:
   Arrays are coerced on construction (features to float32, edge indices to int32) and
   stored as read-only views. Equality is identity (arrays have no single truth value).
 
+  Features are dense (`node_features`), sparse (`sparse_features`, CSR of the non-zeros:
+  for graphs whose dense matrix would not fit in memory, e.g. a million-node synthetic
+  graph), or both (then the same matrix; only the shapes are checked). A graph with
+  sparse features only has `node_features` None: code that needs dense rows calls
+  `dense_features()`.
+
   Attributes:
-    node_features: float32 [N, F], one row per node.
+    node_features: float32 [N, F], one row per node; None if only `sparse_features`.
     edge_source: int32 [E], the source node of each edge.
     edge_target: int32 [E], the target node of each edge.
+    sparse_features: the same [N, F] features as CSR (`SparseFeatures`), or None.
   """
-  node_features: np.ndarray
+  node_features: np.ndarray | None
   edge_source: np.ndarray
   edge_target: np.ndarray
+  sparse_features: SparseFeatures | None = None
 
   def __post_init__(self):
-    features = np.asarray(self.node_features)
+    sparse = self.sparse_features
+    if sparse is not None and not isinstance(sparse, SparseFeatures):
+      raise ValueError(f"sparse_features must be an edgegnn.data.SparseFeatures, got "
+                       f"{type(sparse).__name__}.")
+    if self.node_features is None:
+      if sparse is None:
+        raise ValueError("a Graph needs node_features [N, F] or sparse_features (CSR); "
+                         "got neither.")
+      features = None
+    else:
+      features = self._checked_dense(self.node_features)
+      if sparse is not None and (sparse.num_rows, sparse.num_features) != features.shape:
+        raise ValueError(f"sparse_features is [{sparse.num_rows}, {sparse.num_features}] but "
+                         f"node_features {features.shape}; both must hold the same matrix.")
+    num_nodes = features.shape[0] if features is not None else sparse.num_rows
+    self._check_edges(num_nodes)
+    if features is not None:
+      object.__setattr__(self, "node_features",
+                         readonly(features.astype(np.float32, copy=False)))
+
+  @staticmethod
+  def _checked_dense(node_features) -> np.ndarray:
+    features = np.asarray(node_features)
     if features.ndim != 2:
       raise ValueError(f"node_features must be 2-D [num_nodes, num_features], got shape "
                        f"{features.shape}.")
     if features.dtype.kind not in "biuf":
       raise ValueError(f"node_features must be numeric, got dtype {features.dtype}.")
+    return features
+
+  def _check_edges(self, num_nodes: int) -> None:
     source = _index_array(self.edge_source, "edge_source")
     target = _index_array(self.edge_target, "edge_target")
     if source.shape != target.shape:
       raise ValueError(f"edge_source and edge_target differ in length: {source.shape[0]} vs "
                        f"{target.shape[0]}.")
-    num_nodes = features.shape[0]
     for name, indices in (("edge_source", source), ("edge_target", target)):
       if indices.size and (indices.min() < 0 or indices.max() >= num_nodes):
         bad = indices[(indices < 0) | (indices >= num_nodes)][0]
         raise ValueError(f"{name} holds node index {bad}, outside [0, {num_nodes}) for a graph "
                          f"of {num_nodes} nodes.")
-    object.__setattr__(self, "node_features", readonly(features.astype(np.float32, copy=False)))
     object.__setattr__(self, "edge_source", readonly(source.astype(np.int32, copy=False)))
     object.__setattr__(self, "edge_target", readonly(target.astype(np.int32, copy=False)))
 
   @property
   def num_nodes(self) -> int:
     """Number of nodes N."""
+    if self.node_features is None:
+      return self.sparse_features.num_rows
     return int(self.node_features.shape[0])
 
   @property
@@ -106,7 +140,16 @@ class Graph:
   @property
   def num_features(self) -> int:
     """Node feature width F."""
+    if self.node_features is None:
+      return self.sparse_features.num_features
     return int(self.node_features.shape[1])
+
+  def dense_features(self) -> np.ndarray:
+    """float32 [N, F]: `node_features`, or the sparse features materialised (costs
+    N * F * 4 bytes: only for graphs that fit)."""
+    if self.node_features is not None:
+      return self.node_features
+    return self.sparse_features.to_dense()
 
   def in_degree(self) -> np.ndarray:
     """Returns int32 [N]: entry i counts the edges whose target is node i."""
@@ -156,7 +199,7 @@ class Graph:
     """
     capacity = self._check_capacity(capacity)
     padded = np.zeros((capacity, self.num_features), np.float32)
-    padded[:self.num_nodes] = self.node_features
+    padded[:self.num_nodes] = self.dense_features()
     return padded
 
   def neighbor_lists(self, max_neighbors: int, capacity: int | None = None
@@ -255,7 +298,7 @@ class Graph:
     import tensorflow_gnn as tfgnn  # pylint: disable=g-import-not-at-top
     node_set = tfgnn.NodeSet.from_fields(
         sizes=tf.constant([self.num_nodes], tf.int32),
-        features={FEATURE: tf.constant(self.node_features)})
+        features={FEATURE: tf.constant(self.dense_features())})
     edge_set = tfgnn.EdgeSet.from_fields(
         sizes=tf.constant([self.num_edges], tf.int32),
         adjacency=tfgnn.Adjacency.from_indices(
@@ -289,8 +332,15 @@ def merge_graphs(graphs: Sequence[Graph]) -> tuple[Graph, np.ndarray]:
   offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
   if sizes.sum() > np.iinfo(np.int32).max:
     raise ValueError(f"merged graph would have {sizes.sum()} nodes, beyond int32 indices.")
+  dense = all(g.node_features is not None for g in graphs)
+  sparse = None
+  if all(g.sparse_features is not None for g in graphs) or not dense:
+    sparse = _concatenate_sparse(g.sparse_features if g.sparse_features is not None
+                                 else SparseFeatures.from_dense(g.node_features)
+                                 for g in graphs)
   merged = Graph(
-      node_features=np.concatenate([g.node_features for g in graphs]),
+      node_features=np.concatenate([g.node_features for g in graphs]) if dense else None,
+      sparse_features=sparse,
       edge_source=np.concatenate([g.edge_source + o for g, o in zip(graphs, offsets)]),
       edge_target=np.concatenate([g.edge_target + o for g, o in zip(graphs, offsets)]))
   node_graph_index = np.repeat(np.arange(len(graphs), dtype=np.int32), sizes)
