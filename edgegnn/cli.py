@@ -7,13 +7,52 @@ import sys
 import click
 
 
+def _one_line(text: str) -> str:
+  return " ".join(str(text).split())
+
+
 def _fail(error: Exception) -> None:
-  raise click.ClickException(str(error))
+  raise click.ClickException(_one_line(error))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Most commands run for as long as a benchmark may sensibly take; more is a typo.
+MAX_RUNS = 100_000
+
+
+class _Cli(click.Group):
+  """The CLI boundary: every failure of a command is one line on stderr and exit code 1
+  (a usage error too); `edgegnn --verbose CMD` re-raises it with its traceback."""
+
+  def invoke(self, ctx):
+    try:
+      return super().invoke(ctx)
+    except (click.exceptions.Exit, click.Abort):
+      raise
+    except click.UsageError as e:
+      if ctx.params.get("verbose"):
+        raise
+      command = f" {e.ctx.command_path}" if e.ctx else ""
+      raise click.ClickException(
+          f"{_one_line(e.format_message())} (see `{command.strip() or 'edgegnn'} --help`)"
+      ) from None
+    except click.ClickException as e:
+      e.message = _one_line(e.message)
+      raise
+    except Exception as e:  # pylint: disable=broad-except
+      if ctx.params.get("verbose"):
+        raise
+      message = _one_line(e) or "no message"
+      if isinstance(e, OSError) and e.filename is not None:
+        message = f"{e.filename}: {e.strerror or message}"
+      if not isinstance(e, (ValueError, OSError, RuntimeError)):
+        message += " (unexpected; run `edgegnn --verbose ...` for the traceback and report it)"
+      raise click.ClickException(f"{type(e).__name__}: {message}") from None
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="edgegnn")
-def main():
+@click.option("--verbose", is_flag=True, help="Show the full traceback of a failure.")
+def main(verbose):  # pylint: disable=unused-argument
   """edgegnn: train TF-GNN models, compress them, export verified .tflite artifacts."""
 
 
@@ -161,28 +200,46 @@ def inspect(tflite_file, as_json):
 
 @main.command()
 @click.argument("tflite_file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--runs", default=100, show_default=True)
+@click.option("--runs", default=100, show_default=True, type=click.IntRange(1, MAX_RUNS))
 @click.option("--warmup", default=10, show_default=True)
 @click.option("--threads", default=1, show_default=True)
 @click.option("--runtime", default="auto", show_default=True,
               help="auto, litert, lce or tflm (tflm also reports the tensor arena size).")
+@click.option("--inputs", "inputs_dir", default=None,
+              type=click.Path(exists=True, file_okay=False),
+              help="Directory of NAME.npy, one per input: the inputs to time.")
+@click.option("--input-shape", "input_shapes", multiple=True, metavar="NAME=D0,D1",
+              help="Random inputs of this shape (repeat for each dynamic input).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def bench(tflite_file, runs, warmup, threads, runtime, as_json):
-  """Latency p50/p90 after warm-up, model bytes and peak memory of a .tflite file."""
+def bench(tflite_file, runs, warmup, threads, runtime, inputs_dir, input_shapes, as_json):
+  """Latency p50/p90 after warm-up, model bytes and peak memory of a .tflite file.
+
+  Timed on real inputs: --inputs DIR, --input-shape, the artifact's sample inputs
+  (ARTIFACT.tflite.inputs/) or its sidecar's dataset; random values only for static
+  shapes. A dynamic-shape artifact without any of these is refused, never timed on its
+  placeholder (1-node) shape. The shapes timed are printed.
+  """
   from edgegnn.deploy import bench as bench_lib
+  from edgegnn.deploy import bench_inputs
   try:
+    shapes = dict(bench_inputs.parse_input_shape(text) for text in input_shapes)
     result = bench_lib.benchmark(tflite_file, runs=runs, warmup=warmup, num_threads=threads,
-                                 runtime=runtime)
-  except ValueError as e:
+                                 runtime=runtime, inputs_dir=inputs_dir,
+                                 input_shapes=shapes or None)
+  except (ValueError, FileNotFoundError) as e:
     _fail(e)
   if as_json:
     click.echo(json.dumps(result, indent=1))
     return
   lat = result["latency_ms"]
+  shapes = ", ".join(f"{name} {'x'.join(map(str, io['shape'])) or 'scalar'} {io['dtype']}"
+                     for name, io in result["inputs"].items())
   click.echo(f"{tflite_file}: {result['model_bytes']} bytes, runtime {result['runtime']}, "
-             f"{result['threads']} thread(s)\n  latency p50 {lat['p50']:.3f} ms, "
+             f"{result['threads']} thread(s)\n  inputs ({result['inputs_source']}): {shapes}"
+             f"\n  latency p50 {lat['p50']:.3f} ms, "
              f"p90 {lat['p90']:.3f} ms over {result['runs']} runs\n"
-             f"  peak memory {result.get('peak_memory_bytes')} bytes"
+             f"  peak memory {result.get('peak_memory_bytes')} bytes (the model added "
+             f"{result.get('model_memory_bytes')})"
              + (f"\n  TFLM arena {result['arena_bytes']} bytes"
                 if result.get("arena_bytes") else ""))
 
@@ -210,13 +267,16 @@ def deploy():
               help="Only this artifact (repeatable; default: all).")
 @click.option("--max-examples", type=int, default=None,
               help="Graph tasks: only the first N test graphs.")
-@click.option("--runs", default=50, show_default=True)
-@click.option("--warmup", default=5, show_default=True)
-@click.option("--threads", default=1, show_default=True)
+@click.option("--runs", default=50, show_default=True, type=click.IntRange(1, MAX_RUNS))
+@click.option("--warmup", default=5, show_default=True, type=click.IntRange(0, MAX_RUNS))
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 256))
 @click.option("--known-hosts", default=None, type=click.Path(dir_okay=False),
               help="Known-hosts file (default: the user's).")
+@click.option("--accept-new-host-key", is_flag=True,
+              help="Accept and record the host key of a device never connected to before "
+                   "(default: refuse it; add it with ssh-keyscan or one manual ssh).")
 def deploy_pi(run_dir, host, bundle_dir, port, identity, python, remote_dir, label, artifacts,
-              max_examples, runs, warmup, threads, known_hosts):
+              max_examples, runs, warmup, threads, known_hosts, accept_new_host_key):
   """Bundle a run's artifacts for a Raspberry Pi; with --host, run them there over SSH.
 
   The device needs only Python 3, numpy and ai-edge-litert. Its agreement with the host,
@@ -224,6 +284,7 @@ def deploy_pi(run_dir, host, bundle_dir, port, identity, python, remote_dir, lab
   """
   from edgegnn.deploy import pi, pi_bundle, ssh
   from edgegnn.pipeline import report as report_lib
+  from edgegnn.safe_paths import exclusive_lock
   if (host is None) == (bundle_dir is None):
     _fail(ValueError("give exactly one of --host USER@HOST (run on the device) or "
                      "--bundle-only DIR (write the bundle only)."))
@@ -235,15 +296,17 @@ def deploy_pi(run_dir, host, bundle_dir, port, identity, python, remote_dir, lab
                  f"{bundle.examples} example(s), {bundle.bytes} bytes. On the device: "
                  f"python3 {pi_bundle.RUNNER_NAME} (needs numpy + ai-edge-litert)")
       return
-    target = ssh.SshTarget(host, port=port, identity=identity, known_hosts=known_hosts)
-    label = label or host.split("@")[-1]
-    results = pi.deploy_to_pi(run_dir, target, python=python, remote_dir=remote_dir,
-                              runs=runs, warmup=warmup, threads=threads, label=label,
-                              artifacts=artifacts or None, max_examples=max_examples,
-                              log=click.echo)
-    report = pi.merge_device_results(run_dir, results, label, host=host)
-    files = report_lib.write_report(run_dir, report)
-  except (ValueError, FileNotFoundError, ssh.SshError) as e:
+    target = ssh.SshTarget(host, port=port, identity=identity, known_hosts=known_hosts,
+                           accept_new_host_key=accept_new_host_key)
+    label = pi.check_label(label or host.split("@")[-1])
+    with exclusive_lock(run_dir, "edgegnn run or deploy"):  # it rewrites report.json
+      results = pi.deploy_to_pi(run_dir, target, python=python, remote_dir=remote_dir,
+                                runs=runs, warmup=warmup, threads=threads, label=label,
+                                artifacts=artifacts or None, max_examples=max_examples,
+                                log=click.echo)
+      report = pi.merge_device_results(run_dir, results, label, host=host)
+      files = report_lib.write_report(run_dir, report)
+  except (ValueError, FileNotFoundError, RuntimeError) as e:
     _fail(e)
   click.echo(f"device {label}: {results['device'].get('machine')}; report: {files.markdown}")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import types
 import typing
 from typing import Any, ClassVar, Mapping, Optional, TypeVar
@@ -22,6 +23,11 @@ def _unwrap(annotation: Any) -> tuple[Any, bool]:
   return annotation, False
 
 
+# Lists of these keys name runs: a repeated entry would train the same run twice and
+# report a spread of 0.
+_UNIQUE_LISTS = ("seeds", "folds")
+
+
 def _check_type(where: str, key: str, value: Any, annotation: Any) -> Any:
   base, optional = _unwrap(annotation)
   if value is None:
@@ -34,6 +40,8 @@ def _check_type(where: str, key: str, value: Any, annotation: Any) -> Any:
   if base is float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
       raise TypeError(f"{where}.{key} must be a number, got {value!r}.")
+    if not math.isfinite(value):  # NaN/inf train to NaN weights that still "agree"
+      raise ValueError(f"{where}.{key} must be a finite number, got {value!r}.")
     return float(value)
   if base is bool and not isinstance(value, bool):
     raise TypeError(f"{where}.{key} must be true or false, got {value!r}.")
@@ -42,6 +50,13 @@ def _check_type(where: str, key: str, value: Any, annotation: Any) -> Any:
   if origin in (tuple, list):
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
       raise TypeError(f"{where}.{key} must be a list, got {value!r}.")
+    args = typing.get_args(base)
+    item = args[0] if args and (len(args) == 1 or args[1] is Ellipsis) else Any
+    if item is not Any:
+      value = [_check_type(where, f"{key}[{i}]", v, item) for i, v in enumerate(value)]
+    if key in _UNIQUE_LISTS and len(set(value)) != len(value):
+      repeated = sorted({v for v in value if value.count(v) > 1})
+      raise ValueError(f"{where}.{key} lists {repeated} more than once; each run once.")
     return tuple(value)
   if origin is dict and not isinstance(value, Mapping):
     raise TypeError(f"{where}.{key} must be a mapping, got {value!r}.")

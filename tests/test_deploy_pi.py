@@ -138,6 +138,9 @@ def sshd(tmp_path):
   _keygen(home / "client_key")
   shutil.copyfile(home / "client_key.pub", home / "authorized_keys")
   port = _free_port()
+  # The client knows this server's key, as after `ssh-keyscan` (unknown keys are refused).
+  key_type, key = (home / "host_key.pub").read_text().split()[:2]
+  (home / "known_hosts").write_text(f"[127.0.0.1]:{port} {key_type} {key}\n")
   config = home / "sshd_config"
   config.write_text("\n".join([
       f"Port {port}", "ListenAddress 127.0.0.1", f"HostKey {home / 'host_key'}",

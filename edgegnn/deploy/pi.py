@@ -13,12 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 import pathlib
-import shutil
 from typing import Callable, Optional, Sequence
 
 from edgegnn import strict_json
 from edgegnn.atomic import atomic_write_text
+from edgegnn.safe_paths import check_name, inside, remove_inside
 from edgegnn.deploy import ssh
+from edgegnn.deploy.device_results import SchemaError, check_device_results, load_report
 from edgegnn.deploy.pi_bundle import RUNNER_NAME, build_bundle
 
 
@@ -45,8 +46,8 @@ def deploy_to_pi(run_dir: str | pathlib.Path, target: ssh.SshTarget, *, python: 
     logits to RUN/deploy/LABEL/.
   """
   run_dir = pathlib.Path(run_dir)
-  label = label or target.destination.split("@")[-1]
-  local = run_dir / "deploy" / label
+  label = check_label(label or target.destination.split("@")[-1])
+  local = inside(run_dir, "deploy", label)
   bundle = build_bundle(run_dir, local / "bundle", artifacts=artifacts,
                         max_examples=max_examples)
   log(f"bundle {bundle.path}: {len(bundle.artifacts)} artifact(s), {bundle.examples} "
@@ -59,13 +60,22 @@ def deploy_to_pi(run_dir: str | pathlib.Path, target: ssh.SshTarget, *, python: 
                             "--out", "results.json"], timeout=3600)
   for line in output.splitlines():
     log(f"  {line}")
-  fetched = local / "fetched"
-  if fetched.exists():
-    shutil.rmtree(fetched)
+  remove_inside(run_dir, "deploy", label, "fetched")
+  fetched = inside(run_dir, "deploy", label, "fetched")
   fetched.mkdir(parents=True)
   ssh.copy_from(target, f"{remote_dir}/results.json", fetched / "results.json")
   ssh.copy_from(target, f"{remote_dir}/results", fetched / "logits")
-  return json.loads((fetched / "results.json").read_text())
+  source = fetched / "results.json"
+  try:
+    results = json.loads(source.read_text(encoding="utf-8"))
+  except (ValueError, UnicodeDecodeError) as e:
+    raise SchemaError(f"{source}: the device's results are not valid JSON ({e}).") from None
+  return check_device_results(results, str(source))
+
+
+def check_label(label: str) -> str:
+  """A device column's label, which names RUN/deploy/LABEL: an identifier only."""
+  return check_name(label, "--label (the device column's name; default: the host)")
 
 
 def file_sha256(path: str | pathlib.Path) -> str:
@@ -88,7 +98,8 @@ def merge_device_results(run_dir: str | pathlib.Path, results: dict, label: str,
   """
   run_dir = pathlib.Path(run_dir)
   report_path = run_dir / "report.json"
-  report = json.loads(report_path.read_text())
+  check_device_results(results)
+  report = load_report(report_path)
   paths = {a["name"]: run_dir / a["path"] for a in report.get("artifacts", [])}
   measured = {}
   for name, result in results.get("artifacts", {}).items():

@@ -18,16 +18,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import pathlib
 import shutil
+import tempfile
 from typing import Optional, Sequence
 
 import numpy as np
 
 from edgegnn.atomic import atomic_write_text
 from edgegnn.deploy import sidecar as sidecar_lib
+from edgegnn.deploy.device_results import load_report
+from edgegnn.safe_paths import inside
 
 RUNNER_NAME = "run_bundle.py"
+_SCHEMA = "edgegnn.bundle/1"
 _RUNNER_SOURCE = pathlib.Path(__file__).with_name("bundle_runner.py")
 
 
@@ -59,7 +64,8 @@ def build_bundle(run_dir: str | pathlib.Path, bundle_dir: str | pathlib.Path, *,
 
   Args:
     run_dir: The run directory (holds report.json and artifacts/).
-    bundle_dir: Where to write the bundle (replaced if it exists).
+    bundle_dir: Where to write the bundle: a new or empty directory, or an earlier bundle
+      (which is replaced once the new one is complete).
     artifacts: Artifact names to include (default: all of report.json's).
     max_examples: Use only the first N test graphs (graph tasks; default: all).
 
@@ -68,18 +74,15 @@ def build_bundle(run_dir: str | pathlib.Path, bundle_dir: str | pathlib.Path, *,
 
   Raises:
     FileNotFoundError: No report.json, or an artifact file is missing.
-    ValueError: An unknown artifact name, or max_examples < 1.
+    ValueError: An unknown artifact name, max_examples < 1, or a destination that is the
+      run, a file or a non-empty directory other than a bundle.
   """
   from edgegnn import data  # pylint: disable=g-import-not-at-top
-  from edgegnn.deploy.runtimes import open_runtime  # pylint: disable=g-import-not-at-top
-  from edgegnn.models import feeds  # pylint: disable=g-import-not-at-top
   run_dir, bundle_dir = pathlib.Path(run_dir), pathlib.Path(bundle_dir)
   report_path = run_dir / "report.json"
-  if not report_path.is_file():
-    raise FileNotFoundError(f"{report_path}: no report.json; run `edgegnn run PIPELINE` first.")
   if max_examples is not None and max_examples < 1:
     raise ValueError(f"max_examples must be >= 1, got {max_examples}.")
-  report = json.loads(report_path.read_text())
+  report = load_report(report_path)
   chosen = report.get("artifacts", [])
   if artifacts:
     known = [a["name"] for a in chosen]
@@ -90,13 +93,63 @@ def build_bundle(run_dir: str | pathlib.Path, bundle_dir: str | pathlib.Path, *,
   if not chosen:
     raise ValueError(f"{report_path}: no artifacts to bundle (add an export stage).")
   for a in chosen:
+    inside(run_dir, a["path"])  # report.json names files of the run only
     if not (run_dir / a["path"]).is_file():
       raise FileNotFoundError(f"{run_dir / a['path']}: artifact {a['name']} is missing; "
                               "re-run the pipeline.")
+  _check_destination(run_dir, bundle_dir)
   dataset = data.load(report["dataset"])
-  models = {m["name"]: m for m in report.get("models", [])}
+  # Written beside its destination, then renamed onto it: a failure (a corrupt artifact,
+  # a full disk) leaves the previous bundle, or nothing, never half a bundle.
+  bundle_dir.parent.mkdir(parents=True, exist_ok=True)
+  staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{bundle_dir.name}.", dir=bundle_dir.parent))
+  try:
+    bundle = _write_bundle(run_dir, staging, report, chosen, dataset, max_examples)
+  except BaseException:
+    shutil.rmtree(staging, ignore_errors=True)
+    raise
+  os.chmod(staging, 0o755)
   if bundle_dir.exists():
-    shutil.rmtree(bundle_dir)
+    old = pathlib.Path(tempfile.mkdtemp(prefix=f".{bundle_dir.name}.old.", dir=bundle_dir.parent))
+    os.replace(bundle_dir, old / "bundle")
+    os.replace(staging, bundle_dir)
+    shutil.rmtree(old)
+  else:
+    os.replace(staging, bundle_dir)
+  return dataclasses.replace(bundle, path=bundle_dir)
+
+
+def is_bundle(directory: pathlib.Path) -> bool:
+  """Whether `directory` holds a bundle `build_bundle` wrote (its manifest's schema)."""
+  try:
+    manifest = json.loads((directory / "manifest.json").read_text())
+  except (OSError, ValueError):
+    return False
+  return isinstance(manifest, dict) and manifest.get("schema") == _SCHEMA
+
+
+def _check_destination(run_dir: pathlib.Path, bundle_dir: pathlib.Path) -> None:
+  """Refuses a destination whose replacement would delete what the bundle did not write:
+  the run itself or a directory holding it, a file, or a non-empty directory that is not
+  an earlier bundle."""
+  run, dest = run_dir.resolve(), bundle_dir.resolve()
+  if dest == run or dest in run.parents:
+    raise ValueError(f"bundle directory {bundle_dir} is (or holds) the run directory "
+                     f"{run_dir}; writing the bundle there would replace the run. Give a new "
+                     "directory, e.g. bundle/.")
+  if dest.exists() and not dest.is_dir():
+    raise ValueError(f"bundle directory {bundle_dir} is a file; give a directory path.")
+  if dest.is_dir() and any(dest.iterdir()) and not is_bundle(dest):
+    raise ValueError(f"bundle directory {bundle_dir} is not empty and holds no edgegnn bundle; "
+                     "refusing to replace its contents. Give a new or empty directory.")
+
+
+def _write_bundle(run_dir: pathlib.Path, bundle_dir: pathlib.Path, report: dict,
+                  chosen: list, dataset, max_examples: Optional[int]) -> Bundle:
+  """Writes the bundle's files into the (empty) directory `bundle_dir`."""
+  from edgegnn.deploy.runtimes import open_runtime  # pylint: disable=g-import-not-at-top
+  from edgegnn.models import feeds  # pylint: disable=g-import-not-at-top
+  models = {m["name"]: m for m in report.get("models", [])}
   (bundle_dir / "artifacts").mkdir(parents=True)
   (bundle_dir / "expected").mkdir()
 
@@ -153,7 +206,7 @@ def build_bundle(run_dir: str | pathlib.Path, bundle_dir: str | pathlib.Path, *,
                     "sidecar": f"artifacts/{sidecar_lib.sidecar_path(target).name}",
                     "format": a.get("format"), "runtime": runtime.name, "feed_set": feed_set,
                     "expected": f"expected/{a['name']}.npy"})
-  manifest = {"schema": "edgegnn.bundle/1", "pipeline": report.get("pipeline"),
+  manifest = {"schema": _SCHEMA, "pipeline": report.get("pipeline"),
               "dataset": dataset.name, "task": dataset.task, "examples": len(graphs),
               "num_nodes": int(dataset.graph.num_nodes) if dataset.task == "node" else None,
               "artifacts": entries}

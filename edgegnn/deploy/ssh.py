@@ -1,7 +1,8 @@
 """Runs commands on, and copies files to and from, a device over SSH.
 
 Uses the OpenSSH client binaries (`ssh`, `scp`) through subprocess, non-interactively
-(BatchMode: no password or host-key prompt can hang a run). Failures raise `SshError`
+(BatchMode: no password or host-key prompt can hang a run). An unknown host key is refused
+unless `accept_new_host_key` (`--accept-new-host-key`) is set. Failures raise `SshError`
 naming the host and what to check: authentication (key not accepted), connection
 (refused, unknown host, timeout), or the remote command's exit status and stderr.
 """
@@ -27,15 +28,19 @@ class SshTarget:
     destination: USER@HOST (or HOST).
     port: SSH port.
     identity: Private key file (default: the client's own keys / agent).
-    known_hosts: Known-hosts file to use (default: the user's); unknown host keys are
-      accepted on first use and checked afterwards.
+    known_hosts: Known-hosts file to use (default: the user's).
     connect_timeout: Seconds to wait for the connection.
+    accept_new_host_key: Accept (and record in the known-hosts file) the key of a host
+      seen for the first time. Off by default: an unknown key is refused, since on first
+      contact nothing tells the device from an impostor; a known host whose key changed
+      is refused either way.
   """
   destination: str
   port: int = 22
   identity: Optional[str] = None
   known_hosts: Optional[str] = None
   connect_timeout: int = 15
+  accept_new_host_key: bool = False
 
   def __post_init__(self):
     if not self.destination or self.destination.startswith("-") or " " in self.destination:
@@ -46,7 +51,8 @@ class SshTarget:
       raise ValueError(f"--identity: no key file {self.identity}.")
 
   def options(self) -> list[str]:
-    args = ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=accept-new",
+    checking = "accept-new" if self.accept_new_host_key else "yes"
+    args = ["-o", "BatchMode=yes", "-o", f"StrictHostKeyChecking={checking}",
             "-o", f"ConnectTimeout={self.connect_timeout}"]
     if self.known_hosts:
       args += ["-o", f"UserKnownHostsFile={self.known_hosts}"]
@@ -71,12 +77,29 @@ def _explain(target: SshTarget, what: str, done: subprocess.CompletedProcess) ->
     return SshError(f"{what}: authentication to {where} failed with {key}: add the public "
                     f"key to the device's ~/.ssh/authorized_keys (ssh-copy-id), or pass "
                     f"--identity. ssh said: {err}")
+  if "REMOTE HOST IDENTIFICATION HAS CHANGED" in err:
+    return SshError(f"{what}: the host key of {where} changed since it was recorded in the "
+                    "known-hosts file; if the device was reinstalled, remove the old key "
+                    f"(ssh-keygen -R {_host(target)}) and add the new one. ssh said: "
+                    f"{err[-600:]}")
+  if "Host key verification failed" in err or "No ED25519 host key is known" in err or (
+      "host key is known" in err):
+    known = target.known_hosts or "~/.ssh/known_hosts"
+    return SshError(f"{what}: {where} is not in the known-hosts file {known}, and an "
+                    "unknown host key is refused. Check the key and add it: "
+                    f"ssh-keyscan -p {target.port} {_host(target)} >> {known} (or connect "
+                    f"once by hand: ssh -p {target.port} {target.destination}), or pass "
+                    "--accept-new-host-key to accept it on first contact.")
   if done.returncode == 255 and any(s in err for s in (
       "Connection refused", "Could not resolve", "timed out", "No route to host",
       "Name or service not known", "Connection closed", "Host key verification failed")):
     return SshError(f"{what}: cannot connect to {where}: {err}. Check the host name, the "
                     "port (--port) and that sshd runs on the device.")
   return SshError(f"{what} on {where} failed (exit {done.returncode}): {err[-2000:]}")
+
+
+def _host(target: SshTarget) -> str:
+  return shlex.quote(target.destination.split("@")[-1])
 
 
 def run(target: SshTarget, command: Sequence[str], timeout: float = 600.0) -> str:

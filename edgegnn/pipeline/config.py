@@ -28,6 +28,7 @@ from typing import Any, Optional
 import yaml
 
 from edgegnn.config_fields import from_mapping
+from edgegnn.safe_paths import check_name
 from edgegnn.pipeline.stages import STAGES, DistillStage, ExportStage, PtqStage, Stage
 
 
@@ -53,7 +54,10 @@ def _parse_stage(index: int, raw: Any) -> Stage:
     raise PipelineError(f"stages[{index}]: unknown stage kind {kind!r}; expected one of "
                         f"{', '.join(STAGES)}.")
   try:
-    return from_mapping(STAGES[kind], body or {}, f"stages[{index}].{kind}")
+    stage = from_mapping(STAGES[kind], body or {}, f"stages[{index}].{kind}")
+    # The name becomes OUT/models/NAME and OUT/artifacts/NAME.*: an identifier only.
+    check_name(stage.produces, f"stages[{index}].{kind}.name")
+    return stage
   except (TypeError, ValueError) as e:
     raise PipelineError(str(e)) from None
 
@@ -95,6 +99,11 @@ def parse(raw: Any, source: Optional[str] = None, default_name: str = "pipeline"
       if need not in produced:
         raise PipelineError(f"stages[{i}] uses model {need!r}, which no earlier stage "
                             f"produces (earlier: {sorted(produced) or 'none'}).")
+      if isinstance(produced[need], ExportStage):
+        models = sorted(n for n, s in produced.items() if not isinstance(s, ExportStage))
+        raise PipelineError(f"stages[{i}] uses {need!r}, which is an export stage's artifacts, "
+                            f"not a model; name the model it exports ({produced[need].model!r}"
+                            f"; models: {models}).")
     if stage.produces in produced:
       raise PipelineError(f"stages[{i}]: the name {stage.produces!r} is used twice.")
     try:
@@ -102,17 +111,65 @@ def parse(raw: Any, source: Optional[str] = None, default_name: str = "pipeline"
     except ValueError as e:
       raise PipelineError(f"stages[{i}]: {e}") from None
     produced[stage.produces] = stage
-  name = str(raw.get("name", default_name))
-  return Pipeline(name=name, dataset=dataset, out=str(raw.get("out", f"runs/{name}")),
-                  stages=stages, source=source)
+  name = raw.get("name", default_name)
+  try:
+    check_name(name, "name")
+  except ValueError as e:
+    raise PipelineError(str(e)) from None
+  out = raw.get("out", f"runs/{name}")
+  if not isinstance(out, str) or not out:
+    raise PipelineError(f"out must be a directory path (a string), got {out!r}.")
+  return Pipeline(name=name, dataset=dataset, out=out, stages=stages, source=source)
+
+
+# A pipeline file is a few kB; a larger one is a mistake (or an attempt to stall the
+# loader with a huge document).
+MAX_FILE_BYTES = 1 << 20
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
+  """yaml.SafeLoader that refuses a mapping with a key twice (plain YAML keeps the last)."""
+
+  def construct_mapping(self, node, deep=False):
+    if isinstance(node, yaml.MappingNode):
+      self.flatten_mapping(node)
+      seen = set()
+      for key_node, _ in node.value:
+        key = self.construct_object(key_node, deep=True)
+        try:
+          duplicate = key in seen
+        except TypeError:  # an unhashable key: SafeLoader names it below
+          break
+        if duplicate:
+          raise yaml.constructor.ConstructorError(
+              "while constructing a mapping", node.start_mark,
+              f"found key {key!r} twice; each key may appear once", key_node.start_mark)
+        seen.add(key)
+    return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml(path: pathlib.Path) -> Any:
+  """The YAML document of `path`: size-limited, safe types only, no duplicate keys."""
+  size = path.stat().st_size
+  if size > MAX_FILE_BYTES:
+    raise PipelineError(f"{path} is {size} bytes; a pipeline file may have at most "
+                        f"{MAX_FILE_BYTES} bytes. Check that this is the right file.")
+  try:
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
+  except UnicodeDecodeError as e:
+    raise PipelineError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start}).") from None
+  except yaml.MarkedYAMLError as e:  # one line: the problem and where it is
+    mark = e.problem_mark or e.context_mark
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    raise PipelineError(f"{path}: not valid YAML: {e.problem or e.context}{where}.") from None
+  except yaml.YAMLError as e:
+    raise PipelineError(f"{path}: not valid YAML: {' '.join(str(e).split())}") from None
+  except RecursionError:
+    raise PipelineError(f"{path}: nested too deeply to be a pipeline file.") from None
 
 
 def load(path: str | pathlib.Path) -> Pipeline:
   path = pathlib.Path(path)
-  if not path.exists():
-    raise PipelineError(f"Pipeline file {path} does not exist.")
-  try:
-    raw = yaml.safe_load(path.read_text())
-  except yaml.YAMLError as e:
-    raise PipelineError(f"{path}: not valid YAML: {e}") from None
-  return parse(raw, source=str(path), default_name=path.stem)
+  if not path.is_file():
+    raise PipelineError(f"Pipeline file {path} does not exist (or is not a file).")
+  return parse(load_yaml(path), source=str(path), default_name=path.stem)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 import html
-import json
 import pathlib
 from typing import Any, Optional, Sequence
 
@@ -243,10 +242,8 @@ def write_report(out: str | pathlib.Path, report: Optional[dict] = None) -> Repo
   """
   out = pathlib.Path(out)
   if report is None:
-    source = out / "report.json"
-    if not source.is_file():
-      raise FileNotFoundError(f"{source}: no report.json; run `edgegnn run PIPELINE` first.")
-    report = json.loads(source.read_text())
+    from edgegnn.deploy.device_results import load_report  # pylint: disable=g-import-not-at-top
+    report = load_report(out / "report.json")
   artifacts = report.get("artifacts", [])
   plots = {key: out / "plots" / name for key, name in PLOTS.items()}
   plots["size"].parent.mkdir(parents=True, exist_ok=True)

@@ -4,17 +4,21 @@ Layout of OUT:
   report.json                     the machine-readable result (see docs/report.md)
   models/NAME/seed{S}_fold{F}/    trained weights + model.json (+ checkpoints while training)
   artifacts/NAME.FORMAT.tflite    exported artifacts (+ NAME_mcu/ C sources for mcu)
-  .cache/STAGE.json               finished stages; a re-run with the same hash is skipped
+  .cache/STAGE.json               finished stages: key + SHA-256 of every output file
+  .staging/STAGE/                 a running stage's outputs (moved into place when it ends)
+  .lock                           held while a run writes OUT (a second run is refused)
 
-A killed run restarted with the same command resumes: finished stages are read from the
-cache, and an unfinished training run continues from its last checkpoint.
+A killed run restarted with the same command resumes: finished stages whose files are
+intact are read from the cache (`edgegnn.pipeline.stage_cache`), and an unfinished training
+run continues from its last checkpoint. A failed stage leaves the previous outputs as
+they were. Stage names are identifiers and every path is proven inside OUT
+(`edgegnn.safe_paths`).
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import pathlib
-import shutil
 import time
 from typing import Any, Callable, Optional
 
@@ -23,7 +27,9 @@ import numpy as np
 from edgegnn import __version__
 from edgegnn import strict_json
 from edgegnn.atomic import atomic_write_text
+from edgegnn.safe_paths import check_name, check_output_dir, exclusive_lock
 from edgegnn.pipeline.plan import plan  # noqa: F401  (re-exported: edgegnn.pipeline.plan)
+from edgegnn.pipeline.stage_cache import StageCache
 from edgegnn.pipeline.config import Pipeline
 from edgegnn.pipeline.stages import (BinarizeStage, DistillStage, FederatedStage, ExportStage,
                                      PtqStage, QuantizedTrainStage, TrainStage)
@@ -58,6 +64,7 @@ class Runner:
     self.stage_hashes: dict[str, str] = {}
     self._dataset = None
     self.code = _code_fingerprint()
+    self.work = self.out  # the running stage's staging directory (`StageCache.staging`)
 
   @property
   def dataset(self):
@@ -67,21 +74,29 @@ class Runner:
     return self._dataset
 
   def run(self) -> dict[str, Any]:
-    self.out.mkdir(parents=True, exist_ok=True)
+    for i, stage in enumerate(self.pipeline.stages):  # a Pipeline built without `parse`
+      check_name(stage.produces, f"stages[{i}]")
+    check_output_dir(self.out)
+    with exclusive_lock(self.out):
+      return self._run_locked()
+
+  def _run_locked(self) -> dict[str, Any]:
+    cache = StageCache(self.out, self.log)
     previous_devices = self._previous_devices()
     for stage in self.pipeline.stages:
       upstream = [self.stage_hashes[n] for n in stage.requires()]
       key = _hash({"stage": stage.to_dict(), "dataset": self.pipeline.dataset,
                    "upstream": upstream, "code": self.code})
-      self.stage_hashes[stage.produces] = key
-      cache = self.out / ".cache" / f"{stage.produces}.json"
       started = time.perf_counter()
-      if cache.exists() and json.loads(cache.read_text()).get("key") == key:
-        result = json.loads(cache.read_text())["result"]
+      entry = cache.lookup(stage.produces, key)
+      if entry is not None:
+        result = entry["result"]
+        # Downstream keys depend on what this stage wrote, not only on its config.
+        self.stage_hashes[stage.produces] = _hash([key, entry["files"]])
         self._merge(result)
         self.log(f"[cached] {self._summary(stage, result)}")
         continue
-      self._claim_model_dir(stage.produces, key)
+      self.work = cache.staging(stage.produces, key)
       if isinstance(stage, TrainStage):
         result = self._train(stage)
       elif isinstance(stage, PtqStage):
@@ -94,7 +109,8 @@ class Runner:
         result = self._federated(stage)
       else:
         result = self._export(stage)
-      atomic_write_text(cache, json.dumps({"key": key, "result": result}, indent=1))
+      files = cache.commit(stage.produces, key, result)
+      self.stage_hashes[stage.produces] = _hash([key, files])
       self._merge(result)
       self.log(f"[{time.perf_counter() - started:6.1f}s] {self._summary(stage, result)}")
       self._write_report()
@@ -112,31 +128,20 @@ class Runner:
     self.log(f"report: {files.markdown}, {files.html}")
     return self.report
 
-  def _claim_model_dir(self, name: str, key: str) -> None:
-    """Keeps OUT/models/NAME only if it was written for this stage key.
-
-    A killed run restarted unchanged resumes from its checkpoints; a stage whose config,
-    inputs or code changed must not resume (or reuse) checkpoints of the old one.
-    """
-    directory = self.out / "models" / name
-    stamp = directory / "stage_key.txt"
-    if directory.exists() and (not stamp.exists() or stamp.read_text() != key):
-      shutil.rmtree(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(stamp, key)
-
   def _merge(self, result: dict[str, Any]) -> None:
     self.report["models"].extend(result.get("models", []))
     self.report["artifacts"].extend(result.get("artifacts", []))
 
   def _previous_devices(self) -> list[dict]:
     """Device columns (`edgegnn deploy pi`) of the report.json this run replaces."""
+    from edgegnn.deploy.device_results import load_report  # pylint: disable=g-import-not-at-top
     path = self.out / "report.json"
     if not path.is_file():
       return []
     try:
-      return json.loads(path.read_text()).get("devices", [])
-    except (json.JSONDecodeError, AttributeError):
+      return load_report(path).get("devices", [])
+    except ValueError as e:  # the run rewrites it; its device columns are lost
+      self.log(f"device columns: none kept ({e})")
       return []
 
   def _write_report(self) -> None:
@@ -155,7 +160,7 @@ class Runner:
     return "; ".join(parts + artifacts)
 
   def model_dir(self, name: str, seed: int, fold: int) -> pathlib.Path:
-    return self.out / "models" / name / f"seed{seed}_fold{fold}"
+    return self.work / "models" / name / f"seed{seed}_fold{fold}"
 
   def _train(self, stage) -> dict[str, Any]:
     from edgegnn.models import build_model
@@ -182,7 +187,7 @@ class Runner:
         meta = ModelMeta(stage.model_spec, dataset.name, dataset.task, dataset.num_features,
                          dataset.num_classes, extra=extra)
         save_trained(directory, result.model, meta)
-        runs.append(dict(result.metrics, path=str(directory.relative_to(self.out))))
+        runs.append(dict(result.metrics, path=str(directory.relative_to(self.work))))
         params = int(result.model.count_params())
     return {"models": [self._model_entry(stage.name, stage.model_spec.architecture,
                                          quantization, params, runs, list(config.seeds),
@@ -252,7 +257,7 @@ class Runner:
         save_trained(directory, result.model, meta)
         metrics = {k: v for k, v in result.metrics.items() if isinstance(v, (int, float, str))}
         runs.append(dict(metrics, seed=seed, fold=fold,
-                         path=str(directory.relative_to(self.out))))
+                         path=str(directory.relative_to(self.work))))
     entry = self._model_entry(stage.name, spec.architecture if spec else "cpf", quantization,
                               int(result.model.count_params()), runs, list(stage.seeds),
                               list(folds))
@@ -276,7 +281,7 @@ class Runner:
                    "client_subgraph_test_accuracy": result["client_subgraph_test_accuracy"],
                    "rounds_completed": result["rounds_completed"],
                    "failures": result["failures"], "seconds": result["seconds"],
-                   "path": str(model_path.relative_to(self.out))})
+                   "path": str(model_path.relative_to(self.work))})
       if not params:
         from edgegnn.models.saving import load_trained  # pylint: disable=g-import-not-at-top
         params = int(load_trained(model_path, batched=dataset.task == "graph")[0].count_params())
@@ -308,7 +313,7 @@ class Runner:
       atomic_write_text(directory / "binary_spec.json",
                         json.dumps({"binarize": config.to_dict(), "dataset": dataset.name}))
       metrics = {k: v for k, v in result.metrics.items() if isinstance(v, (int, float, str))}
-      runs.append(dict(metrics, seed=seed, fold=0, path=str(directory.relative_to(self.out))))
+      runs.append(dict(metrics, seed=seed, fold=0, path=str(directory.relative_to(self.work))))
       first = first or result
     entry = self._model_entry(stage.name, spec.architecture, None,
                               int(first.model.count_params()), runs, list(stage.seeds), [0])
@@ -328,24 +333,24 @@ class Runner:
       reference = reference[test_index]
     name = f"{stage.name}.lce"
     relative = pathlib.Path("artifacts") / f"{name}.tflite"
-    converted = convert_lib.convert(export, "lce", self.out / relative, target="arm-linux")
+    converted = convert_lib.convert(export, "lce", self.work / relative, target="arm-linux")
     try:
       checked = verify_lib.verify(
-          str(self.out / relative), dataset=dataset, test_index=test_index,
+          str(self.work / relative), dataset=dataset, test_index=test_index,
           reference_logits=reference, input_names=names, layout=layout, capacity=capacity,
           runtime="lce", floor=stage.agreement_floor)
     except Exception:
-      (self.out / relative).unlink(missing_ok=True)  # an unverified artifact is not shipped
+      (self.work / relative).unlink(missing_ok=True)  # an unverified artifact is not shipped
       raise
     from edgegnn.deploy.layer_bits import layer_bit_widths
     from edgegnn.deploy.sidecar import write_sidecar
     sidecar = write_sidecar(
-        self.out / relative, fmt="lce", task=dataset.task, dataset=dataset.name,
+        self.work / relative, fmt="lce", task=dataset.task, dataset=dataset.name,
         num_classes=dataset.num_classes, label_names=getattr(dataset, "label_names", None),
         layout=layout, capacity=capacity, max_neighbors=None)
     graph = dataset.graph if node else dataset.graphs[int(test_index[0])]
     sample = feeds.select(feeds.graph_feed(graph, layout, None if node else capacity), names)
-    timing = bench.benchmark(self.out / relative, inputs=sample, runs=stage.bench_runs,
+    timing = bench.benchmark(self.work / relative, inputs=sample, runs=stage.bench_runs,
                              warmup=stage.bench_warmup, num_threads=stage.bench_threads,
                              runtime="lce")
     artifact = {
@@ -356,8 +361,8 @@ class Runner:
         "latency_ms": {k: timing["latency_ms"][k] for k in ("p50", "p90")},
         "peak_memory_bytes": timing.get("peak_memory_bytes"),
         "bench_threads": stage.bench_threads,
-        "layer_bits": layer_bit_widths(self.out / relative),
-        "sidecar": str(sidecar.relative_to(self.out))}
+        "layer_bits": layer_bit_widths(self.work / relative),
+        "sidecar": str(sidecar.relative_to(self.work))}
     return {"models": [entry], "artifacts": [artifact]}
 
   def _ptq(self, stage: PtqStage) -> dict[str, Any]:
@@ -391,7 +396,7 @@ class Runner:
         metrics[f"{split}_accuracy"] = accuracy(logits, task.labels[index])
       directory = self.model_dir(stage.name, run["seed"], run["fold"])
       save_trained(directory, model, meta)
-      runs.append(dict(metrics, path=str(directory.relative_to(self.out))))
+      runs.append(dict(metrics, path=str(directory.relative_to(self.work))))
     return {"models": [self._model_entry(stage.name, meta.spec.architecture, quantization,
                                          int(model.count_params()), runs, source["seeds"],
                                          source["folds"])]}
@@ -432,24 +437,24 @@ class Runner:
     for fmt in stage.formats:
       name = f"{stage.produces}.{fmt}"
       relative = pathlib.Path("artifacts") / f"{name}.tflite"
-      result = convert_lib.convert(export_model, fmt, self.out / relative, target=stage.target,
+      result = convert_lib.convert(export_model, fmt, self.work / relative, target=stage.target,
                                    representative_feeds=representative,
                                    integer_io=stage.integer_io)
       floors = {"float": stage.agreement_floor_float, "int8": stage.agreement_floor_int8}
       try:
         checked = verify_lib.verify(
-            str(self.out / relative), dataset=dataset, test_index=test_index,
+            str(self.work / relative), dataset=dataset, test_index=test_index,
             reference_logits=reference, input_names=names, layout=stage.layout,
             capacity=capacity, runtime=result.runtime, floor=verify_lib.floor_for(fmt, floors),
             max_neighbors=max_neighbors)
       except Exception:
-        (self.out / relative).unlink(missing_ok=True)  # an unverified artifact is not shipped
+        (self.work / relative).unlink(missing_ok=True)  # an unverified artifact is not shipped
         raise
       sidecar = write_sidecar(
-          self.out / relative, fmt=fmt, task=dataset.task, dataset=dataset.name,
+          self.work / relative, fmt=fmt, task=dataset.task, dataset=dataset.name,
           num_classes=dataset.num_classes, label_names=getattr(dataset, "label_names", None),
           layout=stage.layout, capacity=capacity, max_neighbors=max_neighbors)
-      timing = bench.benchmark(self.out / relative, inputs=representative[0],
+      timing = bench.benchmark(self.work / relative, inputs=representative[0],
                                runs=stage.bench_runs, warmup=stage.bench_warmup,
                                num_threads=stage.bench_threads, runtime=result.runtime)
       artifact = {
@@ -460,15 +465,15 @@ class Runner:
           "test_accuracy": checked.test_accuracy, "agreement": checked.agreement,
           "latency_ms": {k: timing["latency_ms"][k] for k in ("p50", "p90")},
           "peak_memory_bytes": timing.get("peak_memory_bytes"), "bench_threads": stage.bench_threads,
-          "layer_bits": layer_bit_widths(self.out / relative),
-          "sidecar": str(sidecar.relative_to(self.out))}
+          "layer_bits": layer_bit_widths(self.work / relative),
+          "sidecar": str(sidecar.relative_to(self.work))}
       if stage.target == "mcu":
-        data = (self.out / relative).read_bytes()
+        data = (self.work / relative).read_bytes()
         arena = mcu.find_arena_size(data, representative[0])
-        c_dir = self.out / "artifacts" / f"{stage.produces}_mcu"
+        c_dir = self.work / "artifacts" / f"{stage.produces}_mcu"
         c_path, h_path = mcu.write_c_sources(data, arena, c_dir)
         artifact.update(arena_bytes=arena,
-                        c_sources=[str(pathlib.Path(p).relative_to(self.out))
+                        c_sources=[str(pathlib.Path(p).relative_to(self.work))
                                    for p in (c_path, h_path)])
       artifacts.append(artifact)
     return {"artifacts": artifacts}

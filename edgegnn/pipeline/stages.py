@@ -23,6 +23,21 @@ class _Stage:
     return []
 
 
+# Bounds of the latency benchmark settings: checked when the file loads, so a bad one
+# never fails after training with the artifact half-written.
+MAX_BENCH_RUNS = 100_000
+MAX_BENCH_THREADS = 256
+
+
+def _check_bench(where: str, runs: int, warmup: int, threads: int) -> None:
+  if not 1 <= runs <= MAX_BENCH_RUNS:
+    raise ValueError(f"{where}.bench_runs must be in 1..{MAX_BENCH_RUNS}, got {runs}.")
+  if not 0 <= warmup <= MAX_BENCH_RUNS:
+    raise ValueError(f"{where}.bench_warmup must be in 0..{MAX_BENCH_RUNS}, got {warmup}.")
+  if not 1 <= threads <= MAX_BENCH_THREADS:
+    raise ValueError(f"{where}.bench_threads must be in 1..{MAX_BENCH_THREADS}, got {threads}.")
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainStage(_Stage):
   """Trains a model on the pipeline's dataset, for every seed (and fold) of `train`."""
@@ -293,6 +308,13 @@ class ExportStage(_Stage):
                        f"{list(self.formats)} has others: export them in a separate stage.")
     if self.bench_runs < 1 or self.bench_threads < 1 or self.representative_graphs < 1:
       raise ValueError(f"{where}: bench_runs, bench_threads, representative_graphs must be >= 1.")
+    _check_bench(where, self.bench_runs, self.bench_warmup, self.bench_threads)
+    for key in ("capacity", "max_neighbors"):
+      if getattr(self, key) is not None and getattr(self, key) < 1:
+        raise ValueError(f"{where}.{key} must be >= 1 (or omitted), got {getattr(self, key)}.")
+    for key in ("agreement_floor_float", "agreement_floor_int8"):
+      if not 0.0 <= getattr(self, key) <= 1.0:
+        raise ValueError(f"{where}.{key} must be in [0, 1], got {getattr(self, key)}.")
 
   def check_source(self, source) -> None:
     """Raises ValueError if the model of stage `source` cannot be exported as configured: a
@@ -357,6 +379,7 @@ class BinarizeStage(_Stage):
       raise ValueError(f"{where}.agreement_floor must be in [0, 1], got {self.agreement_floor}.")
     if self.bench_runs < 1 or self.bench_threads < 1:
       raise ValueError(f"{where}: bench_runs and bench_threads must be >= 1.")
+    _check_bench(where, self.bench_runs, self.bench_warmup, self.bench_threads)
 
   def requires(self) -> list[str]:
     return [self.teacher] if self.teacher else []
