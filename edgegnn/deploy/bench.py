@@ -2,15 +2,21 @@
 
 `benchmark(path)` times `Runtime.invoke` (set inputs, invoke, read outputs; inputs
 are quantized once beforehand) and measures the peak memory of a fresh
-subprocess that loads the model and runs it.
+subprocess that loads the model and runs it. The inputs are real ones or refused
+(`bench_inputs.resolve_inputs`): a dynamic-shape artifact is never timed on its
+placeholder shape (a 1-node graph). The result lists the shapes it timed.
 
-Peak memory is the peak resident set size (`resource.getrusage(RUSAGE_SELF)
-.ru_maxrss`, kilobytes on Linux) that the subprocess reports about itself after
-loading the model and running it (warm-up plus a few timed runs). The parent's
-`RUSAGE_CHILDREN` is not used: it is the maximum over every child the parent ever
-waited for. The same subprocess reports its peak before loading the model
-(`baseline_memory_bytes`: Python, numpy and the runtime library), so
-`model_memory_bytes` is what the model itself added.
+Memory, measured by the subprocess about itself (the parent's `RUSAGE_CHILDREN` is
+not used: it is the maximum over every child the parent ever waited for). After
+importing the runtime and loading the inputs it records its resident set
+(`baseline_memory_bytes`: Python, numpy, the runtime library, the inputs) and resets
+the kernel's high-water mark (`echo 5 > /proc/self/clear_refs`, Linux >= 4.0); after
+loading the model and running it (warm-up plus a few timed runs) the high-water mark
+VmHWM is `peak_memory_bytes`, and `model_memory_bytes` = peak - baseline is what the
+model added. Without the reset, `ru_maxrss` is the peak over the process's whole life,
+including transient peaks of the imports, which a small model never exceeds (so
+model_memory_bytes read 0); that fallback is used only where /proc cannot be written
+(`memory_method` says which).
 
 Runtime side: no TensorFlow.
 """
@@ -31,6 +37,12 @@ from edgegnn.deploy import runtimes, tflite_file
 from edgegnn.deploy.tflite_file import IOTensor, TfliteModelInfo
 
 _PEAK_PREFIX = "EDGEGNN_PEAK "
+_MEMORY_METHODS = {
+    "VmHWM": "VmHWM of a fresh subprocess, reset after imports and inputs (= baseline), "
+             "after it loads and runs the model",
+    "ru_maxrss": "ru_maxrss (RUSAGE_SELF) of a fresh subprocess that loads and runs the "
+                 "model (peak over its life, imports included)",
+}
 
 # argv: package root, model path, inputs .npz (keys are input names), runtime,
 # threads, arena size or "", runs.
@@ -47,30 +59,44 @@ elif runtime == "litert":
 else:
   from tflite_micro.python.tflite_micro import runtime as _tflm
 arrays = dict(np.load(sys.argv[3]))
-baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def status_kb(field):
+  with open("/proc/self/status") as f:
+    for line in f:
+      if line.startswith(field + ":"):
+        return int(line.split()[1])
+try:
+  baseline = status_kb("VmRSS")
+  with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # resets VmHWM to the current resident set
+  method = "VmHWM"
+except (OSError, TypeError, ValueError):
+  baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+  method = "ru_maxrss"
 arena = int(sys.argv[6]) if sys.argv[6] else None
 rt = runtimes.open_runtime(sys.argv[2], runtime, num_threads=int(sys.argv[5]),
                            arena_size=arena)
 prepared = rt.prepare(arrays)
 for _ in range(int(sys.argv[7])):
   rt.invoke(prepared)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print("EDGEGNN_PEAK " + json.dumps({"baseline_kb": baseline, "peak_kb": peak}),
-      flush=True)
+peak = (status_kb("VmHWM") if method == "VmHWM"
+        else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print("EDGEGNN_PEAK " + json.dumps({"baseline_kb": baseline, "peak_kb": peak,
+                                    "method": method}), flush=True)
 """
 
 
-def _node_count(info: TfliteModelInfo) -> int:
-  """Number of node slots: from `node_features` ([N, F] or [1, N, F]), else a guess."""
+def _node_count(info: TfliteModelInfo, shapes: Mapping[str, tuple[int, ...]]) -> int:
+  """Number of node slots: from `node_features` ([N, F] or [1, N, F]), else a guess.
+  `shapes`: each input's shape as it will be fed."""
   for io in info.inputs:
-    if "node" in io.name and "feature" in io.name and len(io.shape) >= 2:
-      return max(1, io.shape[-2])
+    if "node" in io.name and "feature" in io.name and len(shapes[io.name]) >= 2:
+      return max(1, shapes[io.name][-2])
   for io in info.inputs:
-    if io.name in ("adjacency", "node_mask") and io.shape:
-      return max(1, io.shape[-1])
+    if io.name in ("adjacency", "node_mask") and shapes[io.name]:
+      return max(1, shapes[io.name][-1])
   for io in info.inputs:
-    if io.dtype.startswith("float") and len(io.shape) >= 2:
-      return max(1, io.shape[-2])
+    if io.dtype.startswith("float") and len(shapes[io.name]) >= 2:
+      return max(1, shapes[io.name][-2])
   return 1
 
 
@@ -82,7 +108,8 @@ def _real_range(io: IOTensor) -> tuple[float, float]:
 
 
 def synthesize_inputs(model: TfliteModelInfo | str | os.PathLike | bytes,
-                      seed: int = 0) -> dict[str, np.ndarray]:
+                      seed: int = 0, shapes: Mapping[str, tuple[int, ...]] | None = None
+                      ) -> dict[str, np.ndarray]:
   """Plausible random inputs for a graph model, keyed by signature input name.
 
   Float features are standard normal (clipped to a quantized input's range);
@@ -93,16 +120,19 @@ def synthesize_inputs(model: TfliteModelInfo | str | os.PathLike | bytes,
   Args:
     model: A parsed model, a path or bytes.
     seed: Random seed.
+    shapes: Input name -> shape to use instead of the tensor's (static) shape, e.g.
+      sizes for the dynamic (-1) dimensions (see `bench_inputs.check_input_shapes`).
 
   Returns:
     Input name -> array, in the input's shape; floats for quantized inputs.
   """
   info = model if isinstance(model, TfliteModelInfo) else tflite_file.read_model(model)
   rng = np.random.default_rng(seed)
-  num_nodes = _node_count(info)
+  shapes = {io.name: tuple((shapes or {}).get(io.name, io.shape)) for io in info.inputs}
+  num_nodes = _node_count(info, shapes)
   out = {}
   for io in info.inputs:
-    shape = io.shape
+    shape = shapes[io.name]
     quantized = io.dtype in ("int8", "uint8", "int16") and io.quantization is not None
     real_dtype = np.float32 if quantized else np.dtype(io.dtype)
     name = io.name.lower()
@@ -149,7 +179,8 @@ def measure_peak_memory(model: str | os.PathLike | bytes,
     timeout: Seconds.
 
   Returns:
-    {"peak_memory_bytes", "baseline_memory_bytes", "model_memory_bytes"}.
+    {"peak_memory_bytes", "baseline_memory_bytes", "model_memory_bytes",
+    "memory_method"}.
 
   Raises:
     RuntimeError: The subprocess failed.
@@ -171,7 +202,8 @@ def measure_peak_memory(model: str | os.PathLike | bytes,
       kb = json.loads(line[len(_PEAK_PREFIX):])
       peak, base = kb["peak_kb"] * 1024, kb["baseline_kb"] * 1024
       return {"peak_memory_bytes": peak, "baseline_memory_bytes": base,
-              "model_memory_bytes": max(0, peak - base)}
+              "model_memory_bytes": max(0, peak - base),
+              "memory_method": _MEMORY_METHODS[kb.get("method", "ru_maxrss")]}
   raise RuntimeError(f"memory measurement subprocess failed (exit {proc.returncode}):"
                      f" {proc.stderr.strip()[-1000:]}")
 
@@ -179,22 +211,27 @@ def measure_peak_memory(model: str | os.PathLike | bytes,
 def benchmark(path: str | os.PathLike | bytes, inputs: Mapping[str, Any] | None = None,
               runs: int = 100, warmup: int = 10, num_threads: int = 1,
               runtime: str = "auto", *, arena_size: int | None = None,
-              measure_memory: bool = True) -> dict[str, Any]:
+              measure_memory: bool = True, inputs_dir: str | os.PathLike | None = None,
+              input_shapes: Mapping[str, tuple[int, ...]] | None = None) -> dict[str, Any]:
   """Benchmarks a `.tflite` artifact.
 
   Args:
     path: The `.tflite` file (or its bytes).
-    inputs: Signature input name -> array; None synthesizes them
-      (`synthesize_inputs`).
+    inputs: Signature input name -> array; None: `inputs_dir`, `input_shapes`, the
+      artifact's sample inputs or sidecar dataset, or random values for static shapes,
+      else ValueError (`bench_inputs.resolve_inputs`).
     runs: Timed runs.
     warmup: Untimed runs first.
     num_threads: Interpreter threads (litert, lce).
     runtime: "auto", "litert", "lce" or "tflm".
     arena_size: TFLM arena (None measures it).
     measure_memory: Also measure peak memory in a subprocess.
+    inputs_dir: A directory of NAME.npy, one per input (when `inputs` is None).
+    input_shapes: Input name -> shape for random inputs (when `inputs` is None).
 
   Returns:
-    {"latency_ms": {"p50", "p90", "mean", "min", "max"}, "runs", "warmup",
+    {"inputs": {name: {"shape", "dtype"}} (what was timed, after quantization),
+    "inputs_source", "latency_ms": {"p50", "p90", "mean", "min", "max"}, "runs", "warmup",
     "threads", "runtime" (the runtime used), "model_bytes", "arena_bytes" (the TFLM
     tensor arena the model ran in; None on other runtimes), "peak_memory_bytes",
     "baseline_memory_bytes", "model_memory_bytes", "memory_method", "path"}.
@@ -204,8 +241,10 @@ def benchmark(path: str | os.PathLike | bytes, inputs: Mapping[str, Any] | None 
     raise ValueError(f"need runs >= 1 and warmup >= 0, got {runs}, {warmup}")
   info = tflite_file.read_model(path)
   chosen = runtimes.resolve_runtime(info, runtime)
+  source = "given by the caller"
   if inputs is None:
-    inputs = synthesize_inputs(info)
+    from edgegnn.deploy import bench_inputs  # pylint: disable=g-import-not-at-top
+    inputs, source = bench_inputs.resolve_inputs(info, inputs_dir, input_shapes)
   rt = runtimes.open_runtime(info, chosen, num_threads=num_threads,
                              arena_size=arena_size)
   prepared = rt.prepare(inputs)
@@ -222,6 +261,9 @@ def benchmark(path: str | os.PathLike | bytes, inputs: Mapping[str, Any] | None 
       "threads": num_threads,
       "runs": runs,
       "warmup": warmup,
+      "inputs": {name: {"shape": list(value.shape), "dtype": str(value.dtype)}
+                 for name, value in prepared.items()},
+      "inputs_source": source,
       "latency_ms": {
           "p50": float(np.percentile(times, 50)),
           "p90": float(np.percentile(times, 90)),
