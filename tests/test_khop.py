@@ -129,6 +129,19 @@ def test_gcn_on_the_subgraph_gives_the_seeds_full_graph_row(k):
   assert differs > n // 4
 
 
+def test_from_graph_carries_its_sparse_features():
+  from edgegnn.data.synthetic import synthetic_dataset  # pylint: disable=g-import-not-at-top
+  graph = synthetic_dataset(400, avg_degree=4, num_classes=3, num_features=50, seed=0).graph
+  extractor = KHopExtractor.from_graph(graph)
+  dense = graph.dense_features()
+  for seed in (0, 17, 399):
+    sub = extractor.extract(seed, 2)
+    rebuilt = np.zeros((sub.num_nodes, 50), np.float32)
+    rebuilt[sub.feature_node, sub.feature_index] = 1.0
+    np.testing.assert_array_equal(rebuilt, dense[sub.node_ids])
+    np.testing.assert_array_equal(sub.in_degree, graph.in_degree()[sub.node_ids])
+
+
 def test_refuses_bad_input():
   extractor = KHopExtractor.from_edges([0, 1], [1, 2], 3)
   with pytest.raises(ValueError, match=r"\[0, 3\)"):

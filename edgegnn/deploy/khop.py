@@ -162,6 +162,16 @@ class KHopExtractor:
     np.cumsum(np.bincount(target, minlength=num_nodes), out=indptr[1:])
     return cls(indptr, source[order], **features)
 
+  @classmethod
+  def from_graph(cls, graph) -> "KHopExtractor":
+    """From an `edgegnn.data.Graph` (its edges, and its `sparse_features` CSR if it has
+    one; dense-only features are not carried: pass a feature CSR to `from_edges`)."""
+    sparse = getattr(graph, "sparse_features", None)
+    features = {} if sparse is None else {
+        "feature_indptr": sparse.row_splits, "feature_indices": sparse.indices,
+        "feature_values": sparse.values, "num_features": sparse.num_features}
+    return cls.from_edges(graph.edge_source, graph.edge_target, graph.num_nodes, **features)
+
   @staticmethod
   def _ranges(starts: np.ndarray, lengths: np.ndarray, total: int) -> np.ndarray:
     """Concatenation of arange(starts[i], starts[i] + lengths[i]) without a Python loop:
@@ -199,7 +209,6 @@ class KHopExtractor:
     sources, targets = [], []
     count = 1                                       # nodes with a local id so far
     local[seed] = 0
-    nodes = levels[0]
     try:
       for hop in range(k):
         if hop == 0:                                # the seed's row: a plain slice
@@ -217,9 +226,9 @@ class KHopExtractor:
         local[fresh] = np.arange(count, count + fresh.size, dtype=np.int32)
         count += fresh.size
         levels.append(fresh)
-        nodes = np.concatenate(levels)              # so that `finally` resets them all
         if not fresh.size:                          # nothing further out
           break
+      nodes = np.concatenate(levels) if len(levels) > 1 else levels[0]
       if len(sources) > 1:
         edge_source = local[np.concatenate(sources)]
         edge_target = np.concatenate(targets)
@@ -227,8 +236,10 @@ class KHopExtractor:
         edge_source, edge_target = local[sources[0]], targets[0]
       else:
         edge_source = edge_target = np.zeros(0, np.int32)
-    finally:
-      local[nodes] = -1
+    except BaseException:                           # leave the map clean for the next call
+      local[np.concatenate(levels)] = -1
+      raise
+    local[nodes] = -1
     if not self.has_features:
       return Subgraph(nodes, edge_source, edge_target, self.degree[nodes])
     lengths = self.feature_count[nodes]
