@@ -181,6 +181,8 @@ def convert(model_dir, fmt, layout, capacity, max_neighbors, target, integer_io,
                             capacity=capacity, max_neighbors=max_neighbors)
   except (ValueError, RuntimeError, FileNotFoundError) as e:
     _fail(e)
+  except OSError as e:  # h5py / numpy on a truncated weights file name no file
+    _fail(ValueError(f"{model_dir}: cannot read the trained model ({e}); train it again."))
   click.echo(f"wrote {result.path}: {result.bytes} bytes, runtime {result.runtime}, "
              f"ops {result.ops}; sidecar {sidecar}")
 

@@ -12,6 +12,7 @@ import json
 import os
 import pathlib
 import time
+import zipfile
 from typing import Any, Callable, Optional
 
 import numpy as np
@@ -63,11 +64,20 @@ class _Checkpoints:
   def restore(self) -> Optional[dict[str, Any]]:
     if self.directory is None or not self.state_path.exists() or not self.manager.latest_checkpoint:
       return None
-    state = json.loads(self.state_path.read_text())
-    self.checkpoint.restore(self.manager.latest_checkpoint).expect_partial()
-    if self.best_path.exists():
-      with np.load(self.best_path, allow_pickle=False) as f:
-        state["best_weights"] = [f[f"w{i}"] for i in range(len(f.files))]
+    # A checkpoint truncated or edited by hand must not resume into half-loaded weights.
+    try:
+      state = json.loads(self.state_path.read_text())
+      if not isinstance(state, dict):
+        raise ValueError("state.json is not an object")
+      self.checkpoint.restore(self.manager.latest_checkpoint).expect_partial()
+      if self.best_path.exists():
+        with np.load(self.best_path, allow_pickle=False) as f:
+          state["best_weights"] = [f[f"w{i}"] for i in range(len(f.files))]
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile,
+            tf.errors.OpError) as e:
+      raise ValueError(f"the training checkpoint in {self.directory} is unreadable "
+                       f"({type(e).__name__}: {' '.join(str(e).split())[:200]}); delete "
+                       "that directory to train this run from scratch.") from None
     return state
 
   def save(self, state: dict[str, Any], best_weights: Optional[list[np.ndarray]]) -> None:
