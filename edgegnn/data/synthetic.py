@@ -10,10 +10,11 @@ Model (all draws from one `np.random.default_rng(seed)`):
   P(w > x) = x^-(gamma - 1) for x >= 1 (`power_law_exponent` gamma > 2), so the
   degree distribution has a power-law tail P(d) ~ d^-gamma. Weights are scaled to
   mean `avg_degree` and capped at sqrt(avg_degree * N / K) (the usual Chung-Lu bound,
-  which keeps the expected number of repeated pairs small). Each undirected edge {u, v}
-  draws u with probability proportional to w_u; with probability `homophily` v is drawn
-  proportionally to w within u's community, otherwise proportionally to w among the
-  nodes of the other classes. So the fraction of edges joining two nodes of one class
+  which keeps the expected number of repeated pairs small). Node i gets
+  floor(2 w_i + U) endpoint stubs (a stochastic rounding: expectation 2 w_i). Each
+  undirected edge {u, v} draws u as a uniform stub, i.e. proportionally to the weights;
+  with probability `homophily` v is a uniform stub of u's community, otherwise a
+  uniform stub among the nodes of the other classes. So the fraction of edges joining two nodes of one class
   (edge homophily) is `homophily`, and node i's expected degree is proportional to w_i.
 * Edges. Self-loops and repeated pairs are dropped and edges drawn again until there
   are exactly M = round(N * avg_degree / 2) distinct pairs; each pair is stored in both
@@ -21,8 +22,9 @@ Model (all draws from one `np.random.default_rng(seed)`):
 * Features (binary bag of words, F = `num_features` words). Each class owns a topic, a
   disjoint set of F // C words. Node i has L_i = max(1, Poisson(`words_per_node`))
   word draws; each is, with probability `feature_signal`, a uniform word of its
-  class's topic, otherwise a background word with Zipf popularity p(r) ~ 1 / (r + 1)
-  over a random word order. Repeated words count once. The features are stored as CSR
+  class's topic, otherwise a background word of Zipf-like popularity over a random word
+  order: rank r = floor((F + 1)^U) - 1, so p(r) = ln((r + 2) / (r + 1)) / ln(F + 1),
+  about 1 / ((r + 1.5) ln(F + 1)). Repeated words count once. The features are stored as CSR
   (`edgegnn.data.SparseFeatures`); a dense [N, F] matrix is built only on request.
 * Node ids are a random permutation (ids say nothing about communities), and the
   train / val / test split is a uniformly random partition with the `split` fractions.
@@ -39,6 +41,7 @@ from edgegnn.data.graph import Graph
 from edgegnn.data.sparse import SparseFeatures
 
 _MAX_ROUNDS = 60   # edge top-up rounds before the parameters are declared unsatisfiable
+_STUBS_PER_DEGREE = 2   # endpoint list entries per unit of weight (rounding granularity)
 
 
 def _check(num_nodes, avg_degree, num_classes, num_features, words_per_node, feature_signal,
@@ -73,26 +76,31 @@ def _check(num_nodes, avg_degree, num_classes, num_features, words_per_node, fea
                      f"{tuple(split)}.")
 
 
-def _draw_pairs(rng, count, cum, total, start, weight, block_end, community, label,
-                homophily):
+def _sorted_unique(keys: np.ndarray) -> np.ndarray:
+  """np.unique without its copy: sorts `keys` in place, returns the distinct ones."""
+  keys.sort()
+  keep = np.empty(keys.size, np.bool_)
+  keep[:1] = True
+  np.not_equal(keys[1:], keys[:-1], out=keep[1:])
+  return keys[keep]
+
+
+def _draw_pairs(rng, count, stubs, stub_start, stub_count, community, label, homophily):
   """`count` node pairs (u, v) by the Chung-Lu rule of the module doc (int64, may hold
-  self-loops and repeats). Nodes are in community order here: community c is the block
-  whose cumulative weights run from start[c] to start[c] + weight[c] and whose last node
-  is block_end[c]."""
-  last = cum.size - 1
-  u = np.minimum(np.searchsorted(cum, rng.random(count) * total, side="right"), last)
+  self-loops and repeats). `stubs` lists node i stub-count times, in community order:
+  community c's stubs are stubs[stub_start[c]:stub_start[c] + stub_count[c]], so a
+  uniform stub of the whole list (or of a block) is a node drawn proportionally to its
+  weight (within that community): one gather, no search."""
+  u = stubs[rng.integers(0, stubs.size, count)].astype(np.int64)
   v = np.empty(count, np.int64)
   inside = rng.random(count) < homophily
   c = community[u[inside]]
-  v[inside] = np.searchsorted(cum, start[c] + rng.random(c.size) * weight[c], side="right")
+  v[inside] = stubs[stub_start[c] + (rng.random(c.size) * stub_count[c]).astype(np.int64)]
   outside = np.flatnonzero(~inside)
   while outside.size:   # rejection: v of another class (about 1/C of the draws fail)
-    draw = np.minimum(np.searchsorted(cum, rng.random(outside.size) * total, side="right"),
-                      last)
+    draw = stubs[rng.integers(0, stubs.size, outside.size)]
     v[outside] = draw
     outside = outside[label[draw] == label[u[outside]]]
-  # a draw at a block's upper edge (float rounding) stays inside the block
-  v[inside] = np.minimum(v[inside], block_end[c])
   return u, v
 
 
@@ -107,26 +115,30 @@ def _edges(rng, num_nodes, avg_degree, communities, num_classes, power_law_expon
   weight *= avg_degree / weight.mean()
   np.minimum(weight, max(avg_degree, math.sqrt(avg_degree * num_nodes / communities)),
              out=weight)
-  cum = np.cumsum(weight)
-  block_end = np.cumsum(sizes) - 1
-  block_total = cum[block_end]
-  start = np.concatenate([[0.0], block_total[:-1]])
+  # Stub counts: a stochastic rounding of _STUBS_PER_DEGREE * weight (expectation
+  # proportional to the weight, so expected degrees stay proportional to it).
+  counts = np.floor(weight * _STUBS_PER_DEGREE + rng.random(num_nodes)).astype(np.int64)
+  stubs = np.repeat(np.arange(num_nodes, dtype=np.int32), counts)
+  stub_count = np.add.reduceat(counts, np.concatenate([[0], np.cumsum(sizes)[:-1]]))
+  if np.any(stub_count == 0):
+    raise ValueError("a community got no edge endpoints; use more nodes per community.")
+  stub_start = np.cumsum(stub_count) - stub_count
   wanted = int(round(num_nodes * avg_degree / 2))
   keys = np.zeros(0, np.int64)
   for _ in range(_MAX_ROUNDS):
     missing = wanted - keys.size
     if missing <= 0:
       break
-    u, v = _draw_pairs(rng, int(missing * 1.05) + 64, cum, cum[-1], start,
-                       block_total - start, block_end, community, label, homophily)
+    u, v = _draw_pairs(rng, int(missing * 1.05) + 64, stubs, stub_start, stub_count,
+                       community, label, homophily)
     keep = u != v
     a, b = np.minimum(u[keep], v[keep]), np.maximum(u[keep], v[keep])
-    keys = np.unique(np.concatenate([keys, a * num_nodes + b]))
+    keys = _sorted_unique(np.concatenate([keys, a * num_nodes + b]))
   else:
     raise ValueError(f"could not place {wanted} distinct edges in {_MAX_ROUNDS} rounds; "
                      "lower avg_degree or homophily, or use more nodes per community.")
-  if keys.size > wanted:
-    keys = np.sort(rng.choice(keys, wanted, replace=False))
+  if keys.size > wanted:   # drop a random surplus; what stays stays sorted
+    keys = np.delete(keys, rng.choice(keys.size, keys.size - wanted, replace=False))
   return keys, label
 
 
@@ -134,18 +146,20 @@ def _features(rng, labels, num_classes, num_features, words_per_node, feature_si
   """Binary bag-of-words CSR (module doc), rows in the order of `labels`."""
   n = labels.size
   words = np.maximum(rng.poisson(words_per_node, n), 1)
-  rows = np.repeat(np.arange(n, dtype=np.int64), words)
+  rows = np.repeat(np.arange(n, dtype=np.int32), words)
   topic_size = num_features // num_classes
   topics = rng.permutation(num_features)[: topic_size * num_classes].reshape(
       num_classes, topic_size)
-  popularity = np.cumsum(1.0 / np.arange(1, num_features + 1))
   order = rng.permutation(num_features)                    # background rank -> word
-  background = order[np.minimum(np.searchsorted(
-      popularity, rng.random(rows.size) * popularity[-1], side="right"), num_features - 1)]
+  # rank r = floor((F + 1)^U) - 1: P(r) = ln((r + 2) / (r + 1)) / ln(F + 1) ~ 1 / (r + 1)
+  rank = np.exp(rng.random(rows.size) * math.log(num_features + 1)).astype(np.int64) - 1
+  background = order[np.clip(rank, 0, num_features - 1)]
   topical = rng.random(rows.size) < feature_signal
   word = background
   word[topical] = topics[labels[rows[topical]], rng.integers(0, topic_size, topical.sum())]
-  keys = np.unique(rows * num_features + word)            # one entry per (node, word)
+  # one entry per (node, word); int32 keys sort faster where they fit
+  key_type = np.int32 if n * num_features < 2**31 else np.int64
+  keys = _sorted_unique(rows.astype(key_type) * key_type(num_features) + word.astype(key_type))
   splits = np.zeros(n + 1, np.int64)
   np.cumsum(np.bincount(keys // num_features, minlength=n), out=splits[1:])
   return SparseFeatures(splits, (keys % num_features).astype(np.int32), num_features)
