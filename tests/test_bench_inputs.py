@@ -157,3 +157,18 @@ def test_inputs_given_in_python_are_used_as_they_are(artifact, cora):
   result = bench.benchmark(artifact, inputs=feed, runs=2, warmup=0, measure_memory=False)
   assert result["inputs"]["node_features"]["shape"] == [cora.graph.num_nodes, 1433]
   assert result["inputs_source"] == "given by the caller"
+
+
+def test_sidecar_inputs_need_no_tensorflow(artifact, cora):
+  """bench is runtime-side: rebuilding the sidecar's feed must not import TensorFlow."""
+  import subprocess  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  code = ("import sys\n"
+          "from edgegnn.deploy import bench\n"
+          f"r = bench.benchmark({str(artifact)!r}, runs=2, warmup=0, measure_memory=False)\n"
+          "assert 'tensorflow' not in sys.modules, 'tensorflow was imported'\n"
+          "print(r['inputs']['node_features']['shape'][0])\n")
+  proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                        timeout=300, check=False)
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  assert proc.stdout.split()[-1] == str(cora.graph.num_nodes)
