@@ -10,10 +10,11 @@ from edgegnn.layers.graph_inputs import GraphTensorFromPieces, KnnCandidates, Me
 from edgegnn.layers.message_passing import MessagePassing
 from edgegnn.layers.readout import GraphReadout
 from edgegnn.layers.sage_conv import SAGEConv
+from edgegnn.layers.sparse_features import FeatureTransform
 from edgegnn.layers.structure import DenseStructure, SparseStructure, structure_of
 
 __all__ = [
     "activations", "attention", "EdgeAttention", "EdgeConv", "GATConv", "GCNConv", "GINConv",
     "GraphTensorFromPieces", "KnnCandidates", "Membership", "RowNormalize", "MessagePassing",
-    "GraphReadout", "SAGEConv", "DenseStructure", "SparseStructure", "structure_of",
+    "GraphReadout", "SAGEConv", "FeatureTransform", "DenseStructure", "SparseStructure", "structure_of",
 ]

@@ -5,7 +5,7 @@ from edgegnn import _keras_env  # noqa: F401
 import tensorflow as tf
 import tensorflow_gnn as tfgnn
 
-from edgegnn.layers.structure import EDGE_SET, NODE_SET, reciprocal
+from edgegnn.layers.structure import DEGREE_FEATURE, EDGE_SET, NODE_SET, reciprocal
 
 
 @tf.keras.utils.register_keras_serializable(package="edgegnn")
@@ -13,22 +13,45 @@ class GraphTensorFromPieces(tf.keras.layers.Layer):
   """Builds a one-component `tfgnn.GraphTensor` from `(node_features, edge_source,
   edge_target)`: node set "nodes" (feature "hidden_state"), edge set "edges".
 
+  A fourth piece, `in_degree` [N] int32, is stored as the node feature "in_degree"; the
+  sparse structure then reads node degrees from it instead of counting the edges on every
+  call (`SparseStructure.from_graph_tensor`). When the features are given as their
+  non-zeros (`edgegnn.layers.sparse_features`), build the layer with
+  `node_features=False` and pass `in_degree` in the first place too: it sizes the node set,
+  and no "hidden_state" is stored.
+
+  Args:
+    node_features: whether the first input is the node features (else only its length N
+      is used).
+
   Building the GraphTensor inside the model keeps the model's inputs plain tensors, which
   is what TFLite converts (TF-GNN's own TFLite tests do the same).
   """
 
+  def __init__(self, node_features: bool = True, **kwargs):
+    super().__init__(**kwargs)
+    self.node_features = bool(node_features)
+
   def call(self, inputs):
-    node_features, edge_source, edge_target = inputs
+    node_features, edge_source, edge_target = inputs[:3]
+    in_degree = inputs[3] if len(inputs) > 3 else None
     num_nodes = tf.shape(node_features)[0:1]
     num_edges = tf.shape(edge_source)[0:1]
+    features = {}
+    if self.node_features:
+      features[tfgnn.HIDDEN_STATE] = node_features
+    if in_degree is not None:
+      features[DEGREE_FEATURE] = tf.cast(in_degree, tf.int32)
     return tfgnn.GraphTensor.from_pieces(
-        node_sets={NODE_SET: tfgnn.NodeSet.from_fields(
-            sizes=num_nodes, features={tfgnn.HIDDEN_STATE: node_features})},
+        node_sets={NODE_SET: tfgnn.NodeSet.from_fields(sizes=num_nodes, features=features)},
         edge_sets={EDGE_SET: tfgnn.EdgeSet.from_fields(
             sizes=num_edges,
             adjacency=tfgnn.Adjacency.from_indices(
                 source=(NODE_SET, tf.cast(edge_source, tf.int32)),
                 target=(NODE_SET, tf.cast(edge_target, tf.int32))))})
+
+  def get_config(self):
+    return dict(super().get_config(), node_features=self.node_features)
 
 
 @tf.keras.utils.register_keras_serializable(package="edgegnn")

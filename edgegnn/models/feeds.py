@@ -12,10 +12,63 @@ import numpy as np
 from edgegnn.data import Graph, merge_graphs
 
 
+def sparse_feature_lists(graph: Graph) -> dict[str, np.ndarray]:
+  """The sparse-feature inputs of `graph` (`edgegnn.layers.sparse_features`).
+
+  feature_node (ascending), feature_index, feature_value: the non-zeros of the node
+  features, row by row; when the last node has none, one padding entry (node N-1,
+  column F, value 0) so that the entries name N nodes. From `graph.sparse_features`
+  when the graph has them, else from the dense rows.
+  """
+  sparse = graph.sparse_features
+  if sparse is not None:
+    node = sparse.row_ids().astype(np.int32)
+    index = np.asarray(sparse.indices, np.int32)
+    value = (np.ones(len(index), np.float32) if sparse.values is None
+             else np.asarray(sparse.values, np.float32))
+    num_features = sparse.num_features
+  else:
+    node, index = np.nonzero(graph.node_features)
+    value = graph.node_features[node, index].astype(np.float32)
+    node, index = node.astype(np.int32), index.astype(np.int32)
+    num_features = graph.num_features
+  if graph.num_nodes and (not len(node) or node[-1] != graph.num_nodes - 1):
+    node = np.append(node, np.int32(graph.num_nodes - 1))
+    index = np.append(index, np.int32(num_features))
+    value = np.append(value, np.float32(0.0))
+  return {"feature_node": node, "feature_index": index, "feature_value": value}
+
+
+class GraphFeed(dict):
+  """A graph's inputs by name; inputs that only some artifacts take (the sparse-feature
+  lists, the sparse layout's `in_degree`) are derived from the graph when first read, so
+  `select(feed, model_input_names(model))` serves every variant of the contract."""
+
+  def __init__(self, *args, graph: Optional[Graph] = None, layout: str = "sparse", **kwargs):
+    # dict's own signature first: tf.nest rebuilds dict subclasses with type(feed)(items).
+    super().__init__(*args, **kwargs)
+    self._graph = graph
+    self._layout = layout
+
+  def __missing__(self, name: str) -> np.ndarray:
+    if self._graph is None:
+      raise KeyError(name)
+    if name in ("feature_node", "feature_index", "feature_value"):
+      self.update(sparse_feature_lists(self._graph))
+    elif name == "node_features" and self._layout == "sparse":
+      self[name] = self._graph.dense_features().astype(np.float32)
+    elif name == "in_degree" and self._layout == "sparse":
+      self[name] = self._graph.in_degree().astype(np.int32)
+    else:
+      raise KeyError(name)
+    return self[name]
+
+
 def graph_feed(graph: Graph, layout: str = "sparse", capacity: Optional[int] = None,
                num_edges: Optional[int] = None,
                max_neighbors: Optional[int] = None) -> dict[str, np.ndarray]:
-  """Every input the contract can name for one graph, in `layout`.
+  """Every input the contract can name for one graph, in `layout` (a `GraphFeed`: the
+  sparse-feature inputs and, in the sparse layout, `in_degree` are derived on first use).
 
   Sparse: node_features, edge_source, edge_target (padded with self-less dummy edges is
   never done: a sparse artifact with a static edge count must be exported for that count).
@@ -34,19 +87,23 @@ def graph_feed(graph: Graph, layout: str = "sparse", capacity: Optional[int] = N
     if capacity is not None and graph.num_nodes != capacity:
       raise ValueError(f"The artifact takes exactly {capacity} nodes; this graph has "
                        f"{graph.num_nodes}.")
-    return {"node_features": graph.node_features.astype(np.float32),
-            "edge_source": graph.edge_source.astype(np.int32),
-            "edge_target": graph.edge_target.astype(np.int32)}
+    inputs = {"edge_source": graph.edge_source.astype(np.int32),
+              "edge_target": graph.edge_target.astype(np.int32)}
+    if graph.node_features is not None:   # else derived from the sparse rows if asked for
+      inputs["node_features"] = graph.node_features.astype(np.float32)
+    return GraphFeed(inputs, graph=graph, layout=layout)
   if layout == "dense":
-    return {"node_features": graph.padded_features(capacity).astype(np.float32),
-            "adjacency": graph.dense_adjacency(capacity).astype(np.float32),
-            "node_mask": graph.node_mask(capacity).astype(np.float32)}
+    return GraphFeed({"node_features": graph.padded_features(capacity).astype(np.float32),
+                      "adjacency": graph.dense_adjacency(capacity).astype(np.float32),
+                      "node_mask": graph.node_mask(capacity).astype(np.float32)},
+                     graph=graph, layout=layout)
   if layout == "neighbors":
     if max_neighbors is None:
       max_neighbors = max(int(graph.in_degree().max(initial=0)), 1)
-    return {"node_features": graph.padded_features(capacity).astype(np.float32),
-            **graph.neighbor_lists(max_neighbors, capacity),
-            "node_mask": graph.node_mask(capacity).astype(np.float32)}
+    return GraphFeed({"node_features": graph.padded_features(capacity).astype(np.float32),
+                      **graph.neighbor_lists(max_neighbors, capacity),
+                      "node_mask": graph.node_mask(capacity).astype(np.float32)},
+                     graph=graph, layout=layout)
   raise ValueError(f"Unknown layout {layout!r}; expected 'sparse', 'dense' or 'neighbors'.")
 
 
@@ -77,12 +134,16 @@ def batch_feed(graphs: Sequence[Graph]) -> dict[str, np.ndarray]:
 
 def select(feed: dict[str, np.ndarray], names: Iterable[str]) -> dict[str, np.ndarray]:
   """The entries of `feed` a model takes (its input names), in that order."""
-  names = list(names)
-  missing = [n for n in names if n not in feed]
+  selected, missing = {}, []
+  for name in names:
+    try:
+      selected[name] = feed[name]
+    except KeyError:
+      missing.append(name)
   if missing:
     raise ValueError(f"The model needs inputs {missing} that this feed lacks "
                      f"(feed has {sorted(feed)}).")
-  return {n: feed[n] for n in names}
+  return selected
 
 
 def model_input_names(model) -> list[str]:

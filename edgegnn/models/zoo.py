@@ -27,22 +27,33 @@ import tensorflow as tf
 
 from edgegnn import layers as gl
 from edgegnn.data.graph import neighbor_row_shape
+from edgegnn.layers.sparse_features import FEATURE_ENCODINGS, SPARSE_FEATURE_INPUTS
 from edgegnn.layers.structure import NEIGHBOR_INPUTS, NEIGHBOR_OVERFLOW_INPUTS
 from edgegnn.models.spec import LAYOUTS, ModelSpec
 
 TASKS = ("node", "graph")
 
 
+def _feature_inputs(num_features: int, features: str, capacity: Optional[int]):
+  if features == "dense":
+    return {"node_features": tf.keras.Input([num_features], batch_size=capacity,
+                                            name="node_features")}
+  names = SPARSE_FEATURE_INPUTS if features == "sparse" else SPARSE_FEATURE_INPUTS[:2]
+  return {name: tf.keras.Input([], dtype=tf.float32 if name == "feature_value" else tf.int32,
+                               name=name) for name in names}
+
+
 def _inputs(spec: ModelSpec, num_features: int, task: str, layout: str,
             capacity: Optional[int], num_edges: Optional[int], batched: bool,
-            max_neighbors: Optional[int]):
+            max_neighbors: Optional[int], features: str = "dense"):
   uses_graph = spec.architecture not in ("mlp", "edgeconv")
-  inputs = {"node_features": tf.keras.Input([num_features], batch_size=capacity,
-                                            name="node_features")}
+  inputs = _feature_inputs(num_features, features, capacity)
   if layout == "sparse":
     if uses_graph:
       for name in ("edge_source", "edge_target"):
         inputs[name] = tf.keras.Input([], batch_size=num_edges, dtype=tf.int32, name=name)
+      if features != "dense":   # sizes the node set and spares counting degrees per call
+        inputs["in_degree"] = tf.keras.Input([], dtype=tf.int32, name="in_degree")
     if task == "graph" and batched:
       inputs["node_graph_index"] = tf.keras.Input([], batch_size=capacity, dtype=tf.int32,
                                                   name="node_graph_index")
@@ -75,7 +86,11 @@ def _inputs(spec: ModelSpec, num_features: int, task: str, layout: str,
 def _graph_and_membership(inputs, task: str, layout: str, features):
   graph = membership = None
   if layout == "sparse":
-    if "edge_source" in inputs:
+    if "edge_source" in inputs and "in_degree" in inputs:
+      graph = gl.GraphTensorFromPieces(node_features=False, name="graph")(
+          [inputs["in_degree"], inputs["edge_source"], inputs["edge_target"],
+           inputs["in_degree"]])
+    elif "edge_source" in inputs:
       graph = gl.GraphTensorFromPieces(name="graph")(
           [features, inputs["edge_source"], inputs["edge_target"]])
     if task == "graph":
@@ -131,21 +146,35 @@ def _call(layer, h, graph, protect):
   return layer((h, graph) if protect is None else (h, graph, protect))
 
 
-def _node_layers(spec: ModelSpec, num_classes: int, i: int, last: bool, q: _Quantized):
-  """The i-th message-passing layer of a node-level model."""
+def _first_transforms(transforms, units: int, first) -> dict:
+  """The first layer's linear maps as `FeatureTransform`s (sparse features or deferred
+  row normalisation; `first` holds num_features and row_normalize), else none."""
+  if first is None:
+    return {}
+  return {t: gl.FeatureTransform(units, name=t, **first) for t in transforms}
+
+
+def _node_layers(spec: ModelSpec, num_classes: int, i: int, last: bool, q: _Quantized,
+                 first=None):
+  """The i-th message-passing layer of a node-level model (`first`: see
+  `_first_transforms`; used for i = 0 only)."""
   units = num_classes if last else spec.hidden_units
   act = "none" if last else spec.activation
   name = f"conv{i}"
+  first = first if i == 0 else None
   if spec.architecture == "gcn":
-    return gl.GCNConv(units, activation=act, name=name, **q.conv_kwargs(name, units=units))
+    return gl.GCNConv(units, activation=act, name=name, **q.conv_kwargs(name, units=units),
+                      **_first_transforms(("transform",), units, first))
   if spec.architecture == "sage":
+    transforms = ("self_transform", "neighbor_transform")
     return gl.SAGEConv(units, activation=act, name=name, **q.conv_kwargs(
-        name, ("self_transform", "neighbor_transform"), units))
+        name, transforms, units), **_first_transforms(transforms, units, first))
   if spec.architecture in ("gat", "mp"):
     heads = spec.output_heads if last else spec.num_heads
     kwargs = dict(num_heads=heads, activation=act, concat_heads=not last,
                   attention_dropout=spec.attention_dropout, name=name,
-                  **q.conv_kwargs(name, units=heads * units))
+                  **q.conv_kwargs(name, units=heads * units),
+                  **_first_transforms(("transform",), heads * units, first))
     if spec.architecture == "gat":
       return gl.GATConv(units, **kwargs)
     return gl.MessagePassing(units, attention=spec.attention, **kwargs)
@@ -160,17 +189,24 @@ def _node_layers(spec: ModelSpec, num_classes: int, i: int, last: bool, q: _Quan
                    "use gcn, gat, sage, gin, mp or mlp for node classification.")
 
 
-def _node_body(spec: ModelSpec, num_classes: int, h, graph, training_dropout, q: _Quantized):
+def _node_body(spec: ModelSpec, num_classes: int, h, graph, training_dropout, q: _Quantized,
+               first=None):
   protect = q.protect(graph)
   for i in range(spec.num_layers):
     last = i == spec.num_layers - 1
-    h = training_dropout(i)(h)
+    if i or first is None:   # a serving build (first) has no dropout on its input
+      h = training_dropout(i)(h)
     if spec.architecture == "mlp":
-      h = q.dense(num_classes if last else spec.hidden_units,
-                  activation=None if last else gl.activations.get(spec.activation),
+      units = num_classes if last else spec.hidden_units
+      if i == 0 and first is not None:
+        h = gl.FeatureTransform(units, use_bias=True,
+                                activation="none" if last else spec.activation,
+                                name=f"dense{i}", **first)(h)
+        continue
+      h = q.dense(units, activation=None if last else gl.activations.get(spec.activation),
                   name=f"dense{i}")(h)
       continue
-    layer = _node_layers(spec, num_classes, i, last, q)
+    layer = _node_layers(spec, num_classes, i, last, q, first)
     h = q.dense(num_classes, name=f"dense{i}")(h) if layer is None else _call(layer, h, graph,
                                                                             protect)
   return h
@@ -210,10 +246,33 @@ def _graph_body(spec: ModelSpec, num_classes: int, h, graph, membership, trainin
   return q.dense(num_classes, name="classifier")(training_dropout(-1)(pooled))
 
 
+# Architectures whose first operation on the node features is a linear map.
+_FIRST_LINEAR = ("gcn", "sage", "gat", "mp", "mlp")
+
+
+def _check_features(spec: ModelSpec, features: str, task: str, layout: str, quantization):
+  if features not in FEATURE_ENCODINGS:
+    raise ValueError(f"features must be one of {FEATURE_ENCODINGS}, got {features!r}.")
+  if features == "dense":
+    return
+  if task != "node" or spec.architecture not in _FIRST_LINEAR:
+    raise ValueError(
+        f"features: {features} serves node-level {', '.join(_FIRST_LINEAR)} models, whose "
+        f"first operation on the features is a linear map; {spec.architecture} on a {task} "
+        "task aggregates raw features first. Use features: dense.")
+  if layout not in ("sparse", "neighbors"):
+    raise ValueError(f"features: {features} takes the sparse or neighbors layout (a "
+                     f"variable number of non-zeros), not {layout}.")
+  if quantization is not None:
+    raise ValueError(f"features: {features} builds float models; export a quantized model "
+                     "in the neighbors or dense layout with features: dense for int8.")
+
+
 def build_model(spec: ModelSpec, *, num_features: int, num_classes: int, task: str = "node",
                 layout: str = "sparse", capacity: Optional[int] = None,
                 num_edges: Optional[int] = None, batched: bool = False,
-                max_neighbors: Optional[int] = None, quantization=None) -> tf.keras.Model:
+                max_neighbors: Optional[int] = None, quantization=None,
+                features: str = "dense", serving: bool = False) -> tf.keras.Model:
   """Builds the Keras model of `spec` for the plain-tensor input contract.
 
   Args:
@@ -234,6 +293,15 @@ def build_model(spec: ModelSpec, *, num_features: int, num_classes: int, task: s
     quantization: an `edgegnn.quantization.QuantizationConfig`: fake-quantized weights
       (`QuantDense`) and activations (`LayerQuantization` in every message-passing layer),
       plus Degree-Quant's `ProtectiveMask` for method "dq". None builds the float model.
+    features: how node features are given: "dense" (`node_features` [N, F]), "sparse"
+      (their non-zeros: `feature_node`, `feature_index`, `feature_value`) or "binary" (the
+      same without values: every non-zero is 1). See `edgegnn.layers.sparse_features`;
+      the sparse layout then also takes `in_degree` [N] int32. Node-level float models of
+      gcn, sage, gat, mp and mlp; the first layer reads only the non-zeros.
+    serving: a build for export rather than training: no dropout layers on the input and,
+      in the sparse layout, row normalisation applied after the first linear map (see
+      `FeatureTransform`), so an artifact never reduces over all N x F feature entries.
+      Weights are those of the training build (`transfer_weights`).
   """
   if task not in TASKS:
     raise ValueError(f"task must be one of {TASKS}, got {task!r}.")
@@ -250,18 +318,26 @@ def build_model(spec: ModelSpec, *, num_features: int, num_classes: int, task: s
   if quantization is not None and spec.architecture == "edgeconv":
     raise ValueError("quantization (qat / dq) covers gcn, gat, sage, gin, mp and mlp; "
                      "edgeconv has no quantized form yet (binarize it instead).")
+  _check_features(spec, features, task, layout, quantization)
   inputs = _inputs(spec, num_features, task, layout, capacity, num_edges, batched,
-                   max_neighbors)
-  h = inputs["node_features"]
-  if spec.input_normalization == "row":
-    h = gl.RowNormalize(name="row_normalize")(h)
+                   max_neighbors, features)
+  first = None   # the first layer as a FeatureTransform (see _first_transforms)
+  if features != "dense" or (serving and layout == "sparse" and task == "node"
+                             and spec.input_normalization == "row" and quantization is None
+                             and spec.architecture in _FIRST_LINEAR):
+    first = {"num_features": num_features, "row_normalize": spec.input_normalization == "row"}
+    h = {k: inputs[k] for k in SPARSE_FEATURE_INPUTS if k in inputs} or inputs["node_features"]
+  else:
+    h = inputs["node_features"]
+    if spec.input_normalization == "row":
+      h = gl.RowNormalize(name="row_normalize")(h)
   graph, membership = _graph_and_membership(inputs, task, layout, h)
 
   def dropout(i):
     return tf.keras.layers.Dropout(spec.dropout, name=f"dropout{i if i >= 0 else '_head'}")
 
   if task == "node":
-    logits = _node_body(spec, num_classes, h, graph, dropout, _Quantized(quantization))
+    logits = _node_body(spec, num_classes, h, graph, dropout, _Quantized(quantization), first)
     if layout == "dense" and "node_mask" in inputs:
       logits = tf.keras.layers.Multiply(name="mask_padding")(
           [logits, tf.keras.layers.Reshape([1], name="node_mask_column")(inputs["node_mask"])])
