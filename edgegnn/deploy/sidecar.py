@@ -52,7 +52,7 @@ def describe(model: Union[str, os.PathLike, bytes, TfliteModelInfo], *, fmt: Opt
              task: Optional[str] = None, dataset: Optional[str] = None,
              num_classes: Optional[int] = None, label_names: Optional[Sequence[str]] = None,
              layout: Optional[str] = None, capacity: Optional[int] = None,
-             max_neighbors: Optional[int] = None) -> dict:
+             max_neighbors: Optional[int] = None, features: str = "dense") -> dict:
   """The sidecar dict of an artifact.
 
   Args:
@@ -64,6 +64,8 @@ def describe(model: Union[str, os.PathLike, bytes, TfliteModelInfo], *, fmt: Opt
     label_names: One name per class, in logit order; default "0".."K-1" (class indices,
       when the dataset ships no names).
     layout / capacity / max_neighbors: How graphs must be fed (see `edgegnn.models.feeds`).
+    features: How node features are fed: dense, sparse or binary (their non-zeros, see
+      `edgegnn.layers.sparse_features`).
 
   Raises:
     ValueError: `label_names` does not have `num_classes` entries.
@@ -84,6 +86,7 @@ def describe(model: Union[str, os.PathLike, bytes, TfliteModelInfo], *, fmt: Opt
       "task": task, "dataset": dataset, "num_classes": num_classes,
       "label_names": list(label_names) if label_names is not None else None,
       "layout": layout, "capacity": capacity, "max_neighbors": max_neighbors,
+      "features": features,
   }
 
 

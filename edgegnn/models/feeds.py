@@ -10,6 +10,7 @@ from typing import Iterable, Optional, Sequence
 import numpy as np
 
 from edgegnn.data import Graph, merge_graphs
+from edgegnn.models.spec import FEATURE_ENCODINGS
 
 
 def sparse_feature_lists(graph: Graph) -> dict[str, np.ndarray]:
@@ -37,6 +38,36 @@ def sparse_feature_lists(graph: Graph) -> dict[str, np.ndarray]:
     index = np.append(index, np.int32(num_features))
     value = np.append(value, np.float32(0.0))
   return {"feature_node": node, "feature_index": index, "feature_value": value}
+
+
+def check_feature_encoding(where: str, features: str, layout: str, formats, target) -> None:
+  """Raises ValueError unless an artifact can take `features` in this layout, these
+  formats and target (`where` prefixes the message)."""
+  if features not in FEATURE_ENCODINGS:
+    raise ValueError(f"{where}.features must be one of {FEATURE_ENCODINGS}, got {features!r}.")
+  if features == "dense":
+    return
+  if layout not in ("sparse", "neighbors"):
+    raise ValueError(f"{where}: features {features} takes layout sparse or neighbors, not "
+                     f"{layout}.")
+  fixed = [f for f in formats if f in ("tflite-int8", "lce")]
+  if fixed or target == "mcu":
+    raise ValueError(f"{where}: features {features} exports float formats (tflite-float32, "
+                     "tflite-float16, tflite-dynamic-int8): its segment sums have no int8 "
+                     f"kernel. Export {fixed or 'the mcu target'} in another stage with "
+                     "features: dense.")
+
+
+def check_binary_features(dataset) -> None:
+  """Raises ValueError unless every node feature of `dataset` is 0 or 1 (what an artifact
+  with `features: binary` assumes: it takes no values)."""
+  graphs = [dataset.graph] if dataset.task == "node" else list(dataset.graphs)
+  for graph in graphs:
+    values = (graph.sparse_features.values if graph.sparse_features is not None
+              else graph.node_features[graph.node_features != 0])
+    if values is not None and np.any(values != 1):
+      raise ValueError(f"features: binary needs 0/1 node features; {dataset.name} has other "
+                       "values. Use features: sparse (the artifact then takes feature_value).")
 
 
 class GraphFeed(dict):

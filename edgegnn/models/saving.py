@@ -77,9 +77,10 @@ class ModelMeta:
 
   def build(self, layout: str = "sparse", capacity: Optional[int] = None,
             num_edges: Optional[int] = None, batched: bool = False,
-            max_neighbors: Optional[int] = None) -> tf.keras.Model:
+            max_neighbors: Optional[int] = None, features: str = "dense",
+            serving: bool = False) -> tf.keras.Model:
     """The untrained model in `layout` (kind cpf: with an empty prior, which its weights
-    replace)."""
+    replace; `features` and `serving` as in `build_model`)."""
     if self.kind == "cpf":
       self.check_export(layout, capacity, num_edges, batched, max_neighbors)
       from edgegnn.distill import cpf  # pylint: disable=g-import-not-at-top
@@ -88,7 +89,7 @@ class ModelMeta:
     return build_model(self.spec, num_features=self.num_features, num_classes=self.num_classes,
                        task=self.task, layout=layout, capacity=capacity, num_edges=num_edges,
                        batched=batched, max_neighbors=max_neighbors,
-                       quantization=self.quantization)
+                       quantization=self.quantization, features=features, serving=serving)
 
   @property
   def quantization(self):
@@ -128,16 +129,19 @@ def load_meta(directory: str | os.PathLike) -> ModelMeta:
 
 def load_trained(directory: str | os.PathLike, layout: str = "sparse",
                  capacity: Optional[int] = None, num_edges: Optional[int] = None,
-                 batched: bool = False, max_neighbors: Optional[int] = None
+                 batched: bool = False, max_neighbors: Optional[int] = None,
+                 features: str = "dense", serving: bool = False
                  ) -> tuple[tf.keras.Model, ModelMeta]:
   """Rebuilds the saved model in `layout` with its trained weights (a CPF student: in the
-  sparse layout only, see `ModelMeta.check_export`)."""
+  sparse layout only, see `ModelMeta.check_export`). `features` / `serving`: the build
+  for export (`build_model`)."""
   meta = load_meta(directory)
   meta.check_export(layout, capacity, num_edges, batched, max_neighbors)
   trained = meta.build("sparse", batched=meta.task == "graph")
   trained.load_weights(str(pathlib.Path(directory) / "weights.h5"))
   if meta.kind == "cpf" or (layout == "sparse" and capacity is None and num_edges is None
-                            and batched == (meta.task == "graph")):
+                            and batched == (meta.task == "graph") and features == "dense"
+                            and not serving):
     return trained, meta
   return transfer_weights(trained, meta.build(layout, capacity, num_edges, batched,
-                                              max_neighbors)), meta
+                                              max_neighbors, features, serving)), meta

@@ -8,6 +8,8 @@ from edgegnn.config_fields import MappingConfig
 
 ARCHITECTURES = ("gcn", "gat", "sage", "gin", "edgeconv", "mlp", "mp")
 LAYOUTS = ("sparse", "dense", "neighbors")
+# How node features are fed: dense rows, or their non-zeros (edgegnn.layers.sparse_features).
+FEATURE_ENCODINGS = ("dense", "sparse", "binary")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -27,9 +27,9 @@ import tensorflow as tf
 
 from edgegnn import layers as gl
 from edgegnn.data.graph import neighbor_row_shape
-from edgegnn.layers.sparse_features import FEATURE_ENCODINGS, SPARSE_FEATURE_INPUTS
+from edgegnn.layers.sparse_features import SPARSE_FEATURE_INPUTS
 from edgegnn.layers.structure import NEIGHBOR_INPUTS, NEIGHBOR_OVERFLOW_INPUTS
-from edgegnn.models.spec import LAYOUTS, ModelSpec
+from edgegnn.models.spec import FEATURE_ENCODINGS, LAYOUTS, ModelSpec
 
 TASKS = ("node", "graph")
 

@@ -406,6 +406,7 @@ class Runner:
     from edgegnn.deploy.layer_bits import layer_bit_widths
     from edgegnn.deploy.sidecar import write_sidecar
     from edgegnn.models import feeds
+    from edgegnn.models.feeds import check_binary_features
     from edgegnn.models.saving import load_trained
     from edgegnn.training import make_task, predict
     dataset = self.dataset
@@ -418,8 +419,11 @@ class Runner:
     capacity, max_neighbors = feeds.layout_sizes(
         dataset, stage.layout, stage.capacity if stage.capacity is not None
         else meta.bound_nodes, stage.max_neighbors)
+    if stage.features == "binary":
+      check_binary_features(dataset)
     export_model, _ = load_trained(model_dir, layout=stage.layout, capacity=capacity,
-                                   max_neighbors=max_neighbors)
+                                   max_neighbors=max_neighbors, features=stage.features,
+                                   serving=True)
     names = feeds.model_input_names(export_model)
     task = make_task(dataset, run["fold"])
     test_index = task.split("test")
@@ -453,14 +457,15 @@ class Runner:
       sidecar = write_sidecar(
           self.work / relative, fmt=fmt, task=dataset.task, dataset=dataset.name,
           num_classes=dataset.num_classes, label_names=getattr(dataset, "label_names", None),
-          layout=stage.layout, capacity=capacity, max_neighbors=max_neighbors)
+          layout=stage.layout, capacity=capacity, max_neighbors=max_neighbors,
+          features=stage.features)
       timing = bench.benchmark(self.work / relative, inputs=representative[0],
                                runs=stage.bench_runs, warmup=stage.bench_warmup,
                                num_threads=stage.bench_threads, runtime=result.runtime)
       artifact = {
           "name": name, "model": stage.model, "path": str(relative), "format": fmt,
           "layout": stage.layout, "capacity": capacity, "max_neighbors": max_neighbors,
-          "target": stage.target,
+          "features": stage.features, "target": stage.target,
           "bytes": result.bytes, "ops": result.ops, "runtime": checked.runtime,
           "test_accuracy": checked.test_accuracy, "agreement": checked.agreement,
           "latency_ms": {k: timing["latency_ms"][k] for k in ("p50", "p90")},

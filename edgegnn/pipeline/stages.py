@@ -273,6 +273,11 @@ class ExportStage(_Stage):
     representative_graphs: training graphs used to calibrate tflite-int8.
     integer_io: tflite-int8 with int8 inputs/outputs (the app passes quantized features;
       None: int8 for target mcu, float otherwise).
+    features: how the artifact takes node features: dense (`node_features` [N, F]), sparse
+      (their non-zeros: `feature_node`, `feature_index`, `feature_value`) or binary (the
+      same without values, for 0/1 features such as bag-of-words); see
+      `edgegnn.layers.sparse_features`. sparse and binary: node-level gcn, sage, gat, mp
+      and mlp models, float formats (their segment sums have no int8 kernel).
   """
   model: str
   name: Optional[str] = None
@@ -288,10 +293,13 @@ class ExportStage(_Stage):
   bench_threads: int = 1
   representative_graphs: int = 100
   integer_io: Optional[bool] = None
+  features: str = "dense"
 
   def __post_init__(self):
     from edgegnn.deploy.convert import FORMATS, TARGETS, _check_format_target
     where = f"export({self.model})"
+    from edgegnn.models.feeds import check_feature_encoding
+    check_feature_encoding(where, self.features, self.layout, self.formats, self.target)
     if self.layout not in LAYOUTS:
       raise ValueError(f"{where}.layout must be one of {LAYOUTS}, got {self.layout!r}.")
     for fmt in self.formats:
@@ -321,6 +329,9 @@ class ExportStage(_Stage):
     CPF student (bound to its graph's N nodes) exports in the sparse layout, float formats."""
     if not getattr(source, "builds_cpf_student", False):
       return
+    if self.features != "dense":
+      raise ValueError(f"export({self.model}): {self.model!r} is a CPF student, bound to its "
+                       "graph's dense features; use features: dense.")
     from edgegnn.distill import cpf  # pylint: disable=g-import-not-at-top
     cpf.check_export(layout=self.layout, formats=self.formats,
                      where=f"export({self.model}): {self.model!r}, a CPF student,")
