@@ -212,8 +212,12 @@ def inspect(tflite_file, as_json):
               help="Directory of NAME.npy, one per input: the inputs to time.")
 @click.option("--input-shape", "input_shapes", multiple=True, metavar="NAME=D0,D1",
               help="Random inputs of this shape (repeat for each dynamic input).")
+@click.option("--set-inputs-each-run", is_flag=True,
+              help="Time set inputs + invoke + read outputs (default on litert: invoke "
+                   "only, inputs set once).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def bench(tflite_file, runs, warmup, threads, runtime, inputs_dir, input_shapes, as_json):
+def bench(tflite_file, runs, warmup, threads, runtime, inputs_dir, input_shapes,
+          set_inputs_each_run, as_json):
   """Latency p50/p90 after warm-up, model bytes and peak memory of a .tflite file.
 
   Timed on real inputs: --inputs DIR, --input-shape, the artifact's sample inputs
@@ -227,7 +231,8 @@ def bench(tflite_file, runs, warmup, threads, runtime, inputs_dir, input_shapes,
     shapes = dict(bench_inputs.parse_input_shape(text) for text in input_shapes)
     result = bench_lib.benchmark(tflite_file, runs=runs, warmup=warmup, num_threads=threads,
                                  runtime=runtime, inputs_dir=inputs_dir,
-                                 input_shapes=shapes or None)
+                                 input_shapes=shapes or None,
+                                 inputs_once=not set_inputs_each_run)
   except (ValueError, FileNotFoundError) as e:
     _fail(e)
   if as_json:
@@ -239,7 +244,7 @@ def bench(tflite_file, runs, warmup, threads, runtime, inputs_dir, input_shapes,
   click.echo(f"{tflite_file}: {result['model_bytes']} bytes, runtime {result['runtime']}, "
              f"{result['threads']} thread(s)\n  inputs ({result['inputs_source']}): {shapes}"
              f"\n  latency p50 {lat['p50']:.3f} ms, "
-             f"p90 {lat['p90']:.3f} ms over {result['runs']} runs\n"
+             f"p90 {lat['p90']:.3f} ms over {result['runs']} runs ({result['timed']})\n"
              f"  peak memory {result.get('peak_memory_bytes')} bytes (the model added "
              f"{result.get('model_memory_bytes')})"
              + (f"\n  TFLM arena {result['arena_bytes']} bytes"

@@ -159,16 +159,31 @@ def test_inputs_given_in_python_are_used_as_they_are(artifact, cora):
   assert result["inputs_source"] == "given by the caller"
 
 
-def test_sidecar_inputs_need_no_tensorflow(artifact, cora):
-  """bench is runtime-side: rebuilding the sidecar's feed must not import TensorFlow."""
+def test_stored_sample_inputs_need_no_tensorflow(artifact, tmp_path):
+  """bench is runtime-side: on stored sample inputs it imports no TensorFlow."""
   import subprocess  # pylint: disable=g-import-not-at-top
   import sys  # pylint: disable=g-import-not-at-top
+  path = tmp_path / artifact.name
+  shutil.copy(artifact, path)
+  bench_inputs.write_sample_inputs(path, {
+      "node_features": np.ones((12, 1433), np.float32),
+      "edge_source": np.arange(12, dtype=np.int32),
+      "edge_target": np.arange(12, dtype=np.int32)[::-1].copy()})
   code = ("import sys\n"
           "from edgegnn.deploy import bench\n"
-          f"r = bench.benchmark({str(artifact)!r}, runs=2, warmup=0, measure_memory=False)\n"
+          f"r = bench.benchmark({str(path)!r}, runs=2, warmup=0, measure_memory=False)\n"
           "assert 'tensorflow' not in sys.modules, 'tensorflow was imported'\n"
           "print(r['inputs']['node_features']['shape'][0])\n")
   proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                         timeout=300, check=False)
   assert proc.returncode == 0, proc.stderr[-2000:]
-  assert proc.stdout.split()[-1] == str(cora.graph.num_nodes)
+  assert proc.stdout.split()[-1] == "12"
+
+
+def test_litert_times_invoke_with_inputs_set_once(artifact):
+  """Default: a plain interpreter holds the inputs and only invoke is timed (its outputs
+  are checked against the runtime's inside `benchmark`); the flag times the whole call."""
+  _, once = _bench("--json", "--runs", "3", "--warmup", "1", artifact)
+  _, each = _bench("--json", "--runs", "3", "--warmup", "1", "--set-inputs-each-run", artifact)
+  assert once["timed"] == bench.TIMED_INVOKE and each["timed"] == bench.TIMED_CALL
+  assert _shapes(once) == _shapes(each)

@@ -17,15 +17,15 @@ edge counts) has a placeholder shape of 1 there, so random inputs of that shape 
 
 and otherwise raises ValueError naming the dynamic inputs and the ways to give them.
 
-Runtime side: numpy only (the feeds module is loaded without its TensorFlow package).
+Runtime side: numpy only, except item 4, which builds the feed with
+`edgegnn.models.feeds` and so imports TensorFlow with its package (a host-side
+convenience; stored sample inputs need neither the dataset nor TensorFlow).
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import pathlib
-import sys
 from typing import Mapping, Optional, Sequence
 
 import numpy as np
@@ -129,22 +129,6 @@ def check_input_shapes(info: TfliteModelInfo,
   return out
 
 
-def _numpy_feeds():
-  """`edgegnn.models.feeds` (numpy only) without `edgegnn.models`, whose package
-  imports TensorFlow."""
-  loaded = sys.modules.get("edgegnn.models.feeds")
-  if loaded is not None:
-    return loaded
-  name = "_edgegnn_numpy_feeds"
-  if name not in sys.modules:
-    path = pathlib.Path(__file__).resolve().parents[1] / "models" / "feeds.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-  return sys.modules[name]
-
-
 def sidecar_inputs(artifact: str | os.PathLike, info: TfliteModelInfo
                    ) -> tuple[dict[str, np.ndarray], str]:
   """The inputs of the sidecar's dataset graph (module doc, item 4) and a description.
@@ -164,7 +148,7 @@ def sidecar_inputs(artifact: str | os.PathLike, info: TfliteModelInfo
   else:
     index = int(dataset.split(0)[1][0])
     graph, which = dataset.graphs[index], f"graph {index} (first test graph of fold 0)"
-  feeds = _numpy_feeds()
+  from edgegnn.models import feeds  # pylint: disable=g-import-not-at-top
   feed = feeds.graph_feed(graph, layout, side.get("capacity"),
                           max_neighbors=side.get("max_neighbors"))
   inputs = feeds.select(feed, [io.name for io in info.inputs])
