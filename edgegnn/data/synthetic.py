@@ -14,8 +14,10 @@ Model (all draws from one `np.random.default_rng(seed)`):
   floor(2 w_i + U) endpoint stubs (a stochastic rounding: expectation 2 w_i). Each
   undirected edge {u, v} draws u as a uniform stub, i.e. proportionally to the weights;
   with probability `homophily` v is a uniform stub of u's community, otherwise a
-  uniform stub among the nodes of the other classes. So the fraction of edges joining two nodes of one class
-  (edge homophily) is `homophily`, and node i's expected degree is proportional to w_i.
+  uniform stub among the nodes of the other classes. So the fraction of edges joining
+  two nodes of one class (edge homophily) is `homophily` (up to the repeats dropped
+  below, which are a little more frequent inside a community), and node i's expected
+  degree is proportional to w_i.
 * Edges. Self-loops and repeated pairs are dropped and edges drawn again until there
   are exactly M = round(N * avg_degree / 2) distinct pairs; each pair is stored in both
   directions (2M directed edges, mean in-degree `avg_degree`).
@@ -24,8 +26,8 @@ Model (all draws from one `np.random.default_rng(seed)`):
   word draws; each is, with probability `feature_signal`, a uniform word of its
   class's topic, otherwise a background word of Zipf-like popularity over a random word
   order: rank r = floor((F + 1)^U) - 1, so p(r) = ln((r + 2) / (r + 1)) / ln(F + 1),
-  about 1 / ((r + 1.5) ln(F + 1)). Repeated words count once. The features are stored as CSR
-  (`edgegnn.data.SparseFeatures`); a dense [N, F] matrix is built only on request.
+  about 1 / ((r + 1.5) ln(F + 1)). Repeated words count once. The features are stored
+  as CSR (`edgegnn.data.SparseFeatures`); a dense [N, F] matrix is built only on request.
 * Node ids are a random permutation (ids say nothing about communities), and the
   train / val / test split is a uniformly random partition with the `split` fractions.
 """
