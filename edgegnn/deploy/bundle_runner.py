@@ -19,6 +19,7 @@ logits) and the results JSON. `lce` artifacts need LCE's kernels: with
 are timed by that binary; otherwise they are reported as skipped.
 """
 import argparse
+import importlib.util
 import json
 import os
 import pathlib
@@ -35,6 +36,20 @@ import numpy as np
 _INT_RANGES = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767)}
 
 
+def _load_input_checks():
+  """edgegnn's input checks (`edgegnn/deploy/input_checks.py`, numpy only), loaded from
+  beside this file: in the package as in a bundle, where it is copied next to
+  run_bundle.py. By path, so the device needs no edgegnn."""
+  path = pathlib.Path(__file__).with_name("input_checks.py")
+  spec = importlib.util.spec_from_file_location("edgegnn_input_checks", path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
+
+
+_CHECKS = _load_input_checks()
+
+
 def _quantize(values, spec):
   q = spec.get("quantization")
   if q is None:
@@ -48,6 +63,9 @@ def _encode(values, spec):
   """Real values -> the tensor's dtype (quantized for int8/uint8/int16 tensors)."""
   if spec["dtype"] in _INT_RANGES and spec.get("quantization") and values.dtype.kind == "f":
     return _quantize(values, spec)
+  if np.dtype(spec["dtype"]).kind in "iu":  # no truncated floats, no wrapped int64
+    return np.ascontiguousarray(_CHECKS.check_integer_cast(spec["name"], values,
+                                                           spec["dtype"]))
   return np.ascontiguousarray(values.astype(spec["dtype"]))
 
 
@@ -89,7 +107,9 @@ def _run_litert(bundle, manifest, artifact, args):
   examples = [feed_dir / f"{k:05d}" for k in range(manifest["examples"])]
   logits = []
   for directory in examples:
-    out = call(_load_example(directory, names))
+    example = _load_example(directory, names)
+    _CHECKS.check_inputs(example)  # once per example; the timing loop reuses the first
+    out = call(example)
     if manifest["task"] == "node":
       out = out[: manifest["num_nodes"]][np.load(bundle / "test_index.npy")]
     logits.append(out.reshape(-1, out.shape[-1]))

@@ -3,6 +3,7 @@
     bundle/
       manifest.json            task, dataset, examples, the artifacts and their feed sets
       run_bundle.py            the device-side runner (numpy + ai-edge-litert only)
+      input_checks.py          the input value checks it shares with edgegnn's runtimes
       artifacts/NAME.tflite    the artifacts, each with its sidecar NAME.tflite.json
       inputs/SET/00000/IN.npy  sample inputs (real values) per example, one SET per
                                (layout, capacity, max_neighbors); node task: the whole
@@ -212,6 +213,7 @@ def _write_bundle(run_dir: pathlib.Path, bundle_dir: pathlib.Path, report: dict,
               "artifacts": entries}
   atomic_write_text(bundle_dir / "manifest.json", json.dumps(manifest, indent=1) + "\n")
   shutil.copyfile(_RUNNER_SOURCE, bundle_dir / RUNNER_NAME)
+  shutil.copyfile(_RUNNER_SOURCE.with_name("input_checks.py"), bundle_dir / "input_checks.py")
   total = sum(p.stat().st_size for p in bundle_dir.rglob("*") if p.is_file())
   return Bundle(bundle_dir, tuple(e["name"] for e in entries), len(graphs), total)
 

@@ -9,7 +9,8 @@ through the signature parsed by `tflite_file`.
 Float arrays given for an int8/uint8/int16 input are quantized with the tensor's
 scale and zero point; quantized outputs are dequantized to float32. Shapes are
 checked before anything runs: a graph bigger than the artifact's fixed capacity
-raises a `ValueError` naming the input.
+raises a `ValueError` naming the input; so do values the contract does not allow
+(`edgegnn.deploy.input_checks`: index ranges and dtypes, 0/1 masks, finite floats).
 
 Runtime side: imports numpy only; each runtime package is imported when used.
 """
@@ -25,6 +26,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from edgegnn.deploy import tflite_file
+from edgegnn.deploy.input_checks import check_inputs, check_integer_cast
 from edgegnn.deploy.tflite_file import IOTensor, TfliteModelInfo
 
 RUNTIMES = ("auto", "litert", "lce", "tflm")
@@ -116,12 +118,7 @@ def prepare_input(value: Any, io: IOTensor, allow_dynamic: bool = False
   if io.dtype in _QUANTIZED_DTYPES and io.quantization is not None:
     return np.ascontiguousarray(quantize(array, io))
   if np.issubdtype(dtype, np.integer):
-    if not (np.issubdtype(array.dtype, np.integer) or array.dtype == np.bool_):
-      raise ValueError(f"input {io.name!r}: expected integer ({io.dtype}) values, "
-                       f"got {array.dtype}")
-    info = np.iinfo(dtype)
-    if array.size and (array.min() < info.min or array.max() > info.max):
-      raise ValueError(f"input {io.name!r}: values out of range for {io.dtype}")
+    return np.ascontiguousarray(check_integer_cast(io.name, array, dtype))
   return np.ascontiguousarray(array.astype(dtype))
 
 
@@ -142,17 +139,24 @@ class Runtime(abc.ABC):
     self.inputs = info.inputs
     self.outputs = info.outputs
 
-  def prepare(self, inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """Validates names and shapes and converts dtypes (quantizing floats).
+  def prepare(self, inputs: Mapping[str, Any], validate: bool = True
+             ) -> dict[str, np.ndarray]:
+    """Validates names, shapes and values and converts dtypes (quantizing floats).
+
+    Prepare once and `invoke` many times to time a model: the value checks
+    (`input_checks.check_inputs`: index ranges and dtypes, 0/1 masks, finite floats)
+    run here, not on every invoke.
 
     Args:
       inputs: Signature input name -> array.
+      validate: Check the values (off only for inputs checked before).
 
     Returns:
       Input name -> array ready for the runtime.
 
     Raises:
-      ValueError: A missing or unknown input name, or a wrong shape.
+      ValueError: A missing or unknown input name, a wrong shape, or a value the
+        contract does not allow (the error names the input and the position).
     """
     expected = [io.name for io in self.inputs]
     unknown = sorted(set(inputs) - set(expected))
@@ -162,6 +166,11 @@ class Runtime(abc.ABC):
           f"inputs do not match the model: expected {expected}"
           + (f"; missing {missing}" if missing else "")
           + (f"; unknown {unknown}" if unknown else ""))
+    if validate:
+      encoded = tuple(io.name for io in self.inputs
+                      if io.dtype in _QUANTIZED_DTYPES and io.quantization is not None
+                      and np.asarray(inputs[io.name]).dtype == np.dtype(io.dtype))
+      check_inputs({io.name: inputs[io.name] for io in self.inputs}, quantized=encoded)
     return {io.name: prepare_input(inputs[io.name], io, self._allow_dynamic)
             for io in self.inputs}
 
