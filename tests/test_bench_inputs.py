@@ -187,3 +187,30 @@ def test_litert_times_invoke_with_inputs_set_once(artifact):
   _, each = _bench("--json", "--runs", "3", "--warmup", "1", "--set-inputs-each-run", artifact)
   assert once["timed"] == bench.TIMED_INVOKE and each["timed"] == bench.TIMED_CALL
   assert _shapes(once) == _shapes(each)
+
+
+def test_input_shape_on_a_sparse_feature_artifact(tmp_path, cora):
+  """Random inputs for the binary sparse-feature contract are valid: feature_node sorted,
+  feature_index inside the weight table its GATHER reads (F + 1 rows: F is padding),
+  in_degree counted from edge_target; bench runs them."""
+  tf.keras.utils.set_random_seed(0)
+  model = build_model(ModelSpec("gcn", hidden_units=8), num_features=cora.num_features,
+                      num_classes=cora.num_classes, task="node", layout="sparse",
+                      features="binary", serving=True)
+  path = tmp_path / "binary.tflite"
+  convert_lib.convert(model, "tflite-float32", path, target="mobile")
+  shapes = {"feature_node": (5000,), "feature_index": (5000,), "edge_source": (900,),
+            "edge_target": (900,), "in_degree": (300,)}
+  info = bench.tflite_file.read_model(path)
+  assert {io.name for io in info.inputs} == set(shapes)
+  inputs = bench.synthesize_inputs(info, shapes=shapes)
+  assert np.all(np.diff(inputs["feature_node"]) >= 0) and inputs["feature_node"].max() < 300
+  assert 0 <= inputs["feature_index"].min() and inputs["feature_index"].max() <= 1433
+  assert inputs["feature_index"].max() > 1000          # spread over the table, not all 0
+  np.testing.assert_array_equal(inputs["in_degree"],
+                                np.bincount(inputs["edge_target"], minlength=300))
+  args = [a for name, shape in shapes.items()
+          for a in ("--input-shape", f"{name}={shape[0]}")]
+  result, report = _bench("--json", "--runs", "3", "--warmup", "0", *args, path)
+  assert result.exit_code == 0, result.stderr
+  assert _shapes(report) == shapes

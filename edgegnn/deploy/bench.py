@@ -131,7 +131,7 @@ def _node_count(info: TfliteModelInfo, shapes: Mapping[str, tuple[int, ...]]) ->
     if "node" in io.name and "feature" in io.name and len(shapes[io.name]) >= 2:
       return max(1, shapes[io.name][-2])
   for io in info.inputs:
-    if io.name in ("adjacency", "node_mask") and shapes[io.name]:
+    if io.name in ("adjacency", "node_mask", "in_degree") and shapes[io.name]:
       return max(1, shapes[io.name][-1])
   for io in info.inputs:
     if io.dtype.startswith("float") and len(shapes[io.name]) >= 2:
@@ -152,9 +152,14 @@ def synthesize_inputs(model: TfliteModelInfo | str | os.PathLike | bytes,
   """Plausible random inputs for a graph model, keyed by signature input name.
 
   Float features are standard normal (clipped to a quantized input's range);
-  int32/int64 index inputs (`edge_source`, `edge_target`, `neighbors`, ...) are
-  valid node indices below the node count of `node_features`; `adjacency` is a
-  random sparse 0/1 matrix with self-loops; masks (`*mask*`) are ones.
+  int32/int64 index inputs are within the bounds `input_checks` enforces: node
+  indices (`edge_source`, `edge_target`, `neighbors`, `row_node`, ...) below the node
+  count N (rows of `node_features`, else the length of `in_degree` or `node_mask`),
+  `feature_node` sorted, `feature_index` below the rows of the weight table its GATHER
+  reads (else below F, else 0), `overflow_rows` below the rows of `neighbors`,
+  `overflow_index` at most the rows of `overflow_rows`, `in_degree` the in-degrees of
+  the synthesized `edge_target` when there is one; `adjacency` is a random sparse 0/1
+  matrix with self-loops; masks (`*mask*`) are ones.
 
   Args:
     model: A parsed model, a path or bytes.
@@ -184,7 +189,10 @@ def synthesize_inputs(model: TfliteModelInfo | str | os.PathLike | bytes,
       if len(shape) >= 2 and shape[-1] == shape[-2]:
         value = np.maximum(value, np.eye(shape[-1], dtype=real_dtype))
     elif np.issubdtype(real_dtype, np.integer):
-      value = rng.integers(0, num_nodes, size=shape).astype(real_dtype)
+      high = _index_bound(info, io, shapes, num_nodes)
+      value = rng.integers(0, high, size=shape).astype(real_dtype)
+      if name == "feature_node":
+        value = np.sort(value, axis=None).reshape(shape)
     elif real_dtype == np.bool_:
       value = np.ones(shape, np.bool_)
     else:
@@ -194,7 +202,42 @@ def synthesize_inputs(model: TfliteModelInfo | str | os.PathLike | bytes,
         value = np.clip(value, low, high)
       value = value.astype(real_dtype)
     out[io.name] = value
+  degree = out.get("in_degree")
+  target = out.get("edge_target")
+  if degree is not None and target is not None and degree.ndim == 1 and target.ndim == 1:
+    out["in_degree"] = np.bincount(target, minlength=degree.size)[: degree.size].astype(
+        degree.dtype)
   return out
+
+
+def _gather_rows(info: TfliteModelInfo, io: IOTensor) -> int | None:
+  """Rows of the constant table a GATHER of the main subgraph reads with this input as
+  its indices (a sparse-feature artifact's weight rows), or None."""
+  subgraph = info.subgraphs[0]
+  rows = []
+  for op in subgraph.operators:
+    if op.name == "GATHER" and len(op.inputs) > 1 and op.inputs[1] == io.tensor.index:
+      params = subgraph.tensors[op.inputs[0]]
+      if params.is_constant and params.shape:
+        rows.append(params.shape[0])
+  return min(rows) if rows else None
+
+
+def _index_bound(info: TfliteModelInfo, io: IOTensor, shapes: Mapping[str, tuple[int, ...]],
+                 num_nodes: int) -> int:
+  """Exclusive upper bound for the random values of an integer input (see
+  `synthesize_inputs`)."""
+  if io.name == "feature_index":
+    rows = _gather_rows(info, io)
+    if rows is not None:
+      return max(1, rows)
+    features = shapes.get("node_features")
+    return max(1, features[-1]) if features and len(features) >= 2 else 1
+  if io.name == "overflow_rows" and shapes.get("neighbors"):
+    return max(1, shapes["neighbors"][0])
+  if io.name == "overflow_index" and shapes.get("overflow_rows"):
+    return shapes["overflow_rows"][0] + 1
+  return num_nodes
 
 
 def _package_root() -> str:
