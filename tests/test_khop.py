@@ -152,6 +152,8 @@ def test_refuses_bad_input():
     KHopExtractor([0, 1, 2], [1, 0], feature_indptr=[0, 1], feature_indices=[0])
   with pytest.raises(ValueError, match="end at"):
     KHopExtractor([0, 1, 3], [1, 0])
+  with pytest.raises(ValueError, match=r"\[0, 3\)"):
+    KHopExtractor([0, 0, 0], [], feature_indptr=[0, 1, 1], feature_indices=[5], num_features=3)
   sub = extractor.extract(0, 2)                     # node 0 has no in-edges
   assert sub.node_ids.tolist() == [0] and sub.edge_source.size == 0
 

@@ -83,6 +83,38 @@ class Subgraph(NamedTuple):
   def num_nodes(self) -> int:
     return int(self.node_ids.shape[0])
 
+  def inputs(self, num_features: int, values: bool = False) -> dict[str, np.ndarray]:
+    """The inputs of a sparse-layout, sparse-feature artifact built for serving
+    (`build_model(..., features="binary" or "sparse", serving=True)`): feature_node,
+    feature_index (+ feature_value if `values`), edge_source, edge_target and the
+    full-graph in_degree, all int32 (values float32). As in `feeds.sparse_feature_lists`,
+    when the last node has no feature a padding entry (node n - 1, column
+    `num_features`, value 0) makes the entries name all n nodes. The artifact's output
+    row 0 is then the seed's full-graph output (the module doc's contract).
+
+    Raises:
+      ValueError: extracted without features.
+    """
+    if self.feature_node is None:
+      raise ValueError("this subgraph has no features: build the KHopExtractor with the "
+                       "feature CSR (feature_indptr, feature_indices).")
+    node, index = self.feature_node, self.feature_index
+    value = None
+    if values:
+      value = (self.feature_value if self.feature_value is not None
+               else np.ones(node.size, np.float32))
+    last = self.num_nodes - 1
+    if not node.size or node[-1] != last:
+      node = np.append(node, np.int32(last))
+      index = np.append(index, np.int32(num_features))
+      if values:
+        value = np.append(value, np.float32(0.0))
+    feed = {"feature_node": node, "feature_index": index, "edge_source": self.edge_source,
+            "edge_target": self.edge_target, "in_degree": self.in_degree.astype(np.int32)}
+    if values:
+      feed["feature_value"] = value
+    return feed
+
 
 def _check_csr(indptr: np.ndarray, indices: np.ndarray, rows: Optional[int], what: str,
                columns: Optional[int] = None) -> None:
@@ -94,9 +126,10 @@ def _check_csr(indptr: np.ndarray, indices: np.ndarray, rows: Optional[int], wha
   if np.any(np.diff(indptr) < 0) or indptr[-1] != indices.size:
     raise ValueError(f"{what}: row pointer must be non-decreasing and end at the number of "
                      f"entries ({indices.size}); it ends at {indptr[-1]}.")
-  limit = columns if columns is not None else indptr.size - 1
-  if indices.size and (indices.min() < 0 or indices.max() >= limit):
-    raise ValueError(f"{what}: indices must lie in [0, {limit}).")
+  if indices.size and indices.min() < 0:
+    raise ValueError(f"{what}: indices must be >= 0, got {indices.min()}.")
+  if indices.size and columns is not None and indices.max() >= columns:
+    raise ValueError(f"{what}: indices must lie in [0, {columns}), got {indices.max()}.")
 
 
 class KHopExtractor:
@@ -119,7 +152,7 @@ class KHopExtractor:
                feature_values=None, num_features: Optional[int] = None):
     self.indptr = np.ascontiguousarray(indptr, np.int64)
     self.sources = np.ascontiguousarray(sources, np.int64)
-    _check_csr(self.indptr, self.sources, None, "in-edge CSR")
+    _check_csr(self.indptr, self.sources, None, "in-edge CSR", self.indptr.size - 1)
     self.num_nodes = self.indptr.size - 1
     self.degree = np.diff(self.indptr)                  # full-graph in-degree
     # node -> local id during a call, -1 otherwise (reset after every call).
