@@ -152,9 +152,15 @@ def train(dataset, architecture, hidden_units, num_layers, epochs, learning_rate
 @click.option("--integer-io/--float-io", default=None,
               help="tflite-int8 only: int8 inputs/outputs (the app passes quantized "
                    "features; default: int8 for target mcu, float otherwise).")
+@click.option("--features", default="dense", show_default=True,
+              type=click.Choice(["dense", "sparse", "binary"]),
+              help="How the artifact takes node features: dense rows, or their non-zeros "
+                   "(sparse: feature_node/feature_index/feature_value; binary: no values). "
+                   "Float formats, node-level gcn/sage/gat/mp/mlp.")
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False),
               help="Destination .tflite file (written atomically).")
-def convert(model_dir, fmt, layout, capacity, max_neighbors, target, integer_io, output):
+def convert(model_dir, fmt, layout, capacity, max_neighbors, target, integer_io, features,
+            output):
   """Convert a trained model directory to a .tflite artifact."""
   from edgegnn import data
   from edgegnn.deploy.convert import convert as convert_fn
@@ -167,8 +173,11 @@ def convert(model_dir, fmt, layout, capacity, max_neighbors, target, integer_io,
     ds = data.load(meta.dataset)
     capacity, max_neighbors = feeds.layout_sizes(
         ds, layout, capacity if capacity is not None else meta.bound_nodes, max_neighbors)
+    feeds.check_feature_encoding("convert", features, layout, [fmt], target)
+    if features == "binary":
+      feeds.check_binary_features(ds)
     model, _ = load_trained(model_dir, layout=layout, capacity=capacity,
-                            max_neighbors=max_neighbors)
+                            max_neighbors=max_neighbors, features=features, serving=True)
     graphs = [ds.graph] if ds.task == "node" else [ds.graphs[i] for i in ds.split(0)[0][:100]]
     names = feeds.model_input_names(model)
     rep = [feeds.select(feeds.graph_feed(g, layout, capacity, max_neighbors=max_neighbors),
@@ -178,7 +187,7 @@ def convert(model_dir, fmt, layout, capacity, max_neighbors, target, integer_io,
     sidecar = write_sidecar(output, fmt=fmt, task=ds.task, dataset=ds.name,
                             num_classes=ds.num_classes,
                             label_names=getattr(ds, "label_names", None), layout=layout,
-                            capacity=capacity, max_neighbors=max_neighbors)
+                            capacity=capacity, max_neighbors=max_neighbors, features=features)
   except (ValueError, RuntimeError, FileNotFoundError) as e:
     _fail(e)
   except OSError as e:  # h5py / numpy on a truncated weights file name no file

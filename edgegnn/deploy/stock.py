@@ -49,16 +49,26 @@ def stock_gcn_feed(graph) -> dict[str, np.ndarray]:
           **gcn_edge_weights(graph.edge_source, graph.edge_target, graph.num_nodes)}
 
 
+def stock_gcn_weights(num_features: int, num_classes: int, hidden_units: int = 16,
+                      seed: int = 0) -> tuple[np.ndarray, ...]:
+  """Random (W1, b1, W2, b2) of the stock GCN (latency does not depend on them)."""
+  rng = np.random.default_rng(seed)
+  return (rng.normal(0, 0.05, (num_features, hidden_units)).astype(np.float32),
+          np.zeros(hidden_units, np.float32),
+          rng.normal(0, 0.3, (hidden_units, num_classes)).astype(np.float32),
+          np.zeros(num_classes, np.float32))
+
+
 def stock_gcn_tflite(num_features: int, num_classes: int, hidden_units: int = 16,
-                     fmt: str = "stock-float32", seed: int = 0) -> bytes:
-  """The stock GCN's flatbuffer in `fmt` (one of STOCK_FORMATS)."""
+                     fmt: str = "stock-float32", seed: int = 0,
+                     weights: Optional[tuple[np.ndarray, ...]] = None) -> bytes:
+  """The stock GCN's flatbuffer in `fmt` (one of STOCK_FORMATS), with `weights` (W1, b1,
+  W2, b2) or random ones (`stock_gcn_weights`)."""
   if fmt not in STOCK_FORMATS:
     raise ValueError(f"Unknown stock format {fmt!r}; expected one of {STOCK_FORMATS}.")
-  rng = np.random.default_rng(seed)
-  w1 = tf.constant(rng.normal(0, 0.05, (num_features, hidden_units)).astype(np.float32))
-  b1 = tf.constant(np.zeros(hidden_units, np.float32))
-  w2 = tf.constant(rng.normal(0, 0.3, (hidden_units, num_classes)).astype(np.float32))
-  b2 = tf.constant(np.zeros(num_classes, np.float32))
+  if weights is None:
+    weights = stock_gcn_weights(num_features, num_classes, hidden_units, seed)
+  w1, b1, w2, b2 = (tf.constant(np.asarray(w, np.float32)) for w in weights)
 
   def propagate(h, source, target, weight):
     messages = tf.gather(h, source) * weight[:, None]
@@ -74,8 +84,10 @@ def stock_gcn_tflite(num_features: int, num_classes: int, hidden_units: int = 16
                              edge_weight) + b1)
     return {"logits": propagate(tf.matmul(h, w2), edge_source, edge_target, edge_weight) + b2}
 
+  module = tf.Module()   # the trackable object gives the artifact its SignatureDef
+  module.serve = serve
   converter = tf.lite.TFLiteConverter.from_concrete_functions(
-      [serve.get_concrete_function()])
+      [serve.get_concrete_function()], module)
   if fmt == "stock-dynamic-int8":
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
   return converter.convert()

@@ -9,12 +9,13 @@ The sparse-feature input contract (names are SignatureDef names):
 
 | input | shape, dtype | meaning |
 |---|---|---|
-| feature_node | [nnz] int32 | the node of each non-zero, ascending; the last entry is node N-1 |
+| feature_node | [nnz] int32 | the node of each non-zero, ascending, every node 0..N-1 present |
 | feature_index | [nnz] int32 | its column, in [0, F]; F is padding (a zero weight row) |
 | feature_value | [nnz] float32 | its value (absent in the binary variant, where every value is 1) |
 
-The feed adds one padding entry (node N-1, column F, value 0) when node N-1 has no
-non-zero, so the segment count of SEGMENT_SUM (the largest id + 1) is always N.
+Every node appears: the feed adds one padding entry (node n, column F, value 0) for each
+node n without a non-zero. TFLite's SEGMENT_SUM needs it twice over: its segment count is
+the largest id + 1, and consecutive ids may differ by 0 or 1 only (it fails otherwise).
 `edgegnn.models.feeds.sparse_feature_lists` builds these arrays with numpy.
 """
 from __future__ import annotations

@@ -17,8 +17,9 @@ def sparse_feature_lists(graph: Graph) -> dict[str, np.ndarray]:
   """The sparse-feature inputs of `graph` (`edgegnn.layers.sparse_features`).
 
   feature_node (ascending), feature_index, feature_value: the non-zeros of the node
-  features, row by row; when the last node has none, one padding entry (node N-1,
-  column F, value 0) so that the entries name N nodes. From `graph.sparse_features`
+  features, row by row, plus one padding entry (node n, column F, value 0) for every
+  node n without any, so that the node ids run 0, 1, ..., N-1 without gaps (TFLite's
+  SEGMENT_SUM requires consecutive ids to differ by 0 or 1). From `graph.sparse_features`
   when the graph has them, else from the dense rows.
   """
   sparse = graph.sparse_features
@@ -33,10 +34,12 @@ def sparse_feature_lists(graph: Graph) -> dict[str, np.ndarray]:
     value = graph.node_features[node, index].astype(np.float32)
     node, index = node.astype(np.int32), index.astype(np.int32)
     num_features = graph.num_features
-  if graph.num_nodes and (not len(node) or node[-1] != graph.num_nodes - 1):
-    node = np.append(node, np.int32(graph.num_nodes - 1))
-    index = np.append(index, np.int32(num_features))
-    value = np.append(value, np.float32(0.0))
+  empty = np.flatnonzero(np.bincount(node, minlength=graph.num_nodes) == 0).astype(np.int32)
+  if len(empty):   # one padding entry per node without non-zeros, in node order
+    order = np.argsort(np.concatenate([node, empty]), kind="stable")
+    node = np.concatenate([node, empty])[order]
+    index = np.concatenate([index, np.full(len(empty), num_features, np.int32)])[order]
+    value = np.concatenate([value, np.zeros(len(empty), np.float32)])[order]
   return {"feature_node": node, "feature_index": index, "feature_value": value}
 
 

@@ -43,6 +43,9 @@ class Pipeline:
   out: str
   stages: tuple[Stage, ...]
   source: Optional[str] = None
+  # Time every artifact beside the stock TFLite path at the end of the run (node tasks;
+  # edgegnn.pipeline.stock_comparison): report.json's stock_comparison, ratio columns.
+  compare_with_stock: bool = False
 
 
 def _parse_stage(index: int, raw: Any) -> Stage:
@@ -79,7 +82,7 @@ def parse(raw: Any, source: Optional[str] = None, default_name: str = "pipeline"
   from edgegnn.data import registry
   if not isinstance(raw, dict):
     raise PipelineError(f"{source or 'pipeline'}: expected a mapping at the top level.")
-  allowed = {"name", "dataset", "out", "stages"}
+  allowed = {"name", "dataset", "out", "stages", "compare_with_stock"}
   unknown = sorted(set(raw) - allowed)
   if unknown:
     raise PipelineError(f"Unknown top-level key(s) {unknown}; valid keys: {sorted(allowed)}.")
@@ -119,7 +122,14 @@ def parse(raw: Any, source: Optional[str] = None, default_name: str = "pipeline"
   out = raw.get("out", f"runs/{name}")
   if not isinstance(out, str) or not out:
     raise PipelineError(f"out must be a directory path (a string), got {out!r}.")
-  return Pipeline(name=name, dataset=dataset, out=out, stages=stages, source=source)
+  compare = raw.get("compare_with_stock", False)
+  if not isinstance(compare, bool):
+    raise PipelineError(f"compare_with_stock must be true or false, got {compare!r}.")
+  if compare and task != "node":
+    raise PipelineError("compare_with_stock times full-graph node artifacts; "
+                        f"{dataset} is a graph task. Drop the key.")
+  return Pipeline(name=name, dataset=dataset, out=out, stages=stages, source=source,
+                  compare_with_stock=compare)
 
 
 # A pipeline file is a few kB; a larger one is a mistake (or an attempt to stall the

@@ -92,6 +92,10 @@ def artifact_rows(report: dict) -> tuple[list[str], list[list[str]]]:
   """The artifacts table: header and one row per artifact; device columns appended."""
   header = ["artifact", "format", "bytes", "runtime", "accuracy (%)", "agreement",
             "p50 (ms)", "p90 (ms)", "arena (bytes)"]
+  # Ratios to the stock TFLite path, measured side by side (compare_with_stock).
+  stock = "stock_comparison" in report
+  if stock:
+    header += ["x stock p50", "x stock bytes"]
   devices = _devices(report)
   for device in devices:
     label = device.get("label") or device.get("host", "device")
@@ -103,6 +107,8 @@ def artifact_rows(report: dict) -> tuple[list[str], list[list[str]]]:
            _percent(a.get("test_accuracy")), _number(a.get("agreement"), 4),
            _number(latency.get("p50")), _number(latency.get("p90")),
            _number(a.get("arena_bytes"))]
+    if stock:
+      row += [_number(a.get("x_stock_p50"), 3), _number(a.get("x_stock_bytes"), 3)]
     for device in devices:
       result = device.get("artifacts", {}).get(a["name"])
       if result is None or "error" in result or "skipped" in result:
@@ -224,10 +230,21 @@ def _device_notes(report: dict) -> list[str]:
   notes = []
   for d in _devices(report):
     label = d.get("label") or d.get("host", "device")
-    notes.append(f"{label}: {d.get('machine', '?')}, {d.get('system', '?')}, python "
+    notes.append(f"device {label}: {d.get('machine', '?')}, {d.get('system', '?')}, python "
                  f"{d.get('python', '?')}, ai-edge-litert {d.get('litert', '?')}, "
                  f"{d.get('threads', 1)} thread(s), {d.get('runs', '?')} timed runs")
   return notes
+
+
+def _stock_notes(report: dict) -> list[str]:
+  """One line on the stock anchors the `x stock` columns divide by."""
+  section = report.get("stock_comparison")
+  if not section:
+    return []
+  anchors = ", ".join(f"{name} p50 {a['p50_ms']:.2f} ms, {a['bytes']} bytes"
+                      for name, a in section["anchors"].items())
+  return [f"stock TFLite path (plain GCN, {section['hidden_units']} units, stock converter; "
+          f"timed beside every artifact, {section['rounds']} interleaved rounds): {anchors}"]
 
 
 def write_report(out: str | pathlib.Path, report: Optional[dict] = None) -> ReportFiles:
@@ -259,7 +276,7 @@ def write_report(out: str | pathlib.Path, report: Optional[dict] = None) -> Repo
   tables = {"Models": model_rows(report), "Artifacts": artifact_rows(report),
             "Per-layer bit-widths": _bits_rows(bits)}
   fronts = {"Pareto front (size)": size_front, "Pareto front (p50 latency)": latency_front}
-  notes = _device_notes(report)
+  notes = _device_notes(report) + _stock_notes(report)
 
   md = [f"# {title}", "", f"edgegnn {report.get('edgegnn_version', '?')}. Source of every "
         "figure: `report.json`. Accuracy is on the test split; agreement is the fraction of "
@@ -269,7 +286,7 @@ def write_report(out: str | pathlib.Path, report: Optional[dict] = None) -> Repo
     md += [f"## {name}", "", _markdown_table(header, rows), ""]
     if name == "Artifacts":
       md += [f"- {k}: {', '.join(v) or '–'}" for k, v in fronts.items()]
-      md += [f"- device {n}" for n in notes] + [""]
+      md += [f"- {n}" for n in notes] + [""]
   md += ["## Plots", ""] + [f"![{key}](plots/{path.name})" for key, path in plots.items()]
   atomic_write_text(out / "report.md", "\n".join(md) + "\n")
 
@@ -287,7 +304,7 @@ def write_report(out: str | pathlib.Path, report: Optional[dict] = None) -> Repo
       parts.append("<ul>" + "".join(
           f"<li>{html.escape(k)}: {html.escape(', '.join(v) or '–')}</li>"
           for k, v in fronts.items()) + "".join(
-              f"<li>device {html.escape(n)}</li>" for n in notes) + "</ul>")
+              f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>")
   parts.append("<h2>Plots</h2>")
   for key, path in plots.items():
     encoded = base64.b64encode(path.read_bytes()).decode("ascii")

@@ -122,6 +122,9 @@ class Runner:
       dropped = len(previous_devices) - len(devices)
       if dropped:
         self.log(f"device columns: {dropped} dropped (their artifacts were rebuilt or removed)")
+    if self.pipeline.compare_with_stock and self.report["artifacts"]:
+      from edgegnn.pipeline import stock_comparison  # pylint: disable=g-import-not-at-top
+      stock_comparison.compare(self.report, self.out, self.dataset, self.log)
     self._write_report()
     from edgegnn.pipeline import report as report_lib  # pylint: disable=g-import-not-at-top
     files = report_lib.write_report(self.out, self.report)
