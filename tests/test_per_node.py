@@ -151,3 +151,20 @@ def test_imports_without_tensorflow():
                        timeout=120)
   assert out.returncode == 0, out.stderr
   assert "SubgraphPredictor" in out.stdout
+
+
+def test_docs_quote_the_measured_figures():
+  import json
+  import pathlib
+  root = pathlib.Path(__file__).resolve().parents[1]
+  bench = json.loads((root / "docs/results/per_node_latency.json").read_text())
+  page = (root / "docs/per_node.md").read_text()
+  assert f"`{bench['command']}`" in page
+  latency = bench["per_node_latency_ms"]
+  for name in ("student", "teacher_rows", "teacher_csr", "teacher_runner"):
+    assert f"| {latency[name]['p50']:.4f} | {latency[name]['p90']:.4f} |" in page, name
+  split = bench["teacher_time_split_ms"]
+  assert f"structure {split['extract_structure']['p50']:.4f} ms" in page
+  assert f"the invoke\n{split['invoke_only']['p50']:.4f} ms" in page
+  met = bench["met"]
+  assert met["student"] and met["teacher"] and met["teacher_variant"] == "teacher_rows"
