@@ -1,0 +1,54 @@
+"""A pipeline exports a sparse-feature artifact and ends with the stock comparison."""
+import json
+
+import pytest
+import yaml
+
+from edgegnn import pipeline
+from edgegnn.deploy import tflite_file
+
+RAW = {
+    "name": "fast", "dataset": "cora", "compare_with_stock": True,
+    "stages": [
+        {"train": {"name": "gcn", "model": {"architecture": "gcn",
+                                            "input_normalization": "row"},
+                   "train": {"epochs": 20, "patience": 20, "seeds": [0]}}},
+        {"export": {"model": "gcn", "name": "gcn_bin", "features": "binary",
+                    "formats": ["tflite-float32"], "target": "mobile", "bench_runs": 3}},
+    ]}
+
+
+def _load(tmp_path, raw):
+  path = tmp_path / "p.yaml"
+  path.write_text(yaml.safe_dump(raw))
+  return pipeline.load(path)
+
+
+def test_binary_feature_export_and_stock_comparison(tmp_path):
+  out = tmp_path / "out"
+  report = pipeline.Runner(_load(tmp_path, RAW), out=str(out), log=lambda _: None).run()
+  artifact, = report["artifacts"]
+  assert artifact["features"] == "binary" and artifact["agreement"] >= 0.99
+  names = {io.name for io in tflite_file.read_model(out / artifact["path"]).inputs}
+  assert names == {"feature_node", "feature_index", "edge_source", "edge_target", "in_degree"}
+  assert "SEGMENT_SUM" in artifact["ops"]   # the first layer reads only the non-zeros
+  sidecar = json.loads((out / artifact["sidecar"]).read_text())
+  assert sidecar["features"] == "binary"
+  comparison = report["stock_comparison"]
+  assert set(comparison["anchors"]) == {"stock-float32", "stock-dynamic-int8"}
+  assert artifact["x_stock_p50"] > 0 and artifact["x_stock_bytes"] == pytest.approx(
+      artifact["bytes"] / comparison["anchors"]["stock-float32"]["bytes"])
+  assert "x stock p50" in (out / "report.md").read_text()
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda r: r["stages"][1]["export"].update(formats=["tflite-int8"]), "float formats"),
+    (lambda r: r["stages"][1]["export"].update(layout="dense"), "layout sparse or neighbors"),
+    (lambda r: r["stages"][1]["export"].update(features="bits"), "features must be one of"),
+    (lambda r: r.update(dataset="mutag"), "graph task"),
+])
+def test_feature_and_comparison_settings_checked_at_load(tmp_path, change, words):
+  raw = json.loads(json.dumps(RAW))
+  change(raw)
+  with pytest.raises((pipeline.PipelineError, ValueError), match=words):
+    _load(tmp_path, raw)
