@@ -126,6 +126,11 @@ def test_wrong_artifact_is_refused(gcn, mlp):
     SubgraphPredictor.from_graph(mlp[2], graph)
   with pytest.raises(ValueError, match="student artifact must take"):
     StudentPredictor.from_graph(teacher, graph)
+  valued = gcn["sparse"][0]   # counts 1-3: a binary artifact would read them as 1
+  with pytest.raises(ValueError, match="binary features"):
+    SubgraphPredictor.from_graph(teacher, valued)
+  with pytest.raises(ValueError, match="binary features"):
+    StudentPredictor.from_graph(mlp[2], valued)
 
 
 def test_feature_layouts():

@@ -163,20 +163,34 @@ def _read_model(model) -> bytes:
 
 
 def _signature_inputs(model: bytes) -> list[str]:
+  """The input names of the artifact's one signature, which must output "logits"."""
   from ai_edge_litert.interpreter import Interpreter  # pylint: disable=g-import-not-at-top
   signatures = Interpreter(model_content=model).get_signature_list()
   if len(signatures) != 1:
     raise ValueError(f"the artifact must have one signature, it has {sorted(signatures)}.")
-  return list(next(iter(signatures.values()))["inputs"])
+  signature = next(iter(signatures.values()))
+  if "logits" not in signature["outputs"]:
+    raise ValueError(f"the artifact must output 'logits'; it outputs {signature['outputs']}.")
+  return list(signature["inputs"])
+
+
+def _check_binary(takes_values: bool, values, who: str) -> None:
+  """A binary artifact (no feature_value input) reads every non-zero as 1."""
+  if not takes_values and values is not None and np.any(np.asarray(values) != 1):
+    raise ValueError(f"the {who} artifact takes binary features (no feature_value input), "
+                     "but these features have values other than 1: export it with "
+                     "features='sparse'.")
 
 
 def _check_node(node, num_nodes: int) -> int:
-  if isinstance(node, (bool, np.bool_)) or not isinstance(node, (int, np.integer)):
-    raise TypeError(f"node must be an integer id, got {type(node).__name__} {node!r}.")
+  if type(node) is not int:   # the common case first: a plain int needs no isinstance
+    if isinstance(node, (bool, np.bool_)) or not isinstance(node, (int, np.integer)):
+      raise TypeError(f"node must be an integer id, got {type(node).__name__} {node!r}.")
+    node = int(node)
   if not 0 <= node < num_nodes:
     raise ValueError(f"node {node} is outside [0, {num_nodes}): the graph has {num_nodes} "
                      "nodes.")
-  return int(node)
+  return node
 
 
 class StudentPredictor:
@@ -194,7 +208,8 @@ class StudentPredictor:
     num_threads: interpreter threads.
 
   Raises:
-    ValueError: the artifact does not take sparse features.
+    ValueError: the artifact does not take sparse features, or takes binary ones and
+      the features have other values.
   """
 
   def __init__(self, model, rows: FeatureRows, num_threads: int = 1):
@@ -207,6 +222,7 @@ class StudentPredictor:
     self.rows = rows
     self.num_nodes = rows.num_nodes
     self.takes_values = "feature_value" in names
+    _check_binary(self.takes_values, rows.value, "student")
     # A binary table fed to an artifact that takes values: every real entry is 1.
     self._values = None
     if self.takes_values:
@@ -258,6 +274,10 @@ class SubgraphPredictor:
     features: "rows" (padded rows, `FeatureRows`), "csr" (the extractor's lists) or
       "auto": rows unless the longest row exceeds `max_row_ratio` x the mean row.
     min_capacity: the smallest (C, M, Z) considered (Z: CSR features only).
+
+  Raises:
+    ValueError: the artifact does not take sparse features and the graph inputs, or
+      takes binary features and the features have other values; a malformed graph.
   """
 
   def __init__(self, model, num_nodes: int, edge_source, edge_target, indptr, indices,
@@ -280,6 +300,7 @@ class SubgraphPredictor:
     self.hops = int(hops)
     self.num_threads = num_threads
     self.min_capacity = tuple(int(c) for c in min_capacity)
+    _check_binary(self.takes_values, values, "teacher")
     if not self.takes_values:
       values = None
     elif values is None:   # binary features for an artifact that takes values
@@ -377,11 +398,12 @@ class SubgraphPredictor:
   def _write_rows(self, rt: FixedInterpreter, nodes: np.ndarray, n: int, c: int) -> None:
     rows = self.rows
     view = rt.view("feature_index").reshape(c, rows.width)
-    np.take(rows.index, nodes, axis=0, out=view[:n])
+    # mode "clip": the ids are in range, and it writes `out` without a buffer.
+    np.take(rows.index, nodes, axis=0, out=view[:n], mode="clip")
     view[n:] = self.num_features
     if self.takes_values:
       view = rt.view("feature_value").reshape(c, rows.width)
-      np.take(rows.value, nodes, axis=0, out=view[:n])
+      np.take(rows.value, nodes, axis=0, out=view[:n], mode="clip")
       view[n:] = 0.0
 
   def _write_csr(self, rt: FixedInterpreter, sub, n: int, z: int,
