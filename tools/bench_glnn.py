@@ -14,6 +14,10 @@ ai-edge-litert with 1 thread in this process. Per query node (test nodes, in ran
 Each query is timed end to end (extraction included); the JSON gives p50/p90/mean in ms,
 the ratio teacher/student of the p50s, the predictions' agreement with the Keras models,
 and the full-graph latency of both (`edgegnn.deploy.bench.benchmark`).
+
+This is the dense-feature path. The device-side per-node predictors on sparse-feature
+artifacts (`edgegnn.deploy.per_node`) are measured by `tools/bench_per_node.py`
+(docs/per_node.md, docs/results/per_node_latency.json).
 """
 from __future__ import annotations
 

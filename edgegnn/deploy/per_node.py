@@ -30,8 +30,8 @@ Features as padded rows (`FeatureRows`). Node u's non-zeros are stored in row u 
 fetch is one `np.take` of the subgraph's rows, and feature_node is the constant pattern
 0,..,0 (K times), 1,..,1, ... that the interpreter gets once, at creation (Z = C * K).
 It costs K / (mean row length) more entries in the artifact's GATHER (Cora: 30 / 18.2)
-and N * K * 4 bytes (Cora: 325 KB) but saves the CSR gather of the extractor (about a
-third of its time). A graph whose rows vary a lot (K > `max_row_ratio` x the mean) is
+and N * K * 4 bytes (Cora: 325 KB) but saves the extractor's CSR gather (over a
+third of its time on Cora). A graph whose rows vary a lot (K > `max_row_ratio` x the mean) is
 served from the CSR instead (the extractor's local feature lists, Z a power of two).
 
 The node-wise cost grows with C, M and Z, so one capacity sized for the largest
