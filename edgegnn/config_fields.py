@@ -57,6 +57,9 @@ def _check_type(where: str, key: str, value: Any, annotation: Any) -> Any:
     if key in _UNIQUE_LISTS and len(set(value)) != len(value):
       repeated = sorted({v for v in value if value.count(v) > 1})
       raise ValueError(f"{where}.{key} lists {repeated} more than once; each run once.")
+    if key == "seeds" and any(not 0 <= v < 2 ** 31 for v in value):
+      raise ValueError(f"{where}.seeds must be in 0..2147483647 (random seeds), got "
+                       f"{list(value)}.")
     return tuple(value)
   if origin is dict and not isinstance(value, Mapping):
     raise TypeError(f"{where}.{key} must be a mapping, got {value!r}.")

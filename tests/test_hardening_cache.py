@@ -107,3 +107,17 @@ def test_a_failed_re_export_keeps_the_good_artifact_and_its_cache(finished_run, 
                                      str(tmp_path / "bundle")])
   assert bundle.exit_code == 0, bundle.output
 
+
+
+def test_a_cache_entry_pointing_outside_out_is_not_served(finished_run, tmp_path):
+  out = tmp_path / "out"
+  shutil.copytree(finished_run, out)
+  cache = out / ".cache" / "gcn.json"
+  entry = json.loads(cache.read_text())
+  entry["result"]["models"][0]["runs"][0]["path"] = "../../elsewhere"
+  cache.write_text(json.dumps(entry))
+  result = _run(tmp_path, out)
+  assert result.exit_code == 0, result.output
+  assert "[re-run] gcn: its cache entry names '../../elsewhere'" in result.output
+  report = json.loads((out / "report.json").read_text())
+  assert report["models"][0]["runs"][0]["path"] == "models/gcn/seed0_fold0"

@@ -37,6 +37,7 @@ def _export(raw):
     (lambda r: _train(r)["train"].update(seeds=["2"]), "train.seeds[0]"),
     (lambda r: _train(r)["train"].update(seeds=[True]), "train.seeds[0]"),
     (lambda r: _train(r)["train"].update(seeds=[0, 0]), "train.seeds"),
+    (lambda r: _train(r)["train"].update(seeds=[-1]), "train.seeds"),
     (lambda r: _train(r)["train"].update(epochs=3.0), "train.epochs"),
     (lambda r: _export(r).update(bench_warmup=-1), "bench_warmup"),
     (lambda r: _export(r).update(bench_runs=10 ** 9), "bench_runs"),

@@ -221,6 +221,10 @@ class LiteRtRuntime(Runtime):
   def invoke(self, prepared):
     if self._runner is not None:
       out = self._runner(**prepared)
+      missing = [io.name for io in self.outputs if io.name not in out]
+      if missing:  # the interpreter read the file's signature differently
+        raise ValueError(f"{_where(self.info)}: LiteRT's signature runner returned "
+                         f"{sorted(out)}, not {missing}; the file's signature is corrupt")
       return {io.name: np.asarray(out[io.name]) for io in self.outputs}
     details = self.interpreter.get_input_details()
     resized = False

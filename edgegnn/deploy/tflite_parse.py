@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import math
 import os
 import struct
 from typing import Sequence
@@ -112,6 +113,17 @@ def _text(raw: bytes | None) -> str:
   return raw.decode("utf-8", errors="replace") if raw else ""
 
 
+def _name(raw: bytes | None, where: str) -> str:
+  """A signature name: the interpreters read it as a C string, so one holding NUL or
+  invalid UTF-8 would name a different input there than here."""
+  try:
+    name = raw.decode("utf-8") if raw else ""
+  except UnicodeDecodeError:
+    name = "\0"
+  _check("\0" not in name, f"{where}: name {raw!r} is not valid text")
+  return name
+
+
 def _numpy_or_empty(value) -> np.ndarray:
   return value if isinstance(value, np.ndarray) else np.zeros((0,), np.int64)
 
@@ -185,9 +197,10 @@ def _parse(path: str | None, data: bytes) -> TfliteModelInfo:
         index = entry.TensorIndex()
         _check(0 <= index < num_tensors,
                f"signature {k} maps to tensor {index} of {num_tensors}")
-        named[_text(entry.Name())] = index
+        named[_name(entry.Name(), f"signature {k} entry {i}")] = index
+      _check(len(named) == length, f"signature {k} names an input or output twice")
       maps.append(named)
-    signatures.append(SignatureInfo(_text(sig.SignatureKey()), sub, *maps))
+    signatures.append(SignatureInfo(_name(sig.SignatureKey(), f"signature {k}"), sub, *maps))
 
   metadata = {}
   for m in range(model.MetadataLength()):
@@ -262,6 +275,7 @@ def _parse_subgraph(schema, sg, s: int, size: int, buffer_sizes: list[int],
       zeros = _numpy_or_empty(quant.ZeroPointAsNumpy())
       zero_points = tuple(int(x) for x in zeros) if len(zeros) else (0,) * len(scales)
       quantization = Quantization(scales, zero_points, int(quant.QuantizedDimension()))
+      _check_quantization(f"subgraph {s} tensor {t}", quantization, dtype, shape)
     tensors.append(TensorInfo(
         index=t, name=_text(tensor.Name()), shape=shape,
         shape_signature=signature if signature else shape, dtype=dtype,
@@ -288,10 +302,64 @@ def _parse_subgraph(schema, sg, s: int, size: int, buffer_sizes: list[int],
         subgraph=s, index=o, name=op_names[code], is_custom=op_custom[code],
         inputs=indices(op.InputsAsNumpy(), f"operator {o} input", True),
         outputs=indices(op.OutputsAsNumpy(), f"operator {o} output")))
-  return SubgraphInfo(
+  info = SubgraphInfo(
       index=s, name=_text(sg.Name()), tensors=tuple(tensors),
       operators=tuple(operators), inputs=indices(sg.InputsAsNumpy(), "input"),
       outputs=indices(sg.OutputsAsNumpy(), "output"))
+  _check_dataflow(info, buffer_sizes)
+  return info
+
+
+# The zero points a quantized tensor of each type can hold; kernels index lookup tables
+# and clamp with them unchecked.
+_ZERO_POINT_RANGES = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767),
+                      "int4": (-8, 7), "uint4": (0, 15)}
+
+
+def _check_quantization(where: str, q: Quantization, dtype: str, shape: tuple) -> None:
+  _check(all(math.isfinite(x) and x > 0 for x in q.scale),
+         f"{where}: quantization scales must be finite and > 0, got {q.scale[:4]}")
+  _check(len(q.zero_point) == len(q.scale),
+         f"{where}: {len(q.scale)} scales but {len(q.zero_point)} zero points")
+  low, high = _ZERO_POINT_RANGES.get(dtype, (-(2 ** 31), 2 ** 31 - 1))
+  _check(all(low <= z <= high for z in q.zero_point),
+         f"{where}: zero points {q.zero_point[:4]} outside {dtype}'s [{low}, {high}]")
+  if len(q.scale) > 1:  # per-channel: one per slice along the quantized dimension
+    _check(0 <= q.quantized_dimension < len(shape)
+           and shape[q.quantized_dimension] == len(q.scale),
+           f"{where}: {len(q.scale)} per-channel scales for dimension "
+           f"{q.quantized_dimension} of shape {shape}")
+
+
+def _check_dataflow(sg: SubgraphInfo, buffer_sizes: list[int]) -> None:
+  """The invariants every converter output keeps and the interpreters rely on without
+  checking (a file that breaks them can crash LiteRT's kernels): constant data as long
+  as its tensor's shape says, operators in dataflow order (each input a constant, a
+  subgraph input, a variable or an earlier operator's output), each tensor written by
+  one operator at most and never a constant or a subgraph input."""
+  where = f"subgraph {sg.index}"
+  for t in sg.tensors:
+    if t.is_constant and t.dtype != "string" and t.dtype not in ("int4", "int2", "uint4"):
+      _check(buffer_sizes[t.buffer] == t.nbytes,
+             f"{where} tensor {t.index}: {buffer_sizes[t.buffer]} bytes of data for shape "
+             f"{t.shape} {t.dtype} ({t.nbytes} bytes)")
+  available = set(sg.inputs) | {t.index for t in sg.tensors
+                                if t.is_constant or t.is_variable}
+  inputs = set(sg.inputs)
+  written: set[int] = set()
+  for op in sg.operators:
+    for i in op.inputs:
+      _check(i < 0 or i in available,
+             f"{where} operator {op.index} ({op.name}) reads tensor {i} before any "
+             "operator writes it")
+    for o in op.outputs:
+      tensor = sg.tensors[o]
+      _check(o not in written and o not in inputs and not tensor.is_constant,
+             f"{where} operator {op.index} ({op.name}) writes tensor {o}, which is "
+             + ("written twice" if o in written else "an input" if o in inputs
+                else "a constant"))
+      written.add(o)
+      available.add(o)
 
 
 def _clean_tensor_name(name: str) -> str:

@@ -34,6 +34,24 @@ def file_sha256(path: pathlib.Path) -> str:
   return digest.hexdigest()
 
 
+def _result_paths(value: Any) -> list[str]:
+  """The file paths a stage's result names (run and artifact `path`, `sidecar`,
+  `c_sources`), wherever they are nested."""
+  found = []
+  if isinstance(value, dict):
+    for key, item in value.items():
+      if key in ("path", "sidecar") and isinstance(item, str):
+        found.append(item)
+      elif key == "c_sources" and isinstance(item, list):
+        found.extend(str(p) for p in item)
+      else:
+        found.extend(_result_paths(item))
+  elif isinstance(value, list):
+    for item in value:
+      found.extend(_result_paths(item))
+  return found
+
+
 class StageCache:
   """The cache entries and staging directories of one output directory."""
 
@@ -57,6 +75,13 @@ class StageCache:
     except (ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError):
       self.log(f"[re-run] {name}: its cache entry {path} is unreadable; running the stage again")
       return None
+    for relative in _result_paths(result):  # later stages read these: OUT's files only
+      try:
+        inside(self.out, relative)
+      except ValueError:
+        self.log(f"[re-run] {name}: its cache entry names {relative!r}, outside the output "
+                 "directory; running the stage again")
+        return None
     for relative, sha in files.items():
       problem = self._check_file(relative, sha)
       if problem:
