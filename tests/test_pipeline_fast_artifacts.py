@@ -12,9 +12,9 @@ RAW = {
     "stages": [
         {"train": {"name": "gcn", "model": {"architecture": "gcn",
                                             "input_normalization": "row"},
-                   "train": {"epochs": 20, "patience": 20, "seeds": [0]}}},
+                   "train": {"epochs": 5, "patience": 5, "seeds": [0]}}},
         {"export": {"model": "gcn", "name": "gcn_bin", "features": "binary",
-                    "formats": ["tflite-float32"], "target": "mobile", "bench_runs": 3}},
+                    "formats": ["tflite-float32"], "target": "mobile", "bench_runs": 1, "bench_warmup": 0}},
     ]}
 
 
