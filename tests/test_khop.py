@@ -165,3 +165,19 @@ def test_imports_without_tensorflow():
                        check=False)
   assert out.returncode == 0, out.stderr
   assert out.stdout.strip() == "2"
+
+
+def test_subgraph_inputs_pad_every_featureless_node():
+  """Every local node appears in feature_node, in order (SEGMENT_SUM needs consecutive ids),
+  even when a node in the middle has no feature."""
+  from edgegnn.deploy.khop import KHopExtractor
+  source = np.array([1, 2, 3, 0], np.int32)
+  target = np.array([0, 0, 0, 1], np.int32)
+  indptr = np.array([0, 1, 1, 3, 3])          # node 1 and node 3 have no feature
+  extractor = KHopExtractor.from_edges(source, target, 4, feature_indptr=indptr,
+                                       feature_indices=np.array([0, 1, 2], np.int32),
+                                       num_features=3)
+  feed = extractor.extract(0, k=1).inputs(3)
+  node = feed["feature_node"]
+  assert node[0] == 0 and np.all(np.diff(node) >= 0) and np.all(np.diff(node) <= 1)
+  assert node[-1] == len(feed["in_degree"]) - 1

@@ -88,8 +88,8 @@ class Subgraph(NamedTuple):
     (`build_model(..., features="binary" or "sparse", serving=True)`): feature_node,
     feature_index (+ feature_value if `values`), edge_source, edge_target and the
     full-graph in_degree, all int32 (values float32). As in `feeds.sparse_feature_lists`,
-    when the last node has no feature a padding entry (node n - 1, column
-    `num_features`, value 0) makes the entries name all n nodes. The artifact's output
+    every node without a feature gets a padding entry (node, column `num_features`,
+    value 0), so the entries name all n nodes in order (TFLite's SEGMENT_SUM needs it). The artifact's output
     row 0 is then the seed's full-graph output (the module doc's contract).
 
     Raises:
@@ -103,12 +103,8 @@ class Subgraph(NamedTuple):
     if values:
       value = (self.feature_value if self.feature_value is not None
                else np.ones(node.size, np.float32))
-    last = self.num_nodes - 1
-    if not node.size or node[-1] != last:
-      node = np.append(node, np.int32(last))
-      index = np.append(index, np.int32(num_features))
-      if values:
-        value = np.append(value, np.float32(0.0))
+    from edgegnn.models.feeds import pad_empty_nodes  # numpy only
+    node, index, value = pad_empty_nodes(node, index, value, self.num_nodes, num_features)
     feed = {"feature_node": node, "feature_index": index, "edge_source": self.edge_source,
             "edge_target": self.edge_target, "in_degree": self.in_degree.astype(np.int32)}
     if values:

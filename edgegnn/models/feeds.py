@@ -34,13 +34,23 @@ def sparse_feature_lists(graph: Graph) -> dict[str, np.ndarray]:
     value = graph.node_features[node, index].astype(np.float32)
     node, index = node.astype(np.int32), index.astype(np.int32)
     num_features = graph.num_features
-  empty = np.flatnonzero(np.bincount(node, minlength=graph.num_nodes) == 0).astype(np.int32)
-  if len(empty):   # one padding entry per node without non-zeros, in node order
-    order = np.argsort(np.concatenate([node, empty]), kind="stable")
-    node = np.concatenate([node, empty])[order]
-    index = np.concatenate([index, np.full(len(empty), num_features, np.int32)])[order]
-    value = np.concatenate([value, np.zeros(len(empty), np.float32)])[order]
+  node, index, value = pad_empty_nodes(node, index, value, graph.num_nodes, num_features)
   return {"feature_node": node, "feature_index": index, "feature_value": value}
+
+
+def pad_empty_nodes(node: np.ndarray, index: np.ndarray, value: Optional[np.ndarray],
+                    num_nodes: int, num_features: int):
+  """(node, index, value) with one padding entry (n, num_features, 0) for every node n in
+  [0, num_nodes) that has none, kept in node order (`value` may be None)."""
+  empty = np.flatnonzero(np.bincount(node, minlength=num_nodes) == 0).astype(np.int32)
+  if not len(empty):
+    return node, index, value
+  order = np.argsort(np.concatenate([node, empty]), kind="stable")
+  node = np.concatenate([node, empty])[order]
+  index = np.concatenate([index, np.full(len(empty), num_features, np.int32)])[order]
+  if value is not None:
+    value = np.concatenate([value, np.zeros(len(empty), np.float32)])[order]
+  return node, index, value
 
 
 def check_feature_encoding(where: str, features: str, layout: str, formats, target) -> None:
