@@ -5,6 +5,8 @@
     mutag = data.load("MUTAG")          # GraphClassificationDataset, 10 folds
     train, test = mutag.split(0)
 
+Your own graph (npz, csv, OGB layout): `load_source` (edgegnn.data.sources, docs/data.md).
+
 The files in `edgegnn/data/files/` are made by `tools/convert_datasets.py`.
 """
 from edgegnn.data.datasets import GraphClassificationDataset
@@ -17,6 +19,8 @@ from edgegnn.data.loading import DatasetFileError
 from edgegnn.data.loading import load
 from edgegnn.data.registry import available_datasets
 from edgegnn.data.registry import UnknownDatasetError
+from edgegnn.data.sources import SourceError
+from edgegnn.data.sources import load_source
 from edgegnn.data.sparse import SparseFeatures
 
 __all__ = [
@@ -26,9 +30,11 @@ __all__ = [
     "Graph",
     "GraphClassificationDataset",
     "NodeClassificationDataset",
+    "SourceError",
     "SparseFeatures",
     "UnknownDatasetError",
     "available_datasets",
     "load",
+    "load_source",
     "merge_graphs",
 ]
