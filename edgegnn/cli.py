@@ -105,7 +105,9 @@ def report(out):
 
 
 @main.command()
-@click.option("--dataset", required=True, help="Dataset name (see `edgegnn datasets`).")
+@click.option("--dataset", required=True,
+              help="A bundled name (see `edgegnn datasets`), a .npz file, or a .yaml/.json "
+                   "file holding a dataset source mapping (docs/data.md).")
 @click.option("--architecture", default="gcn", show_default=True,
               help="gcn, gat, sage, gin, edgeconv, mlp or mp.")
 @click.option("--hidden-units", default=16, show_default=True)
@@ -119,12 +121,15 @@ def report(out):
 def train(dataset, architecture, hidden_units, num_layers, epochs, learning_rate, weight_decay,
           seed, fold, out):
   """Train one model; writes OUT/model.json, OUT/weights.h5 and OUT/checkpoint/metrics.json."""
-  from edgegnn import data
+  from edgegnn.data import sources
   from edgegnn.models import ModelSpec
   from edgegnn.models.saving import ModelMeta, save_trained
   from edgegnn.training import TrainConfig, train as train_fn
   try:
-    ds = data.load(dataset)
+    source = sources.resolve(dataset)
+    ds, summary = sources.load_source_summary(source)
+    if sources.is_source(source):
+      click.echo(f"dataset {summary}")
     spec = ModelSpec(architecture=architecture, hidden_units=hidden_units,
                      num_layers=num_layers, weight_decay=weight_decay,
                      input_normalization="row" if ds.task == "node" else "none")
@@ -132,8 +137,9 @@ def train(dataset, architecture, hidden_units, num_layers, epochs, learning_rate
                       seed=seed, fold=fold, checkpoint_dir=f"{out}/checkpoint")
   except (ValueError, TypeError) as e:
     _fail(e)
+  extra = {"dataset_source": source} if sources.is_source(source) else {}
   save_trained(out, result.model, ModelMeta(spec, ds.name, ds.task, ds.num_features,
-                                            ds.num_classes))
+                                            ds.num_classes, extra=extra))
   click.echo(json.dumps(result.metrics, indent=1))
 
 
@@ -170,7 +176,7 @@ def convert(model_dir, fmt, layout, capacity, max_neighbors, target, integer_io,
   try:
     meta = load_meta(model_dir)
     meta.check_export(layout, formats=[fmt])
-    ds = data.load(meta.dataset)
+    ds = data.load_source(meta.extra.get("dataset_source") or meta.dataset)
     capacity, max_neighbors = feeds.layout_sizes(
         ds, layout, capacity if capacity is not None else meta.bound_nodes, max_neighbors)
     feeds.check_feature_encoding("convert", features, layout, [fmt], target)

@@ -212,11 +212,26 @@ def read_csv(spec: Mapping[str, Any]) -> RawGraph:
                     edges_path, "source", id_key)
   target = _rows_of(ids, _column(edges, target_key, edges_path, "target"), nodes_path,
                     edges_path, "target", id_key)
+  splits = {}
+  if "split_column" in spec:
+    splits = _splits_of(_column(nodes, spec["split_column"], nodes_path, "split_column"),
+                        nodes_path, spec["split_column"])
   return RawGraph(where=f"{nodes_path} + {edges_path}", features=features, sparse=None,
                   edge_source=source, edge_target=target,
-                  labels=_labels_of(labels_column, nodes_path, label_key), splits={},
+                  labels=_labels_of(labels_column, nodes_path, label_key), splits=splits,
                   edge_names=(f"{edges_path.name} {source_key}",
                               f"{edges_path.name} {target_key}"))
+
+
+def _splits_of(column, path: pathlib.Path, key: str) -> dict[str, np.ndarray]:
+  """Rows per split of a column holding train, val, test or nothing (in no split)."""
+  values = np.array([v or "" for v in column.cast("string").to_pylist()], dtype=object)
+  known = np.isin(values, ["train", "val", "test", ""])
+  if not known.all():
+    row = int(np.flatnonzero(~known)[0])
+    raise SourceError(f"{path}: split column {key!r} holds {values[row]!r} on data row {row} "
+                      f"(line {row + 2}); use train, val, test or leave it empty.")
+  return {s: np.flatnonzero(values == s) for s in ("train", "val", "test")}
 
 
 def _labels_of(column, path: pathlib.Path, key: str) -> np.ndarray:

@@ -36,7 +36,8 @@ Source = Union[str, Mapping[str, Any]]
 COMMON_KEYS = ("format", "name", "symmetrize", "split", "folds")
 FORMAT_KEYS = {
     "npz": ("path",),
-    "csv": ("nodes", "edges", "id", "label", "features", "source", "target"),
+    "csv": ("nodes", "edges", "id", "label", "features", "source", "target",
+            "split_column"),
     "ogb": ("root", "split_name"),
 }
 PATH_KEYS = {"npz": ("path",), "csv": ("nodes", "edges"), "ogb": ("root",)}
@@ -103,7 +104,7 @@ def _normalize(spec: Mapping[str, Any], base_dir: pathlib.Path, where: str) -> d
       raise SourceError(f"{where}: format {fmt} needs `{key}` (a path), got "
                         f"{out.get(key)!r}.")
     out[key] = str((base_dir / os.path.expanduser(out[key])).resolve())
-  for key in ("id", "label", "source", "target", "split_name"):
+  for key in ("id", "label", "source", "target", "split_name", "split_column"):
     if key in out and not isinstance(out[key], str):
       raise SourceError(f"{where}: `{key}` must be a column or directory name (text), got "
                         f"{out[key]!r}.")

@@ -99,7 +99,7 @@ def build_bundle(run_dir: str | pathlib.Path, bundle_dir: str | pathlib.Path, *,
       raise FileNotFoundError(f"{run_dir / a['path']}: artifact {a['name']} is missing; "
                               "re-run the pipeline.")
   _check_destination(run_dir, bundle_dir)
-  dataset = data.load(report["dataset"])
+  dataset = data.load_source(report.get("dataset_source") or report["dataset"])
   # Written beside its destination, then renamed onto it: a failure (a corrupt artifact,
   # a full disk) leaves the previous bundle, or nothing, never half a bundle.
   bundle_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -173,7 +173,6 @@ def _write_bundle(run_dir: pathlib.Path, bundle_dir: pathlib.Path, report: dict,
   np.save(bundle_dir / "labels.npy", labels.astype(np.int32))
 
   entries = []
-  written_sets = set()
   for a in chosen:
     source = run_dir / a["path"]
     target = bundle_dir / "artifacts" / source.name
@@ -192,16 +191,17 @@ def _write_bundle(run_dir: pathlib.Path, bundle_dir: pathlib.Path, report: dict,
     for k, graph in enumerate(graphs):
       feed = feeds.select(feeds.graph_feed(graph, a.get("layout", "sparse"), a.get("capacity"),
                                            max_neighbors=a.get("max_neighbors")), names)
-      if feed_set not in written_sets:
-        example_dir = bundle_dir / "inputs" / feed_set / f"{k:05d}"
-        example_dir.mkdir(parents=True, exist_ok=True)
-        for name, array in feed.items():
+      # One directory per feed set; artifacts of a set may take different inputs (dense
+      # or sparse features), so each adds the inputs the set does not hold yet.
+      example_dir = bundle_dir / "inputs" / feed_set / f"{k:05d}"
+      example_dir.mkdir(parents=True, exist_ok=True)
+      for name, array in feed.items():
+        if not (example_dir / f"{name}.npy").exists():
           np.save(example_dir / f"{name}.npy", array)
       out = runtime.run(feed)["logits"]
       if dataset.task == "node":
         out = out[: graph.num_nodes][test_index]
       logits.append(out.reshape(-1, out.shape[-1]))
-    written_sets.add(feed_set)
     np.save(bundle_dir / "expected" / f"{a['name']}.npy", np.concatenate(logits))
     entries.append({"name": a["name"], "file": f"artifacts/{target.name}",
                     "sidecar": f"artifacts/{sidecar_lib.sidecar_path(target).name}",

@@ -14,6 +14,11 @@
           formats: [tflite-float32]
           target: mobile
 
+`dataset` is a bundled name or your own graph: a .npz path or a source mapping such as
+`{format: csv, nodes: nodes.csv, edges: edges.csv, ...}` (`edgegnn.data.sources`,
+docs/data.md; relative paths start at the pipeline file's directory). It is loaded and
+checked at parse time.
+
 Every key is checked: an unknown key or a wrong type fails naming the stage and key; so
 does a stage that does not fit the dataset's task (e.g. distill method gfkd on cora) or the
 model it reads (e.g. a CPF student exported in the dense layout). The stage kinds and their
@@ -43,6 +48,9 @@ class Pipeline:
   out: str
   stages: tuple[Stage, ...]
   source: Optional[str] = None
+  # Your own graph (`edgegnn.data.sources`): the resolved source mapping (absolute paths,
+  # `name` = `dataset`); None for a bundled dataset.
+  dataset_source: Optional[dict] = None
   # Time every artifact beside the stock TFLite path at the end of the run (node tasks;
   # edgegnn.pipeline.stock_comparison): report.json's stock_comparison, ratio columns.
   compare_with_stock: bool = False
@@ -77,9 +85,21 @@ def _check_in_context(stage: Stage, dataset: str, task: str,
     stage.check_source(earlier[stage.model])
 
 
+def _dataset_of(value: Any, source: Optional[str]) -> tuple[str, Optional[dict], str]:
+  """(name, resolved source mapping or None, task) of a pipeline's `dataset:`: a bundled
+  name, a path (.npz, or a .yaml/.json source file) or a source mapping, relative paths from
+  the pipeline file's directory. A source is loaded here, so a broken file fails before
+  anything runs or is written. Raises ValueError."""
+  from edgegnn.data import registry, sources  # pylint: disable=g-import-not-at-top
+  base = pathlib.Path(source).resolve().parent if source else None
+  resolved = sources.resolve(value if isinstance(value, dict) else str(value), base)
+  if isinstance(resolved, str):
+    return resolved, None, registry.task_of(resolved)
+  return resolved["name"], resolved, sources.load_source(resolved).task
+
+
 def parse(raw: Any, source: Optional[str] = None, default_name: str = "pipeline") -> Pipeline:
   """Validates a pipeline mapping (as loaded from YAML) completely."""
-  from edgegnn.data import registry
   if not isinstance(raw, dict):
     raise PipelineError(f"{source or 'pipeline'}: expected a mapping at the top level.")
   allowed = {"name", "dataset", "out", "stages", "compare_with_stock"}
@@ -89,13 +109,12 @@ def parse(raw: Any, source: Optional[str] = None, default_name: str = "pipeline"
   if "dataset" not in raw or "stages" not in raw:
     raise PipelineError("A pipeline needs `dataset` and `stages`.")
   try:
-    dataset = registry.canonical_name(str(raw["dataset"]))
+    dataset, dataset_source, task = _dataset_of(raw["dataset"], source)
   except ValueError as e:
     raise PipelineError(f"dataset: {e}") from None
   if not isinstance(raw["stages"], list) or not raw["stages"]:
     raise PipelineError("stages must be a non-empty list.")
   stages = tuple(_parse_stage(i, s) for i, s in enumerate(raw["stages"]))
-  task = registry.task_of(dataset)
   produced: dict[str, Stage] = {}
   for i, stage in enumerate(stages):
     for need in stage.requires():
@@ -129,7 +148,7 @@ def parse(raw: Any, source: Optional[str] = None, default_name: str = "pipeline"
     raise PipelineError("compare_with_stock times full-graph node artifacts; "
                         f"{dataset} is a graph task. Drop the key.")
   return Pipeline(name=name, dataset=dataset, out=out, stages=stages, source=source,
-                  compare_with_stock=compare)
+                  compare_with_stock=compare, dataset_source=dataset_source)
 
 
 # A pipeline file is a few kB; a larger one is a mistake (or an attempt to stall the

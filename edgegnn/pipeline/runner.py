@@ -61,17 +61,41 @@ class Runner:
     self.progress = progress
     self.report: dict[str, Any] = {"edgegnn_version": __version__, "pipeline": pipeline.name,
                                    "dataset": pipeline.dataset, "models": [], "artifacts": []}
+    if pipeline.dataset_source is not None:  # your own graph: what reloads it
+      self.report["dataset_source"] = pipeline.dataset_source
     self.stage_hashes: dict[str, str] = {}
     self._dataset = None
+    self._source_hash = None
     self.code = _code_fingerprint()
     self.work = self.out  # the running stage's staging directory (`StageCache.staging`)
 
   @property
   def dataset(self):
     if self._dataset is None:
-      from edgegnn import data
-      self._dataset = data.load(self.pipeline.dataset)
+      from edgegnn.data import sources  # pylint: disable=g-import-not-at-top
+      self._dataset, summary = sources.load_source_summary(
+          self.pipeline.dataset_source or self.pipeline.dataset)
+      if self.pipeline.dataset_source is not None:
+        self.log(f"dataset {summary}")
     return self._dataset
+
+  def _dataset_key(self) -> dict[str, Any]:
+    """The dataset part of a stage's cache key: the name; for your own graph also the
+    source and a hash of its files (an edited file retrains)."""
+    source = self.pipeline.dataset_source
+    if source is None:
+      return {"dataset": self.pipeline.dataset}
+    if self._source_hash is None:
+      from edgegnn.data import sources  # pylint: disable=g-import-not-at-top
+      self._source_hash = sources.fingerprint(source)
+    return {"dataset": self.pipeline.dataset, "dataset_source": source,
+            "dataset_files": self._source_hash}
+
+  def _meta_extra(self, extra: dict[str, Any]) -> dict[str, Any]:
+    """A saved model's `extra` with the dataset source, so `edgegnn convert` reloads it."""
+    if self.pipeline.dataset_source is None:
+      return extra
+    return dict(extra, dataset_source=self.pipeline.dataset_source)
 
   def run(self) -> dict[str, Any]:
     for i, stage in enumerate(self.pipeline.stages):  # a Pipeline built without `parse`
@@ -85,7 +109,7 @@ class Runner:
     previous_devices = self._previous_devices()
     for stage in self.pipeline.stages:
       upstream = [self.stage_hashes[n] for n in stage.requires()]
-      key = _hash({"stage": stage.to_dict(), "dataset": self.pipeline.dataset,
+      key = _hash({"stage": stage.to_dict(), **self._dataset_key(),
                    "upstream": upstream, "code": self.code})
       started = time.perf_counter()
       entry = cache.lookup(stage.produces, key)
@@ -188,7 +212,7 @@ class Runner:
                        checkpoint_dir=str(directory / "checkpoint"), progress=self.progress,
                        description=f"{stage.name} seed {seed} fold {fold}", model=model)
         meta = ModelMeta(stage.model_spec, dataset.name, dataset.task, dataset.num_features,
-                         dataset.num_classes, extra=extra)
+                         dataset.num_classes, extra=self._meta_extra(extra))
         save_trained(directory, result.model, meta)
         runs.append(dict(result.metrics, path=str(directory.relative_to(self.work))))
         params = int(result.model.count_params())
@@ -237,6 +261,7 @@ class Runner:
     config, spec = stage.distill_config, stage.model_spec
     extra = {"quantization": quantization.to_dict()} if quantization else {}
     extra["distill"] = {"method": config.method, "teacher": stage.teacher}
+    extra = self._meta_extra(extra)
     meta = (ModelMeta(None, dataset.name, dataset.task, dataset.num_features,
                       dataset.num_classes, extra=extra, kind="cpf",
                       arguments=cpf_student_arguments(dataset, config))
@@ -314,7 +339,8 @@ class Runner:
       directory.mkdir(parents=True, exist_ok=True)
       result.model.save_weights(str(directory / "weights.h5"))
       atomic_write_text(directory / "binary_spec.json",
-                        json.dumps({"binarize": config.to_dict(), "dataset": dataset.name}))
+                        json.dumps({"binarize": config.to_dict(), "dataset": dataset.name,
+                                    **self._meta_extra({})}))
       metrics = {k: v for k, v in result.metrics.items() if isinstance(v, (int, float, str))}
       runs.append(dict(metrics, seed=seed, fold=0, path=str(directory.relative_to(self.work))))
       first = first or result
@@ -379,7 +405,7 @@ class Runner:
     for run in source["runs"]:
       float_model, meta = load_trained(self.out / run["path"], batched=dataset.task == "graph")
       meta = ModelMeta(meta.spec, meta.dataset, meta.task, meta.num_features, meta.num_classes,
-                       extra={"quantization": quantization.to_dict()})
+                       extra=self._meta_extra({"quantization": quantization.to_dict()}))
       model = meta.build("sparse", batched=dataset.task == "graph")
       calibration.transfer_float_weights(float_model, model)
       task = make_task(dataset, run["fold"])

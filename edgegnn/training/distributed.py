@@ -108,7 +108,7 @@ def train_worker(config: DistributedConfig, ports: Sequence[int], index: int,
   from edgegnn.training.tasks import NodeTask, make_task  # pylint: disable=g-import-not-at-top
   from edgegnn.training.trainer import accuracy  # pylint: disable=g-import-not-at-top
 
-  dataset = data.load(config.dataset)
+  dataset = data.load_source(config.dataset)
   task = make_task(dataset)
   if not isinstance(task, NodeTask):
     raise ValueError(f"distributed.dataset {config.dataset!r} is a graph-classification "
