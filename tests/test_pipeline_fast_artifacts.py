@@ -1,5 +1,8 @@
-"""A pipeline exports a sparse-feature artifact and ends with the stock comparison."""
+"""A pipeline exports a sparse-feature artifact and ends with the stock comparison; a Pi
+bundle of the run carries both feature encodings and runs them."""
 import json
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -14,7 +17,10 @@ RAW = {
                                             "input_normalization": "row"},
                    "train": {"epochs": 5, "patience": 5, "seeds": [0]}}},
         {"export": {"model": "gcn", "name": "gcn_bin", "features": "binary",
-                    "formats": ["tflite-float32"], "target": "mobile", "bench_runs": 1, "bench_warmup": 0}},
+                    "formats": ["tflite-float32"], "target": "mobile", "bench_runs": 1,
+                    "bench_warmup": 0}},
+        {"export": {"model": "gcn", "name": "gcn_dense", "formats": ["tflite-float32"],
+                    "target": "mobile", "bench_runs": 1, "bench_warmup": 0}},
     ]}
 
 
@@ -24,10 +30,17 @@ def _load(tmp_path, raw):
   return pipeline.load(path)
 
 
-def test_binary_feature_export_and_stock_comparison(tmp_path):
-  out = tmp_path / "out"
-  report = pipeline.Runner(_load(tmp_path, RAW), out=str(out), log=lambda _: None).run()
-  artifact, = report["artifacts"]
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+  tmp = tmp_path_factory.mktemp("fast")
+  out = tmp / "out"
+  report = pipeline.Runner(_load(tmp, RAW), out=str(out), log=lambda _: None).run()
+  return out, report
+
+
+def test_binary_feature_export_and_stock_comparison(run):
+  out, report = run
+  artifact = next(a for a in report["artifacts"] if a["name"].startswith("gcn_bin"))
   assert artifact["features"] == "binary" and artifact["agreement"] >= 0.99
   names = {io.name for io in tflite_file.read_model(out / artifact["path"]).inputs}
   assert names == {"feature_node", "feature_index", "edge_source", "edge_target", "in_degree"}
@@ -39,6 +52,18 @@ def test_binary_feature_export_and_stock_comparison(tmp_path):
   assert artifact["x_stock_p50"] > 0 and artifact["x_stock_bytes"] == pytest.approx(
       artifact["bytes"] / comparison["anchors"]["stock-float32"]["bytes"])
   assert "x stock p50" in (out / "report.md").read_text()
+
+
+def test_pi_bundle_runs_both_feature_encodings(run, tmp_path):
+  """Artifacts of one layout that take dense and sparse features share a feed set."""
+  from edgegnn.deploy.pi_bundle import build_bundle
+  out, _ = run
+  bundle = build_bundle(out, tmp_path / "bundle")
+  subprocess.run([sys.executable, "run_bundle.py"], cwd=bundle.path, check=True,
+                 capture_output=True)
+  results = json.loads((bundle.path / "results.json").read_text())
+  agreements = {name: r.get("agreement") for name, r in results["artifacts"].items()}
+  assert len(agreements) == 2 and all(a == 1.0 for a in agreements.values()), agreements
 
 
 @pytest.mark.parametrize("change, words", [
