@@ -1,7 +1,7 @@
 """edgegnn: from TF-GNN models to compressed, verified .tflite artifacts.
 
 Importing edgegnn first makes `tf.keras` resolve to Keras 2 (tf-keras), which TF-GNN,
-larq, tfmot and the LCE converter need. The public API is loaded lazily so that
+larq and the LCE converter need. The public API is loaded lazily so that
 `edgegnn inspect` / `bench` start without TensorFlow.
 """
 from edgegnn import _keras_env  # (must precede any TensorFlow import)
