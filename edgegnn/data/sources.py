@@ -26,6 +26,7 @@ import json
 import os
 import pathlib
 import re
+import weakref
 from typing import Any, Mapping, Optional, Union
 
 from edgegnn.data import registry
@@ -46,7 +47,7 @@ SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_SPEC_BYTES = 1 << 16
 
 __all__ = ["SourceError", "describe", "fingerprint", "is_source", "load_source",
-           "load_source_summary", "resolve"]
+           "load_source_summary", "origin", "resolve"]
 
 
 def is_source(value: Any) -> bool:
@@ -185,6 +186,14 @@ def fingerprint(value: Any) -> Optional[str]:
 
 
 _CACHE: dict[str, tuple[Any, str]] = {}
+# Dataset object -> the resolved source it was loaded from (`origin`).
+_ORIGINS: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
+
+
+def origin(dataset: Any) -> Union[str, dict]:
+  """What reloads a loaded dataset in another process: the resolved source mapping it came
+  from (`load_source`), else its name (a bundled dataset, or one built in Python)."""
+  return _ORIGINS.get(dataset, dataset.name)
 
 
 def load_source_summary(value: Source, base_dir: Optional[Union[str, os.PathLike]] = None):
@@ -203,6 +212,7 @@ def load_source_summary(value: Source, base_dir: Optional[Union[str, os.PathLike
     raw = READERS[resolved["format"]](resolved)
     _CACHE.clear()  # one user graph at a time: a large one must not stay alive twice
     _CACHE[key] = build(raw, resolved["name"], resolved)
+    _ORIGINS[_CACHE[key][0]] = resolved
   return _CACHE[key]
 
 

@@ -56,7 +56,7 @@ class ClientFactory:
   def _load(self):
     if self._loaded is None:
       from edgegnn import data  # pylint: disable=g-import-not-at-top
-      dataset = data.load(self.job.dataset)
+      dataset = data.load_source(self.job.dataset)
       hooks = resolve_hooks(self.job.hooks)(self.job.spec, dataset, self.job.config)
       clients = make_clients(dataset, self.job.config, self.job.seed)
       self._loaded = (hooks, hooks.model_fn(), clients)
@@ -77,7 +77,7 @@ def build_server(job: FederatedJob, log=None):
   """(GlobalModelStrategy, flwr ServerConfig) of `job`; resumes from its checkpoint."""
   from flwr.server import ServerConfig  # pylint: disable=g-import-not-at-top
   from edgegnn import data  # pylint: disable=g-import-not-at-top
-  dataset = data.load(job.dataset)
+  dataset = data.load_source(job.dataset)
   hooks = resolve_hooks(job.hooks)(job.spec, dataset, job.config)
   tf.keras.utils.set_random_seed(job.seed)
   model = hooks.model_fn()

@@ -69,14 +69,14 @@ class FederatedJob:
 
   Attributes:
     spec: the model.
-    dataset: dataset name (`edgegnn.data.load`).
+    dataset: dataset name, or your own graph's source mapping (`edgegnn.data.load_source`).
     config: the federation.
     seed: seed of the initial model, the partition and the clients.
     out_dir: where the checkpoint, history and final model go.
     hooks: 'module:function' returning `Hooks` (model_fn, client_update).
   """
   spec: ModelSpec
-  dataset: str
+  dataset: str | dict
   config: FederatedConfig
   seed: int
   out_dir: str

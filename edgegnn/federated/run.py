@@ -121,7 +121,9 @@ def run_federated(spec: ModelSpec, dataset, config: FederatedConfig, seed: int,
   """
   out = pathlib.Path(out_dir)
   out.mkdir(parents=True, exist_ok=True)
-  job = FederatedJob(spec=spec, dataset=dataset.name, config=config, seed=seed,
+  from edgegnn.data.sources import origin  # pylint: disable=g-import-not-at-top
+  # By name, or your own graph's source mapping: what the engines' processes reload.
+  job = FederatedJob(spec=spec, dataset=origin(dataset), config=config, seed=seed,
                      out_dir=str(out), hooks=hooks)
   started = time.perf_counter()
   if config.engine == "inprocess":
@@ -143,6 +145,8 @@ def run_federated(spec: ModelSpec, dataset, config: FederatedConfig, seed: int,
   save_trained(model_dir, model, ModelMeta(spec, dataset.name, dataset.task,
                                            dataset.num_features, dataset.num_classes,
                                            extra={"federated": config.to_dict(), "seed": seed,
+                                                  **({"dataset_source": job.dataset}
+                                                     if isinstance(job.dataset, dict) else {}),
                                                   **({"quantization": config.quantization}
                                                      if config.quantization else {})}))
   clients = make_clients(dataset, config, seed)
