@@ -119,7 +119,8 @@ class _Quantized:
     if self.config is None:
       return tf.keras.layers.Dense(units, **kwargs)
     from edgegnn.quantization import QuantDense  # pylint: disable=g-import-not-at-top
-    return QuantDense(units, weight_bits=self.config.weight_bits, **kwargs)
+    return QuantDense(units, weight_bits=self.config.weight_bits,
+                      noise_rate=self.config.quant_noise, **kwargs)
 
   def conv_kwargs(self, name: str, transforms=("transform",), units: int = 0) -> dict:
     if self.config is None:

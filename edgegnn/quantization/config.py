@@ -24,6 +24,10 @@ class QuantizationConfig(MappingConfig):
       0.1, INT4 0.1 / 0.2).
     percentile: lower clipping percentile of dq ranges (INT8 0.1, INT4 1.0).
     momentum: range-tracking momentum.
+    quant_noise: Quant-Noise (Fan et al., 2020), qat only: the probability p that a
+      block of weights (one input row of a kernel) is quantized in a training step; the
+      other blocks stay float and pass gradients unchanged. 0 (default) quantizes every
+      weight in every step, as plain QAT; at inference every weight is quantized.
   """
   SECTION: ClassVar[str] = "quantization"
   method: str = "dq"
@@ -33,6 +37,7 @@ class QuantizationConfig(MappingConfig):
   p_max: Optional[float] = None
   percentile: Optional[float] = None
   momentum: float = 0.9
+  quant_noise: float = 0.0
 
   def __post_init__(self):
     if self.method not in METHODS:
@@ -46,6 +51,12 @@ class QuantizationConfig(MappingConfig):
     for name, value in defaults.items():
       if getattr(self, name) is None:
         object.__setattr__(self, name, value)
+    if not 0.0 <= self.quant_noise < 1.0:
+      raise ValueError(f"quantization.quant_noise must be in [0, 1), got {self.quant_noise!r} "
+                       "(0: every weight quantized every step, plain QAT).")
+    if self.quant_noise and self.method != "qat":
+      raise ValueError(f"quantization.quant_noise is a qat option (Quant-Noise); method "
+                       f"{self.method} quantizes every weight in every step.")
     if not 0.0 <= self.p_min <= self.p_max <= 1.0:
       raise ValueError(f"quantization: need 0 <= p_min <= p_max <= 1, got {self.p_min}, "
                        f"{self.p_max}.")
@@ -60,5 +71,6 @@ class QuantizationConfig(MappingConfig):
 
   @property
   def label(self) -> str:
-    """e.g. "dq-w8a8"."""
-    return f"{self.method}-w{self.weight_bits}a{self.activation_bits}"
+    """e.g. "dq-w8a8", "qat-qn0.5-w4a4"."""
+    noise = f"-qn{self.quant_noise:g}" if self.quant_noise else ""
+    return f"{self.method}{noise}-w{self.weight_bits}a{self.activation_bits}"

@@ -144,23 +144,39 @@ class QuantDense(tf.keras.layers.Dense):
   quantized on every forward pass, training or not, so all uses share the quantized
   weights. Injected as the `transform` of a message-passing layer.
 
+  Quant-Noise (Fan et al., 2020) with rate p = `noise_rate` > 0: in a training step each
+  input row W[i, :] is quantized with probability p and left float otherwise,
+
+    W_used[i, :] = W_q[i, :] if u_i < p else W[i, :],   u_i ~ U(0, 1) per step,
+
+  so the float rows see exact gradients and the network learns to tolerate the quantized
+  ones; at inference every row is quantized (p = 1).
+
   Args:
     units: output channels.
     weight_bits: b, 2..8.
+    noise_rate: Quant-Noise's p in [0, 1); 0 quantizes every weight in every step.
     Other arguments: those of `tf.keras.layers.Dense`.
   """
 
-  def __init__(self, units: int, weight_bits: int = 8, **kwargs):
+  def __init__(self, units: int, weight_bits: int = 8, noise_rate: float = 0.0, **kwargs):
     super().__init__(units, **kwargs)
     self.weight_bits = _check_bits(weight_bits, "weight_bits")
+    if not 0.0 <= noise_rate < 1.0:
+      raise ValueError(f"noise_rate must be in [0, 1), got {noise_rate!r}.")
+    self.noise_rate = float(noise_rate)
 
-  def call(self, inputs):
+  def call(self, inputs, training=None):
     bound = tf.stop_gradient(tf.reduce_max(tf.abs(self.kernel)))
     kernel = fake_quant(self.kernel, -bound, bound, self.weight_bits, narrow_range=True)
+    if self.noise_rate and training:
+      rows = tf.random.uniform([tf.shape(self.kernel)[0], 1]) < self.noise_rate
+      kernel = tf.where(rows, kernel, self.kernel)
     outputs = tf.matmul(inputs, kernel)
     if self.use_bias:
       outputs = tf.nn.bias_add(outputs, self.bias)
     return self.activation(outputs) if self.activation is not None else outputs
 
   def get_config(self):
-    return dict(super().get_config(), weight_bits=self.weight_bits)
+    return dict(super().get_config(), weight_bits=self.weight_bits,
+                noise_rate=self.noise_rate)
