@@ -87,7 +87,11 @@ def exclusive_lock(directory: PathLike, what: str = "edgegnn run") -> Iterator[N
   stale .lock file never blocks a later run.
   """
   path = pathlib.Path(directory) / ".lock"
-  fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+  try:  # O_NOFOLLOW: a .lock symlinked elsewhere must not create or open a file there
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+  except OSError as e:
+    raise ValueError(f"{path}: cannot open the lock file ({e.strerror}); remove it if it "
+                     "is a link or not a regular file.") from None
   try:
     try:
       fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

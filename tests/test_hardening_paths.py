@@ -177,3 +177,13 @@ def test_deploy_label_must_be_a_name(finished_run, tmp_path):
     assert result.exit_code == 1 and "--label" in result.output, result.output
   assert _snapshot(finished_run.parent) == run_before
   assert not (finished_run / "deploy").exists()
+
+
+def test_a_lock_file_linked_outside_is_not_followed(tmp_path):
+  out = tmp_path / "out"
+  out.mkdir()
+  (out / ".lock").symlink_to(tmp_path / "victim")
+  with pytest.raises(ValueError, match="cannot open the lock file"):
+    with exclusive_lock(out):
+      pass
+  assert not (tmp_path / "victim").exists()
