@@ -183,7 +183,8 @@ def convert(model_dir, fmt, layout, capacity, max_neighbors, target, integer_io,
     if features == "binary":
       feeds.check_binary_features(ds)
     model, _ = load_trained(model_dir, layout=layout, capacity=capacity,
-                            max_neighbors=max_neighbors, features=features, serving=True)
+                            max_neighbors=max_neighbors, features=features,
+                            serving=fmt != "tflite-int8")
     graphs = [ds.graph] if ds.task == "node" else [ds.graphs[i] for i in ds.split(0)[0][:100]]
     names = feeds.model_input_names(model)
     rep = [feeds.select(feeds.graph_feed(g, layout, capacity, max_neighbors=max_neighbors),

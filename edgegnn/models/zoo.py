@@ -299,10 +299,12 @@ def build_model(spec: ModelSpec, *, num_features: int, num_classes: int, task: s
       same without values: every non-zero is 1). See `edgegnn.layers.sparse_features`;
       the sparse layout then also takes `in_degree` [N] int32. Node-level float models of
       gcn, sage, gat, mp and mlp; the first layer reads only the non-zeros.
-    serving: a build for export rather than training: no dropout layers on the input and,
-      in the sparse layout, row normalisation applied after the first linear map (see
-      `FeatureTransform`), so an artifact never reduces over all N x F feature entries.
-      Weights are those of the training build (`transfer_weights`).
+    serving: a build for float export rather than training: no dropout layers on the
+      input and, in the sparse layout, row normalisation applied after the first linear
+      map (see `FeatureTransform`), so an artifact never multiplies all N x F feature
+      entries. Not for full int8: the deferred product's int8 range would span every
+      node's unnormalised row sum. Weights are those of the training build
+      (`transfer_weights`).
   """
   if task not in TASKS:
     raise ValueError(f"task must be one of {TASKS}, got {task!r}.")

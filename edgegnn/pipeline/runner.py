@@ -450,9 +450,11 @@ class Runner:
         else meta.bound_nodes, stage.max_neighbors)
     if stage.features == "binary":
       check_binary_features(dataset)
+    # Full int8 keeps row normalisation before the first matmul: deferred past it, the
+    # matmul's int8 range would have to span every node's unnormalised row sum.
     export_model, _ = load_trained(model_dir, layout=stage.layout, capacity=capacity,
                                    max_neighbors=max_neighbors, features=stage.features,
-                                   serving=True)
+                                   serving="tflite-int8" not in stage.formats)
     names = feeds.model_input_names(export_model)
     task = make_task(dataset, run["fold"])
     test_index = task.split("test")
