@@ -19,7 +19,9 @@ TINY = {
     "stages": [
         {"train": {"name": "gcn", "model": {"architecture": "gcn", "weight_decay": 5e-4,
                                             "input_normalization": "row"},
-                   "train": {"epochs": 60, "patience": 30, "seeds": [0, 1]}}},
+                   # 30 epochs at lr 0.02: measured test accuracy 0.780 and 0.784
+                   "train": {"epochs": 30, "learning_rate": 0.02, "patience": 30,
+                             "seeds": [0, 1]}}},
         {"export": {"model": "gcn", "formats": ["tflite-float32", "tflite-dynamic-int8"],
                     "target": "mobile", "bench_runs": 5}},
     ]}
@@ -68,7 +70,7 @@ def test_invalid_pipelines_fail_before_training_naming_the_key(tmp_path, mutate,
 def test_dry_run_prints_the_plan(tmp_path):
   result = CliRunner().invoke(main, ["run", str(_write(tmp_path, TINY)), "--dry-run"])
   assert result.exit_code == 0, result.output
-  assert "1. train gcn: gcn (2 layers, 16 units), 60 epochs max, seeds [0, 1]" in result.output
+  assert "1. train gcn: gcn (2 layers, 16 units), 30 epochs max, seeds [0, 1]" in result.output
   assert "2. export gcn_sparse" in result.output
 
 
@@ -128,21 +130,23 @@ def test_pipeline_writes_the_report_contract_and_caches(tmp_path):
   assert second.exit_code == 0
   assert second.output.count("[cached]") == 2
   assert json.loads((out / "report.json").read_text()) == report
-  # A changed stage retrains from scratch: it never resumes the old stage's checkpoints.
-  changed = json.loads(json.dumps(TINY))
-  changed["stages"][0]["train"]["train"]["epochs"] = 3
-  (tmp_path / "changed.yaml").write_text(yaml.safe_dump(changed))
-  third = runner.invoke(main, ["run", str(tmp_path / "changed.yaml"), "--out", str(out),
-                               "--no-progress"])
-  assert third.exit_code == 0, third.output
-  rerun = json.loads((out / "report.json").read_text())["models"][0]
-  assert [r["epochs_run"] for r in rerun["runs"]] == [3, 3]
   # inspect and bench work on the artifact, with --json.
   artifact = str(out / report["artifacts"][0]["path"])
   inspected = json.loads(runner.invoke(main, ["inspect", artifact, "--json"]).output)
   assert inspected["op_histogram"] == report["artifacts"][0]["ops"]
   bench = json.loads(runner.invoke(main, ["bench", artifact, "--runs", "5", "--json"]).output)
   assert bench["latency_ms"]["p90"] >= bench["latency_ms"]["p50"] > 0
+  # A changed stage retrains from scratch: it never resumes the old stage's checkpoints.
+  # (The train stage alone: re-exporting would only repeat the conversions above.)
+  changed = json.loads(json.dumps(TINY))
+  changed["stages"][0]["train"]["train"]["epochs"] = 3
+  del changed["stages"][1:]
+  (tmp_path / "changed.yaml").write_text(yaml.safe_dump(changed))
+  third = runner.invoke(main, ["run", str(tmp_path / "changed.yaml"), "--out", str(out),
+                               "--no-progress"])
+  assert third.exit_code == 0, third.output
+  rerun = json.loads((out / "report.json").read_text())["models"][0]
+  assert [r["epochs_run"] for r in rerun["runs"]] == [3, 3]
 
 
 MCU = {
@@ -204,10 +208,10 @@ def test_binarize_stage_ships_a_verified_lce_artifact(tmp_path):
   raw = {"name": "binary", "dataset": "cora", "stages": [
       {"train": {"name": "gcn", "model": {"architecture": "gcn", "weight_decay": 5e-4,
                                           "input_normalization": "row"},
-                 "train": {"epochs": 60, "patience": 30}}},
+                 "train": {"epochs": 30, "learning_rate": 0.02, "patience": 30}}},
       {"binarize": {"name": "gcn_binary", "teacher": "gcn", "bench_runs": 3,
                     "binarize": {"model": {"architecture": "gcn", "hidden_units": 64},
-                                 "epochs": 20}}}]}
+                                 "epochs": 10}}}]}
   report = pipeline.Runner(pipeline.load(_write(tmp_path, raw)), out=str(tmp_path / "out"),
                            log=lambda _: None, progress=False).run()
   model = next(m for m in report["models"] if m["name"] == "gcn_binary")

@@ -15,7 +15,10 @@ from edgegnn.training import TrainConfig, train
 GCN = ModelSpec("gcn", hidden_units=16, dropout=0.5, weight_decay=5e-4, input_normalization="row")
 
 
+@pytest.mark.slow
 def test_gcn_cora_one_seed_reaches_published_accuracy(cora):
+  """An accuracy target (200 epochs): slow. The default run trains on Cora in
+  test_early_stopping_stops_and_keeps_best_weights and the pipeline tests."""
   result = train(GCN, cora, TrainConfig(epochs=200, patience=100), seed=0, progress=False)
   # Kipf & Welling report 81.5 %; one seed lands within a point of it.
   assert result.metrics["test_accuracy"] >= 0.80
@@ -40,20 +43,23 @@ def test_config_rejects_bad_values():
     TrainConfig.from_dict({"learning_rate": "fast"})
 
 
+# Enough epochs that the kill (at epoch >= 4) lands mid-run, few enough to resume quickly.
+RESUME_EPOCHS = 12
+
 _CHILD = """
 import edgegnn
 from edgegnn import data
 from edgegnn.models import ModelSpec
 from edgegnn.training import TrainConfig, train
 train(ModelSpec("gin", hidden_units=8, num_layers=2), data.load("mutag"),
-      TrainConfig(epochs=40, checkpoint_every=1, batch_size=16), seed=3,
+      TrainConfig(epochs={epochs}, checkpoint_every=1, batch_size=16), seed=3,
       checkpoint_dir={ckpt!r}, progress=False)
 """
 
 
 def test_killed_run_resumes_from_its_checkpoint(tmp_path, mutag):
   ckpt = tmp_path / "ckpt"
-  child = subprocess.Popen([sys.executable, "-c", _CHILD.format(ckpt=str(ckpt))])
+  child = subprocess.Popen([sys.executable, "-c", _CHILD.format(ckpt=str(ckpt), epochs=RESUME_EPOCHS)])
   state_path = ckpt / "state.json"
   deadline = time.time() + 240
   try:
@@ -67,19 +73,19 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path, mutag):
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
   killed = json.loads(state_path.read_text())
-  assert not killed["finished"] and killed["epoch"] < 39
+  assert not killed["finished"] and killed["epoch"] < RESUME_EPOCHS - 1
   result = train(ModelSpec("gin", hidden_units=8, num_layers=2), mutag,
-                 TrainConfig(epochs=40, checkpoint_every=1, batch_size=16), seed=3,
+                 TrainConfig(epochs=RESUME_EPOCHS, checkpoint_every=1, batch_size=16), seed=3,
                  checkpoint_dir=str(ckpt), progress=False)
-  assert result.metrics["epochs_run"] == 40
-  assert len(result.history) == 40
+  assert result.metrics["epochs_run"] == RESUME_EPOCHS
+  assert len(result.history) == RESUME_EPOCHS
   # The epochs run before the kill are kept, not re-run.
   done = killed["epoch"] + 1
   assert [h["train_loss"] for h in result.history[:done]] == [
       h["train_loss"] for h in killed["history"]]
   # A finished run is not trained again.
   again = train(ModelSpec("gin", hidden_units=8, num_layers=2), mutag,
-                TrainConfig(epochs=40, checkpoint_every=1, batch_size=16), seed=3,
+                TrainConfig(epochs=RESUME_EPOCHS, checkpoint_every=1, batch_size=16), seed=3,
                 checkpoint_dir=str(ckpt), progress=False)
   assert again.history == result.history
   np.testing.assert_allclose(again.metrics["test_accuracy"], result.metrics["test_accuracy"])
