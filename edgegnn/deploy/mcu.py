@@ -282,11 +282,23 @@ def find_arena_size(model_bytes: bytes, inputs: Mapping[str, Any] | None = None,
   size = _round_up(max(lo + _ALIGN, info.activation_bytes + 64 * num_tensors
                        + 128 * num_ops + 1024))
   with _ProbeWorker(info.data, arrays, len(info.outputs), timeout) as worker:
+    checked_largest = False
     while True:
       last = worker.probe(size)
       if last.ok:
         hi = size
         break
+      if last.missing is None and not checked_largest:
+        # A failure without TFLM's "missing: N" may not be about the arena at all (an
+        # abort on the model itself): one probe at the largest size tells which.
+        checked_largest = True
+        largest = worker.probe(max_arena_size)
+        if not largest.ok:
+          how = "crashed" if largest.crashed else "failed"
+          raise RuntimeError(
+              f"{info.path or '<bytes>'}: TFLM {how} on this model even with a "
+              f"{max_arena_size}-byte arena, so the arena size is not the cause: "
+              f"{largest.message[-500:] or 'no message'}")
       lo, lo_probed = size, True
       step = max(last.missing or 0, size // 4, _ALIGN)
       size = _round_up(size + step)
