@@ -88,19 +88,22 @@ class GraphFeed(dict):
   lists, the sparse layout's `in_degree`) are derived from the graph when first read, so
   `select(feed, model_input_names(model))` serves every variant of the contract."""
 
-  def __init__(self, *args, graph: Optional[Graph] = None, layout: str = "sparse", **kwargs):
+  def __init__(self, *args, graph: Optional[Graph] = None, layout: str = "sparse",
+               capacity: Optional[int] = None, **kwargs):
     # dict's own signature first: tf.nest rebuilds dict subclasses with type(feed)(items).
     super().__init__(*args, **kwargs)
     self._graph = graph
     self._layout = layout
+    self._capacity = capacity
 
   def __missing__(self, name: str) -> np.ndarray:
     if self._graph is None:
       raise KeyError(name)
     if name in ("feature_node", "feature_index", "feature_value"):
       self.update(sparse_feature_lists(self._graph))
-    elif name == "node_features" and self._layout == "sparse":
-      self[name] = self._graph.dense_features().astype(np.float32)
+    elif name == "node_features":   # N x F floats: only for artifacts that take them
+      self[name] = self._graph.padded_features(
+          None if self._layout == "sparse" else self._capacity).astype(np.float32)
     elif name == "in_degree" and self._layout == "sparse":
       self[name] = self._graph.in_degree().astype(np.int32)
     else:
@@ -108,11 +111,20 @@ class GraphFeed(dict):
     return self[name]
 
 
+def _dense_rows(graph: Graph, capacity: Optional[int]) -> dict[str, np.ndarray]:
+  """node_features now if the graph holds dense rows; a graph with sparse features only
+  gets them on first use (`GraphFeed`), so a sparse-feature artifact never needs them."""
+  if graph.node_features is None:
+    return {}
+  return {"node_features": graph.padded_features(capacity).astype(np.float32)}
+
+
 def graph_feed(graph: Graph, layout: str = "sparse", capacity: Optional[int] = None,
                num_edges: Optional[int] = None,
                max_neighbors: Optional[int] = None) -> dict[str, np.ndarray]:
   """Every input the contract can name for one graph, in `layout` (a `GraphFeed`: the
-  sparse-feature inputs and, in the sparse layout, `in_degree` are derived on first use).
+  sparse-feature lists, the sparse layout's `in_degree` and, for a graph with sparse
+  features only, its dense rows are derived on first use).
 
   Sparse: node_features, edge_source, edge_target (padded with self-less dummy edges is
   never done: a sparse artifact with a static edge count must be exported for that count).
@@ -131,23 +143,22 @@ def graph_feed(graph: Graph, layout: str = "sparse", capacity: Optional[int] = N
     if capacity is not None and graph.num_nodes != capacity:
       raise ValueError(f"The artifact takes exactly {capacity} nodes; this graph has "
                        f"{graph.num_nodes}.")
-    inputs = {"edge_source": graph.edge_source.astype(np.int32),
-              "edge_target": graph.edge_target.astype(np.int32)}
-    if graph.node_features is not None:   # else derived from the sparse rows if asked for
-      inputs["node_features"] = graph.node_features.astype(np.float32)
-    return GraphFeed(inputs, graph=graph, layout=layout)
+    return GraphFeed({**_dense_rows(graph, None),
+                      "edge_source": graph.edge_source.astype(np.int32),
+                      "edge_target": graph.edge_target.astype(np.int32)},
+                     graph=graph, layout=layout)
   if layout == "dense":
-    return GraphFeed({"node_features": graph.padded_features(capacity).astype(np.float32),
+    return GraphFeed({**_dense_rows(graph, capacity),
                       "adjacency": graph.dense_adjacency(capacity).astype(np.float32),
                       "node_mask": graph.node_mask(capacity).astype(np.float32)},
-                     graph=graph, layout=layout)
+                     graph=graph, layout=layout, capacity=capacity)
   if layout == "neighbors":
     if max_neighbors is None:
       max_neighbors = max(int(graph.in_degree().max(initial=0)), 1)
-    return GraphFeed({"node_features": graph.padded_features(capacity).astype(np.float32),
+    return GraphFeed({**_dense_rows(graph, capacity),
                       **graph.neighbor_lists(max_neighbors, capacity),
                       "node_mask": graph.node_mask(capacity).astype(np.float32)},
-                     graph=graph, layout=layout)
+                     graph=graph, layout=layout, capacity=capacity)
   raise ValueError(f"Unknown layout {layout!r}; expected 'sparse', 'dense' or 'neighbors'.")
 
 
