@@ -115,3 +115,25 @@ def test_cli_train_on_a_file_records_the_source(tmp_path, monkeypatch, dataset):
   source = meta["extra"]["dataset_source"]
   assert source["path"] == str(tmp_path / "mygraph.npz")
   assert ("split" in source) == (dataset == "source.yaml")
+
+
+def test_graph_task_npz_pipeline_trains_each_fold(tmp_path):
+  rng = np.random.default_rng(0)
+  sizes = 3 + np.arange(20) % 3                     # 20 graphs of 3-5 nodes
+  graph_labels = np.arange(20) % 2
+  graph_index = np.repeat(np.arange(20), sizes)
+  features = (rng.normal(size=(graph_index.size, 3))
+              + 2 * graph_labels[graph_index, None]).astype(np.float32)
+  starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+  path = [(s + i, s + i + 1) for s, n in zip(starts, sizes) for i in range(n - 1)]
+  source = np.array([a for a, b in path] + [b for a, b in path])
+  target = np.array([b for a, b in path] + [a for a, b in path])
+  np.savez(tmp_path / "graphs.npz", node_features=features, edge_source=source,
+           edge_target=target, graph_index=graph_index, graph_labels=graph_labels)
+  stage = {"train": {"name": "gin", "model": {"architecture": "gin", "hidden_units": 8},
+                     "train": {"epochs": 2, "seeds": [0], "folds": [1]}}}
+  report, _ = _run(tmp_path, {"name": "g", "dataset": {"format": "npz", "path": "graphs.npz",
+                                                       "folds": 2}, "stages": [stage]})
+  model = report["models"][0]
+  assert model["folds"] == [1] and len(model["runs"]) == 1
+  assert report["dataset"] == "graphs" and 0 <= model["test_accuracy"] <= 1

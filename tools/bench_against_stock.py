@@ -40,7 +40,7 @@ def main(argv=None) -> int:
                       help="Also time every artifact with edgegnn bench (its own inputs).")
   args = parser.parse_args(argv)
   report = json.loads((args.run_dir / "report.json").read_text())
-  dataset = data.load(report["dataset"])
+  dataset = data.load_source(report.get("dataset_source") or report["dataset"])
   if dataset.task != "node":
     parser.error(f"{dataset.name} is a graph task; this benchmark times full-graph node "
                  "artifacts.")
