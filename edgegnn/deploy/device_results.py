@@ -125,9 +125,10 @@ def check_device_results(results: Any, source: str = "device results") -> dict:
 def _artifact(where: str, value: Any) -> None:
   if not isinstance(value, dict):
     raise _fail(where, "an object", value)
-  for key in ("name", "path"):
-    if not isinstance(value.get(key), str):
-      raise _fail(f"{where}.{key}", "a string", value.get(key))
+  if not isinstance(value.get("name"), str):
+    raise _fail(f"{where}.name", "a string", value.get("name"))
+  for key in ("path", "sidecar"):
+    _optional(_text)(f"{where}.{key}", value.get(key))
   for key in ("bytes", "capacity", "max_neighbors", "arena_bytes", "peak_memory_bytes"):
     _optional(_integer(0))(f"{where}.{key}", value.get(key))
   for key in ("test_accuracy", "agreement"):

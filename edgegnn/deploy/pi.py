@@ -100,7 +100,7 @@ def merge_device_results(run_dir: str | pathlib.Path, results: dict, label: str,
   report_path = run_dir / "report.json"
   check_device_results(results)
   report = load_report(report_path)
-  paths = {a["name"]: run_dir / a["path"] for a in report.get("artifacts", [])}
+  paths = {a["name"]: run_dir / a["path"] for a in report.get("artifacts", []) if "path" in a}
   measured = {}
   for name, result in results.get("artifacts", {}).items():
     result = dict(result)
@@ -133,6 +133,8 @@ def carry_over_devices(devices: Sequence[dict], artifacts: Sequence[dict],
   run_dir = pathlib.Path(run_dir)
   current = {}
   for a in artifacts:
+    if "path" not in a:
+      continue
     path = run_dir / a["path"]
     if path.is_file():
       current[a["name"]] = file_sha256(path)

@@ -94,6 +94,8 @@ def build_bundle(run_dir: str | pathlib.Path, bundle_dir: str | pathlib.Path, *,
   if not chosen:
     raise ValueError(f"{report_path}: no artifacts to bundle (add an export stage).")
   for a in chosen:
+    if "path" not in a:
+      raise ValueError(f"{report_path}: artifact {a['name']} has no path; re-run the pipeline.")
     inside(run_dir, a["path"])  # report.json names files of the run only
     if not (run_dir / a["path"]).is_file():
       raise FileNotFoundError(f"{run_dir / a['path']}: artifact {a['name']} is missing; "
