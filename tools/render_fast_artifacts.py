@@ -3,7 +3,7 @@
     python tools/render_fast_artifacts.py            # rewrites the tables in place
     python tools/render_fast_artifacts.py --check    # exit 1 if the doc is out of date
 
-Sources: docs/results/fast_artifacts_{cora,citeseer}.json (tools/bench_against_stock.py)
+Sources: docs/results/fast_artifacts_{cora,citeseer,quickstart}.json (tools/bench_against_stock.py)
 and docs/results/fast_path_ablation.json (tools/fast_path_ablation.py). The tables sit
 between `<!-- NAME:begin -->` and `<!-- NAME:end -->` markers.
 """
@@ -26,15 +26,20 @@ def _ratio(value: float) -> str:
 
 def against_stock(path: pathlib.Path) -> str:
   run = json.loads(path.read_text())
-  rows = ["| artifact | features | bytes | x stock bytes | p50 ms | x stock p50 | test acc. | agreement |",
-          "|---|---|---|---|---|---|---|---|"]
+  bench = any("bench_vs_side_by_side" in r for r in run["results"].values())
+  rows = ["| artifact | features | bytes | x stock bytes | p50 ms | x stock p50 | test acc. | "
+          "agreement |" + (" `edgegnn bench` p50 / this p50 |" if bench else ""),
+          "|---|---|---|---|---|---|---|---|" + ("---|" if bench else "")]
   for name, r in sorted(run["results"].items(), key=lambda kv: kv[1]["p50_ms"]):
-    acc = r.get("test_accuracy")
+    acc, agreement = r.get("test_accuracy"), r.get("agreement")
+    acc = "–" if acc is None else f"{100 * acc:.1f} %"
+    agreement = "–" if agreement is None else f"{agreement:.3f}"
+    features = r.get("features") or "(stock: dense, fed Â)"
     rows.append(
-        f"| {name} | {r.get('features') or '(stock: dense, fed Â)'} | {r['bytes']:,} | "
-        f"{_ratio(r['x_baseline_bytes'])} | {r['p50_ms']:.3f} | {_ratio(r['x_baseline_p50'])} | "
-        f"{'–' if acc is None else f'{100 * acc:.1f} %'} | "
-        f"{'–' if r.get('agreement') is None else f'{r['agreement']:.3f}'} |")
+        f"| {name} | {features} | {r['bytes']:,} | {_ratio(r['x_baseline_bytes'])} | "
+        f"{r['p50_ms']:.3f} | {_ratio(r['x_baseline_p50'])} | {acc} | {agreement} |"
+        + (f" {r['bench_vs_side_by_side']:.2f} |" if "bench_vs_side_by_side" in r
+           else (" – |" if bench else "")))
   load = ", ".join(f"{x:.1f}" for x in run.get("load_average", []))
   rows += ["", f"Command: `{run['command']}` ({run['rounds']} interleaved rounds of "
            f"{run['invokes_per_round']} invokes, {run['threads']} thread, load average "
@@ -55,6 +60,7 @@ def ablation(path: pathlib.Path) -> str:
 def blocks() -> dict[str, str]:
   return {"cora": against_stock(RESULTS / "fast_artifacts_cora.json"),
           "citeseer": against_stock(RESULTS / "fast_artifacts_citeseer.json"),
+          "quickstart": against_stock(RESULTS / "fast_artifacts_quickstart.json"),
           "ablation": ablation(RESULTS / "fast_path_ablation.json")}
 
 
