@@ -187,3 +187,18 @@ def test_a_lock_file_linked_outside_is_not_followed(tmp_path):
     with exclusive_lock(out):
       pass
   assert not (tmp_path / "victim").exists()
+
+
+def test_a_report_naming_files_outside_the_run_is_not_bundled(finished_run, tmp_path):
+  run = tmp_path / "run"
+  shutil.copytree(finished_run, run)
+  report = json.loads((run / "report.json").read_text())
+  good = json.dumps(report)
+  for key, value in (("name", "../../escaped"), ("path", "../../../etc/hostname")):
+    report = json.loads(good)
+    report["artifacts"][0][key] = value
+    (run / "report.json").write_text(json.dumps(report))
+    result = CliRunner().invoke(main, ["deploy", "pi", "--run", str(run), "--bundle-only",
+                                       str(tmp_path / "bundle")])
+    assert result.exit_code == 1 and value in result.output, result.output
+  assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]

@@ -30,7 +30,7 @@ import numpy as np
 from edgegnn.atomic import atomic_write_text
 from edgegnn.deploy import sidecar as sidecar_lib
 from edgegnn.deploy.device_results import load_report
-from edgegnn.safe_paths import inside
+from edgegnn.safe_paths import check_name, inside
 
 RUNNER_NAME = "run_bundle.py"
 _SCHEMA = "edgegnn.bundle/1"
@@ -97,6 +97,7 @@ def build_bundle(run_dir: str | pathlib.Path, bundle_dir: str | pathlib.Path, *,
     if "path" not in a:
       raise ValueError(f"{report_path}: artifact {a['name']} has no path; re-run the pipeline.")
     inside(run_dir, a["path"])  # report.json names files of the run only
+    check_name(a["name"], f"{report_path}: artifact name")  # names expected/NAME.npy
     if not (run_dir / a["path"]).is_file():
       raise FileNotFoundError(f"{run_dir / a['path']}: artifact {a['name']} is missing; "
                               "re-run the pipeline.")
