@@ -115,6 +115,20 @@ def merge_device_results(run_dir: str | pathlib.Path, results: dict, label: str,
   return report
 
 
+def previous_devices(run_dir: str | pathlib.Path,
+                     log: Callable[[str], None] = lambda _: None) -> list[dict]:
+  """The device columns of RUN/report.json, which a new run of the pipeline replaces
+  (none if it has no report, or one that is not valid: the run rewrites it)."""
+  path = pathlib.Path(run_dir) / "report.json"
+  if not path.is_file():
+    return []
+  try:
+    return load_report(path).get("devices", [])
+  except ValueError as e:
+    log(f"device columns: none kept ({e})")
+    return []
+
+
 def carry_over_devices(devices: Sequence[dict], artifacts: Sequence[dict],
                        run_dir: str | pathlib.Path) -> list[dict]:
   """The device columns still true for a rebuilt report.

@@ -16,7 +16,6 @@ they were. Stage names are identifiers and every path is proven inside OUT
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import pathlib
 import time
@@ -30,24 +29,13 @@ from edgegnn.atomic import atomic_write_text
 from edgegnn.safe_paths import check_name, check_output_dir, exclusive_lock
 from edgegnn.pipeline.plan import plan  # noqa: F401  (re-exported: edgegnn.pipeline.plan)
 from edgegnn.pipeline.stage_cache import StageCache
+from edgegnn.pipeline.stage_cache import code_fingerprint as _code_fingerprint
+from edgegnn.pipeline.stage_cache import key_hash as _hash
 from edgegnn.pipeline.config import Pipeline
 from edgegnn.pipeline.stages import (BinarizeStage, DistillStage, FederatedStage, ExportStage,
                                      PtqStage, QuantizedTrainStage, TrainStage)
 
 Log = Callable[[str], None]
-
-
-def _code_fingerprint() -> str:
-  """A hash of edgegnn's own source, so a changed library invalidates cached stages."""
-  root = pathlib.Path(__file__).resolve().parents[1]
-  digest = hashlib.sha256()
-  for path in sorted(root.rglob("*.py")):
-    digest.update(path.read_bytes())
-  return digest.hexdigest()[:16]
-
-
-def _hash(payload: Any) -> str:
-  return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 class Runner:
@@ -106,7 +94,8 @@ class Runner:
 
   def _run_locked(self) -> dict[str, Any]:
     cache = StageCache(self.out, self.log)
-    previous_devices = self._previous_devices()
+    from edgegnn.deploy import pi  # pylint: disable=g-import-not-at-top
+    previous_devices = pi.previous_devices(self.out, self.log)
     for stage in self.pipeline.stages:
       upstream = [self.stage_hashes[n] for n in stage.requires()]
       key = _hash({"stage": stage.to_dict(), **self._dataset_key(),
@@ -139,7 +128,6 @@ class Runner:
       self.log(f"[{time.perf_counter() - started:6.1f}s] {self._summary(stage, result)}")
       self._write_report()
     if previous_devices:
-      from edgegnn.deploy import pi  # pylint: disable=g-import-not-at-top
       devices = pi.carry_over_devices(previous_devices, self.report["artifacts"], self.out)
       if devices:
         self.report["devices"] = devices
@@ -158,18 +146,6 @@ class Runner:
   def _merge(self, result: dict[str, Any]) -> None:
     self.report["models"].extend(result.get("models", []))
     self.report["artifacts"].extend(result.get("artifacts", []))
-
-  def _previous_devices(self) -> list[dict]:
-    """Device columns (`edgegnn deploy pi`) of the report.json this run replaces."""
-    from edgegnn.deploy.device_results import load_report  # pylint: disable=g-import-not-at-top
-    path = self.out / "report.json"
-    if not path.is_file():
-      return []
-    try:
-      return load_report(path).get("devices", [])
-    except ValueError as e:  # the run rewrites it; its device columns are lost
-      self.log(f"device columns: none kept ({e})")
-      return []
 
   def _write_report(self) -> None:
     atomic_write_text(self.out / "report.json", strict_json.dumps(self.report, indent=1))

@@ -26,6 +26,20 @@ from edgegnn.safe_paths import inside, remove_inside
 _STAMP = "stage_key.txt"
 
 
+def code_fingerprint() -> str:
+  """A hash of edgegnn's own source, so a changed library invalidates cached stages."""
+  root = pathlib.Path(__file__).resolve().parents[1]
+  digest = hashlib.sha256()
+  for path in sorted(root.rglob("*.py")):
+    digest.update(path.read_bytes())
+  return digest.hexdigest()[:16]
+
+
+def key_hash(payload: Any) -> str:
+  """A stage key: the hash of a JSON-able payload (config, inputs, code)."""
+  return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
 def file_sha256(path: pathlib.Path) -> str:
   digest = hashlib.sha256()
   with open(path, "rb") as f:
