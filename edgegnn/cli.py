@@ -219,8 +219,8 @@ def inspect(tflite_file, as_json):
 @main.command()
 @click.argument("tflite_file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--runs", default=100, show_default=True, type=click.IntRange(1, MAX_RUNS))
-@click.option("--warmup", default=10, show_default=True)
-@click.option("--threads", default=1, show_default=True)
+@click.option("--warmup", default=10, show_default=True, type=click.IntRange(0, MAX_RUNS))
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 256))
 @click.option("--runtime", default="auto", show_default=True,
               help="auto, litert, lce or tflm (tflm also reports the tensor arena size).")
 @click.option("--inputs", "inputs_dir", default=None,
