@@ -3,6 +3,8 @@ model directory records the source so `edgegnn convert` reloads it from anywhere
 written into npz trains exactly like the bundled `cora`; a CSV graph trains the same model
 as the same arrays given in Python."""
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -49,6 +51,16 @@ def test_npz_pipeline_exports_a_verified_artifact_and_convert_reloads_the_source
   meta = json.loads((model_dir / "model.json").read_text())
   assert meta["dataset"] == "mygraph"
   assert meta["extra"]["dataset_source"] == report["dataset_source"]
+  # The Pi bundle's inputs and expected outputs come from the user's graph, and it runs.
+  from edgegnn.deploy.pi_bundle import build_bundle  # pylint: disable=g-import-not-at-top
+  bundle = build_bundle(out, tmp_path / "bundle")
+  manifest = json.loads((bundle.path / "manifest.json").read_text())
+  assert manifest["dataset"] == "mygraph" and manifest["num_nodes"] == 30
+  np.testing.assert_array_equal(np.load(bundle.path / "labels.npy"), small_graph()[3][21:])
+  subprocess.run([sys.executable, "run_bundle.py"], cwd=bundle.path, check=True,
+                 capture_output=True)
+  results = json.loads((bundle.path / "results.json").read_text())
+  assert [r.get("agreement") for r in results["artifacts"].values()] == [1.0]
   # A second run is served from the cache; an edited file retrains.
   _, lines = _run(tmp_path, raw)
   assert sum(line.startswith("[cached]") for line in lines) == 2
