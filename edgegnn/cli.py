@@ -176,6 +176,8 @@ def convert(model_dir, fmt, layout, capacity, max_neighbors, target, integer_io,
   try:
     meta = load_meta(model_dir)
     meta.check_export(layout, formats=[fmt])
+    from edgegnn.quantization.config import check_integer_export
+    check_integer_export(meta.quantization, [fmt], "convert")
     ds = data.load_source(meta.extra.get("dataset_source") or meta.dataset)
     capacity, max_neighbors = feeds.layout_sizes(
         ds, layout, capacity if capacity is not None else meta.bound_nodes, max_neighbors)

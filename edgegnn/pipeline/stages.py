@@ -326,7 +326,11 @@ class ExportStage(_Stage):
 
   def check_source(self, source) -> None:
     """Raises ValueError if the model of stage `source` cannot be exported as configured: a
-    CPF student (bound to its graph's N nodes) exports in the sparse layout, float formats."""
+    CPF student (bound to its graph's N nodes) exports in the sparse layout, float formats;
+    a model with activations under 8 bits has no integer artifact."""
+    from edgegnn.quantization.config import check_integer_export
+    check_integer_export(getattr(source, "quantization_config", None), self.formats,
+                         f"export({self.model})")
     if not getattr(source, "builds_cpf_student", False):
       return
     if self.features != "dense":

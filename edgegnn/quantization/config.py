@@ -74,3 +74,18 @@ class QuantizationConfig(MappingConfig):
     """e.g. "dq-w8a8", "qat-qn0.5-w4a4"."""
     noise = f"-qn{self.quant_noise:g}" if self.quant_noise else ""
     return f"{self.method}{noise}-w{self.weight_bits}a{self.activation_bits}"
+
+
+def check_integer_export(config: Optional[QuantizationConfig], formats, where: str) -> None:
+  """Raises ValueError if `formats` ask for an integer artifact of a model whose activations
+  are quantized to fewer than 8 bits: TFLite's integer kernels take int8 (or int16)
+  activations, and the converter fails on int4 ones (W4A4 GCN: 'tfl.fully_connected' op
+  operand must be QI8). 4-bit weights with 8-bit activations (W4A8) export."""
+  if config is None or config.activation_bits >= 8 or "tflite-int8" not in formats:
+    return
+  raise ValueError(
+      f"{where}: tflite-int8 needs activations of 8 bits; this model is "
+      f"W{config.weight_bits}A{config.activation_bits}, and TFLite has no kernels for "
+      f"{config.activation_bits}-bit activations. Train it with activation_bits: 8 "
+      f"(W{config.weight_bits}A8 exports with {config.weight_bits}-bit weights), or export "
+      "a float format (tflite-float32, tflite-float16).")
