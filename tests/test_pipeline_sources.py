@@ -149,3 +149,58 @@ def test_graph_task_npz_pipeline_trains_each_fold(tmp_path):
   model = report["models"][0]
   assert model["folds"] == [1] and len(model["runs"]) == 1
   assert report["dataset"] == "graphs" and 0 <= model["test_accuracy"] <= 1
+
+
+def _cora_as_csv(directory):
+  import pyarrow as pa  # pylint: disable=g-import-not-at-top
+  from pyarrow import csv  # pylint: disable=g-import-not-at-top
+  cora = data.load("cora")
+  split = np.full(cora.num_nodes, "", dtype=object)
+  for name in ("train", "val", "test"):
+    split[getattr(cora, f"{name}_index")] = name
+  ids = np.char.add("paper", np.arange(cora.num_nodes).astype(str))
+  features = cora.graph.node_features.astype(np.int8)
+  columns = {"id": ids, "label": cora.labels, "split": split.astype(str)}
+  columns.update({f"w{j}": features[:, j] for j in range(cora.num_features)})
+  csv.write_csv(pa.table(columns), directory / "papers.csv")
+  csv.write_csv(pa.table({"cites": ids[cora.graph.edge_source],
+                          "cited": ids[cora.graph.edge_target]}), directory / "cites.csv")
+  return {"format": "csv", "nodes": str(directory / "papers.csv"),
+          "edges": str(directory / "cites.csv"), "features": "w*", "source": "cites",
+          "target": "cited", "split_column": "split"}
+
+
+def _cora_as_ogb(directory):
+  import gzip  # pylint: disable=g-import-not-at-top
+  cora = data.load("cora")
+
+  def write(path, array):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt", compresslevel=1) as handle:
+      np.savetxt(handle, array, fmt="%d", delimiter=",")
+  write(directory / "raw" / "edge.csv.gz",
+        np.stack([cora.graph.edge_source, cora.graph.edge_target], axis=1))
+  write(directory / "raw" / "node-feat.csv.gz", cora.graph.node_features)
+  write(directory / "raw" / "node-label.csv.gz", cora.labels[:, None])
+  for ours, theirs in (("train", "train"), ("val", "valid"), ("test", "test")):
+    write(directory / "split" / "planetoid" / f"{theirs}.csv.gz",
+          getattr(cora, f"{ours}_index")[:, None])
+  return {"format": "ogb", "root": str(directory)}
+
+
+@pytest.fixture(scope="module")
+def cora_reference():
+  spec = ModelSpec(architecture="gcn", input_normalization="row")
+  return spec, train(spec, data.load("cora"), TrainConfig(epochs=20, patience=20), seed=0,
+                     progress=False).metrics
+
+
+@pytest.mark.parametrize("write", [_cora_as_csv, _cora_as_ogb], ids=["csv", "ogb"])
+def test_cora_as_csv_or_ogb_layout_trains_like_bundled_cora(tmp_path, cora_reference, write):
+  spec, expected = cora_reference
+  own = data.load_source(write(tmp_path))
+  np.testing.assert_array_equal(own.graph.node_features, data.load("cora").graph.node_features)
+  metrics = train(spec, own, TrainConfig(epochs=20, patience=20), seed=0,
+                  progress=False).metrics
+  for key in ("test_accuracy", "val_accuracy", "train_accuracy"):
+    assert metrics[key] == expected[key], key
