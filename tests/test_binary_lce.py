@@ -38,7 +38,8 @@ def test_every_binary_map_lowers_to_lce_bconv2d(architecture, tmp_path):
   _check_architecture(spec, tmp_path)
 
 
-@pytest.mark.parametrize("architecture", ["bin_edgeconv", "xor_edgeconv"])
+@pytest.mark.parametrize("architecture", [
+    pytest.param("bin_edgeconv", marks=pytest.mark.slow), "xor_edgeconv"])
 def test_a_float_classifier_is_the_one_extra_float_map(architecture, tmp_path):
   spec = binary.BinarySpec(architecture, hidden_units=16, embed_units=16, num_layers=3, k=4,
                            classifier="float")
@@ -96,7 +97,7 @@ def test_trained_point_cloud_model_agrees_with_keras_on_the_lce_interpreter(arch
   config = BinarizeConfig.from_dict({
       "model": {"architecture": architecture, "hidden_units": 16, "embed_units": 32,
                 "num_layers": 2, "k": 6},
-      "epochs": 2, "staged": False, "scratch": True, "batch_size": 64})
+      "epochs": 1, "staged": False, "scratch": True, "batch_size": 64})
   result = binarize(None, ds, config, seed=0)
   task = make_task(ds)
   test_index = task.split("test")

@@ -96,7 +96,10 @@ def deep_plain(cora):
   return train(DEEP_GCN, cora, config, seed=0, progress=False).metrics
 
 
-@pytest.mark.parametrize("gate", ["layer", "node"])
+# The node gate runs in the default run (here and in tests/test_pipeline_distill.py); the
+# layer gate's loss is checked against numpy in tests/test_distill_losses.py, and its two
+# 60-epoch trainings here are slow.
+@pytest.mark.parametrize("gate", [pytest.param("layer", marks=pytest.mark.slow), "node"])
 def test_gnn_sd_trains_a_4_layer_gcn_and_beta_0_is_plain_training(cora, deep_plain, gate):
   config = DistillConfig(method="gnn-sd", sd_weight=0.0, sd_gate=gate, epochs=SD_EPOCHS,
                          learning_rate=0.02)

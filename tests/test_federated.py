@@ -357,17 +357,23 @@ def test_processes_survive_a_killed_client_and_a_restarted_server_and_send_only_
 
 # ---------------------------------------------------------------- federated Degree-Quant export
 
+# The default run exports the global model of a short run (3 rounds x 5 local epochs);
+# the 6-round run with its accuracy figure is slow.
+@pytest.mark.parametrize("rounds,local_epochs", [
+    pytest.param(3, 5, id="3-rounds"),
+    pytest.param(6, 10, id="6-rounds", marks=pytest.mark.slow)])
 def test_federated_degree_quant_global_model_exports_to_full_int8_and_runs_on_litert(
-    cora, tmp_path):
+    cora, tmp_path, rounds, local_epochs):
   from edgegnn.federated.export import export_global_model
   from edgegnn.federated.run import run_federated
   from edgegnn.models import ModelSpec
   spec = ModelSpec("gcn", hidden_units=16, dropout=0.5, weight_decay=5e-4,
                    input_normalization="row")
-  config = FederatedConfig(setting="subgraph", num_clients=5, rounds=6, local_epochs=10,
-                           engine="inprocess", eval_every=6, quantization={"method": "dq"})
+  config = FederatedConfig(setting="subgraph", num_clients=5, rounds=rounds,
+                           local_epochs=local_epochs, engine="inprocess", eval_every=rounds,
+                           quantization={"method": "dq"})
   result = run_federated(spec, cora, config, seed=0, out_dir=tmp_path / "fl", log=lambda l: None)
-  assert result["rounds_completed"] == 6
+  assert result["rounds_completed"] == rounds
   report = export_global_model(result["model_path"], cora, tmp_path / "gcn.int8.tflite",
                                layout="neighbors", target="mobile")
   # convert() refuses a tflite-int8 artifact with any float compute op; the neighbour
@@ -377,6 +383,7 @@ def test_federated_degree_quant_global_model_exports_to_full_int8_and_runs_on_li
   assert report["max_neighbors"] == int(cora.graph.in_degree().max())
   # The Keras global model (fake-quant DQ) is the federated run's final model.
   assert abs(report["keras_test_accuracy"] - result["test_accuracy"]) < 1e-9
-  assert report["keras_test_accuracy"] > 0.6
+  if rounds == 6:
+    assert report["keras_test_accuracy"] > 0.6
   assert abs(report["test_accuracy"] - report["keras_test_accuracy"]) <= 0.015
   assert report["agreement"] >= 0.95

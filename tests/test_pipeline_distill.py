@@ -153,14 +153,24 @@ def test_cpf_student_saves_and_reloads_exactly(cora, tmp_path):
               extra={"quantization": {}}, kind="cpf", arguments=arguments)
 
 
-def test_cpf_stage_distils_a_gcn_teacher_and_exports_for_its_graph(cora, tmp_path):
-  formats = ["tflite-float32", "tflite-float16", "tflite-dynamic-int8"]
-  report, out = _run(_pipeline("cora", CPF_TEACHER, CPF, _export("cpf", formats=formats)),
-                     tmp_path)
+# The default run checks the stage's plumbing on 20 epochs each; the accuracy figures
+# need 100 (slow).
+@pytest.mark.parametrize("epochs", [pytest.param(20, id="20-epochs"),
+                                    pytest.param(100, id="100-epochs", marks=pytest.mark.slow)])
+def test_cpf_stage_distils_a_gcn_teacher_and_exports_for_its_graph(cora, tmp_path, epochs):
+  # float16 (the third float format) of a CPF student: tests/test_distill_cpf.py
+  formats = ["tflite-float32", "tflite-dynamic-int8"]
+  teacher_stage = {"train": dict(CPF_TEACHER["train"],
+                                 train={"epochs": epochs, "patience": 100})}
+  cpf_stage = {"distill": dict(CPF["distill"],
+                               distill=dict(CPF["distill"]["distill"], epochs=epochs))}
+  report, out = _run(_pipeline("cora", teacher_stage, cpf_stage,
+                               _export("cpf", formats=formats)), tmp_path)
   teacher, student = report["models"]
-  # measured (seed 0, teacher and CPF 100 epochs each): teacher 0.815, CPF 0.837
-  assert teacher["test_accuracy"] > 0.77
-  assert student["test_accuracy"] > 0.78
+  if epochs == 100:
+    # measured (seed 0, teacher and CPF 100 epochs each): teacher 0.815, CPF 0.837
+    assert teacher["test_accuracy"] > 0.77
+    assert student["test_accuracy"] > 0.78
   assert (student["method"], student["architecture"], student["teacher"]) == ("cpf", "cpf",
                                                                             "gcn")
   run, = student["runs"]
@@ -182,7 +192,8 @@ def test_cpf_stage_distils_a_gcn_teacher_and_exports_for_its_graph(cora, tmp_pat
 
 
 def test_gfkd_stage_distils_per_fold_and_exports_like_any_graph_model(mutag, tmp_path):
-  formats = ["tflite-float32", "tflite-int8"]
+  # full int8 only: a dense GIN's float32 export is in tests/test_models_tflite.py
+  formats = ["tflite-int8"]
   raw = _pipeline("mutag", GIN_TEACHER, GFKD, _export("gfkd", layout="dense", formats=formats))
   report, out = _run(raw, tmp_path)
   teacher, student = report["models"]
@@ -247,24 +258,25 @@ def test_gfkd_stage_trains_a_degree_quant_student_on_generated_graphs(mutag, tmp
 
 
 def test_gnn_sd_stage_needs_no_teacher_and_exports_its_gcn(cora, tmp_path):
+  """The stage's plumbing on 20 epochs; what 60 epochs of the same training reach
+  (>= 0.6) is checked in tests/test_distill_end_to_end.py (node gate)."""
   deep = dict(GCN, num_layers=4)
   sd = {"distill": {"name": "sd", "student": deep,
                     "distill": {"method": "gnn-sd", "sd_weight": 1.0, "sd_gate": "node",
-                                "epochs": 60, "learning_rate": 0.02}}}
-  formats = ["tflite-float32", "tflite-dynamic-int8"]
+                                "epochs": 20, "learning_rate": 0.02}}}
+  formats = ["tflite-float32"]
   raw = _pipeline("cora", sd, _export("sd", formats=formats, layout="sparse"))
   loaded = pipeline.parse(raw)
   assert loaded.stages[0].teacher is None and loaded.stages[0].requires() == []
   report, out = _run(raw, tmp_path)
   student, = report["models"]
   assert (student["method"], student["architecture"]) == ("gnn-sd", "gcn")
-  # measured (seed 0, 60 epochs): 0.691, as the end-to-end gnn-sd test's node gate
-  assert student["test_accuracy"] >= 0.6
+  assert student["runs"][0]["epochs_run"] == 20        # patience 100: no early stop
   model, meta = load_trained(out / student["path"])
   assert meta.kind == "zoo" and meta.spec.num_layers == 4
   assert meta.extra["distill"] == {"method": "gnn-sd", "teacher": None}
   assert [a["format"] for a in report["artifacts"]] == formats
-  # measured: agreement 1.000 (float32) and 0.999 (dynamic int8), 4 FULLY_CONNECTED each
+  # measured: agreement 1.000 (float32), 4 FULLY_CONNECTED
   for artifact in report["artifacts"]:
     assert artifact["ops"]["FULLY_CONNECTED"] == 4          # one per GCN layer
     assert artifact["agreement"] >= 0.99, artifact
