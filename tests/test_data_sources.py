@@ -273,3 +273,45 @@ def test_pipeline_with_a_broken_source_fails_at_load_and_writes_nothing(tmp_path
   for word in words:
     assert word in result.output
   assert not (tmp_path / "model").exists()
+
+
+def _write_sparse(directory, lines, header="node,word,count"):
+  (directory / "words.csv").write_text("\n".join([header] + lines) + "\n")
+
+
+def test_csv_sparse_features_file_gives_the_csr_matrix(tmp_path):
+  spec = write_csv(tmp_path)
+  del spec["features"]
+  matrix = np.zeros((N, 7), np.float32)
+  lines = []
+  for i in range(N):
+    for j in sorted({(3 * i) % 7, (i * i) % 7}):   # words listed by node, any order
+      matrix[i, j] = 1.0 + j
+      lines.append(f"n{i},{j},{1.0 + j}")
+  _write_sparse(tmp_path, lines[::-1])
+  spec["sparse_features"] = {"path": "words.csv", "id": "node", "index": "word",
+                             "value": "count", "width": 7}
+  dataset = data.load_source(spec, tmp_path)
+  np.testing.assert_array_equal(dataset.graph.dense_features(), matrix)
+  del spec["sparse_features"]["value"]
+  binary = data.load_source(spec, tmp_path).graph.dense_features()
+  np.testing.assert_array_equal(binary, (matrix > 0).astype(np.float32))
+
+
+@pytest.mark.parametrize("lines, words", [
+    (["n1,0,1.0", "n77,2,1.0"], ["words.csv", "'n77'", "line 3"]),
+    (["n1,0,1.0", "n1,0,2.0"], ["words.csv", "twice"]),
+    (["n1,-2,1.0"], ["words.csv", "-2", "line 2"]),
+    (["n1,3,nan"], ["words.csv", "'count'", "line 2", "missing"]),
+    (["n1,3,inf"], ["words.csv", "'count'", "inf"]),
+])
+def test_csv_sparse_features_file_errors(tmp_path, lines, words):
+  spec = write_csv(tmp_path)
+  del spec["features"]
+  _write_sparse(tmp_path, lines)
+  spec["sparse_features"] = {"path": "words.csv", "id": "node", "index": "word",
+                             "value": "count"}
+  with pytest.raises(SourceError) as error:
+    data.load_source(spec, tmp_path)
+  for word in words:
+    assert word in str(error.value), (word, str(error.value))

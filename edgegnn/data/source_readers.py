@@ -149,8 +149,9 @@ def _features_of(table, names: list[str], path: pathlib.Path) -> np.ndarray:
     column = table.column(name)
     if column.null_count:
       row = int(np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0])
-      raise SourceError(f"{path}: feature column {name!r} is empty on data row {row} (line "
-                        f"{row + 2}); fill missing values (e.g. with 0) before loading.")
+      raise SourceError(f"{path}: feature column {name!r} is missing (empty, NA or NaN) on "
+                        f"data row {row} (line {row + 2}); fill missing values (e.g. with 0) "
+                        "before loading.")
     if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
             or pa.types.is_boolean(column.type)):
       raise SourceError(f"{path}: feature column {name!r} holds {column.type} values, not "
@@ -192,7 +193,7 @@ def _rows_of(ids, column, nodes_path: pathlib.Path, edges_path: pathlib.Path, ke
     row = int(np.flatnonzero(rows.is_null().to_numpy(zero_copy_only=False))[0])
     raise SourceError(f"{edges_path}: {key} {column[row].as_py()!r} on data row {row} (line "
                       f"{row + 2}) is not a node id of {nodes_path} (column {id_key!r}); add "
-                      "the node or drop the edge.")
+                      "the node or drop the line.")
   return rows.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
@@ -205,8 +206,12 @@ def read_csv(spec: Mapping[str, Any]) -> RawGraph:
   nodes = _read_table(nodes_path)
   ids = _ids(_column(nodes, id_key, nodes_path, "id"), nodes_path, id_key)
   labels_column = _column(nodes, label_key, nodes_path, "label")
-  features = _features_of(nodes, _feature_columns(nodes, spec.get("features", "f*"), nodes_path),
-                          nodes_path)
+  features, sparse = None, None
+  if "sparse_features" in spec:
+    sparse = _sparse_file(spec["sparse_features"], ids, nodes_path, id_key)
+  else:
+    features = _features_of(nodes, _feature_columns(nodes, spec.get("features", "f*"),
+                                                    nodes_path), nodes_path)
   edges = _read_table(edges_path)
   source = _rows_of(ids, _column(edges, source_key, edges_path, "source"), nodes_path,
                     edges_path, "source", id_key)
@@ -216,11 +221,50 @@ def read_csv(spec: Mapping[str, Any]) -> RawGraph:
   if "split_column" in spec:
     splits = _splits_of(_column(nodes, spec["split_column"], nodes_path, "split_column"),
                         nodes_path, spec["split_column"])
-  return RawGraph(where=f"{nodes_path} + {edges_path}", features=features, sparse=None,
+  return RawGraph(where=f"{nodes_path} + {edges_path}", features=features, sparse=sparse,
                   edge_source=source, edge_target=target,
                   labels=_labels_of(labels_column, nodes_path, label_key), splits=splits,
                   edge_names=(f"{edges_path.name} {source_key}",
                               f"{edges_path.name} {target_key}"))
+
+
+def _sparse_file(conf: Mapping[str, Any], ids, nodes_path: pathlib.Path,
+                 id_key: str) -> SparseFeatures:
+  """CSR features from a file of non-zeros: one line per (node id, column index[, value]);
+  no value column = binary features."""
+  import pyarrow as pa  # pylint: disable=g-import-not-at-top
+  path = _exists(pathlib.Path(conf["path"]), "the sparse features file")
+  table = _read_table(path)
+  index_key = conf.get("index", "index")
+  rows = _rows_of(ids, _column(table, conf.get("id", "id"), path, "sparse_features.id"),
+                  nodes_path, path, "node", id_key)
+  index = _column(table, index_key, path, "sparse_features.index")
+  if index.null_count or not pa.types.is_integer(index.type):
+    raise SourceError(f"{path}: column {index_key!r} must hold an integer feature column "
+                      f"index on every line (got {index.type}, {index.null_count} empty).")
+  index = index.to_numpy().astype(np.int64)
+  if index.size and index.min() < 0:
+    row = int(np.flatnonzero(index < 0)[0])
+    raise SourceError(f"{path}: {index_key} is {index[row]} on data row {row} (line "
+                      f"{row + 2}); feature indices are 0..F-1.")
+  values = None
+  if conf.get("value") is not None:
+    values = _features_of(table, [conf["value"]], path)[:, 0]
+    from edgegnn.data.source_build import check_finite  # pylint: disable=g-import-not-at-top
+    check_finite(values[:, None], str(path), f"column {conf['value']!r}")
+  width = conf.get("width") or (int(index.max()) + 1 if index.size else 1)
+  if index.size and index.max() >= width:
+    raise SourceError(f"{path}: {index_key} reaches {index.max()} but width is {width}; "
+                      "raise sparse_features.width or fix the index.")
+  keys = rows * width + index
+  if np.unique(keys).size != keys.size:
+    raise SourceError(f"{path}: a (node, {index_key}) pair appears twice; list each non-zero "
+                      "once (sum the values first).")
+  order = np.argsort(keys, kind="stable")
+  splits = np.zeros(len(ids) + 1, np.int64)
+  np.cumsum(np.bincount(rows, minlength=len(ids)), out=splits[1:])
+  return SparseFeatures(splits, index[order], width,
+                        None if values is None else values[order])
 
 
 def _splits_of(column, path: pathlib.Path, key: str) -> dict[str, np.ndarray]:
@@ -239,8 +283,9 @@ def _labels_of(column, path: pathlib.Path, key: str) -> np.ndarray:
   import pyarrow as pa  # pylint: disable=g-import-not-at-top
   if column.null_count:
     row = int(np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0])
-    raise SourceError(f"{path}: label column {key!r} is empty on data row {row} (line "
-                      f"{row + 2}); give every node an integer label, -1 if unlabeled.")
+    raise SourceError(f"{path}: label column {key!r} is missing (empty, NA or NaN) on data row "
+                      f"{row} (line {row + 2}); give every node an integer label, -1 if "
+                      "unlabeled.")
   if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
     text = column.to_pylist()
     row = next(i for i, v in enumerate(text) if not v.lstrip("-").isdigit())

@@ -38,11 +38,12 @@ COMMON_KEYS = ("format", "name", "symmetrize", "split", "folds")
 FORMAT_KEYS = {
     "npz": ("path",),
     "csv": ("nodes", "edges", "id", "label", "features", "source", "target",
-            "split_column"),
+            "split_column", "sparse_features"),
     "ogb": ("root", "split_name"),
 }
 PATH_KEYS = {"npz": ("path",), "csv": ("nodes", "edges"), "ogb": ("root",)}
 REQUIRED_KEYS = PATH_KEYS
+SPARSE_KEYS = ("path", "id", "index", "value", "width")
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_SPEC_BYTES = 1 << 16
 
@@ -87,6 +88,27 @@ def _default_name(spec: Mapping[str, Any]) -> str:
   return stem[:128]
 
 
+def _sparse_spec(spec: dict, base_dir: pathlib.Path, where: str) -> dict:
+  """The checked `sparse_features` mapping of a csv source, its path made absolute."""
+  sparse = spec["sparse_features"]
+  if not isinstance(sparse, Mapping) or not isinstance(sparse.get("path"), str):
+    raise SourceError(f"{where}: sparse_features must be a mapping like {{path: feats.csv, id: "
+                      f"node, index: word, value: count}}, got {sparse!r}.")
+  unknown = sorted(set(sparse) - set(SPARSE_KEYS))
+  if unknown:
+    raise SourceError(f"{where}: unknown sparse_features key(s) {unknown}; valid keys: "
+                      f"{list(SPARSE_KEYS)}.")
+  if "features" in spec:
+    raise SourceError(f"{where}: give `features` (columns of the nodes file) or "
+                      "`sparse_features` (a file of non-zeros), not both.")
+  width = sparse.get("width")
+  if width is not None and (isinstance(width, bool) or not isinstance(width, int) or width < 1):
+    raise SourceError(f"{where}: sparse_features.width must be an integer >= 1, got {width!r}.")
+  out = dict(sparse)
+  out["path"] = str((base_dir / os.path.expanduser(sparse["path"])).resolve())
+  return out
+
+
 def _normalize(spec: Mapping[str, Any], base_dir: pathlib.Path, where: str) -> dict:
   """The checked mapping with absolute paths and a `name`."""
   from edgegnn.safe_paths import check_name  # pylint: disable=g-import-not-at-top
@@ -109,6 +131,8 @@ def _normalize(spec: Mapping[str, Any], base_dir: pathlib.Path, where: str) -> d
     if key in out and not isinstance(out[key], str):
       raise SourceError(f"{where}: `{key}` must be a column or directory name (text), got "
                         f"{out[key]!r}.")
+  if "sparse_features" in out:
+    out["sparse_features"] = _sparse_spec(out, base_dir, where)
   if not isinstance(out.get("symmetrize", False), bool):
     raise SourceError(f"{where}: symmetrize must be true or false, got {out['symmetrize']!r}.")
   out.setdefault("name", _default_name(out))
@@ -154,6 +178,8 @@ def resolve(value: Any, base_dir: Optional[Union[str, os.PathLike]] = None) -> U
 def _files(spec: Mapping[str, Any]) -> list[pathlib.Path]:
   """Every file a resolved source reads."""
   paths = [pathlib.Path(spec[k]) for k in PATH_KEYS[spec["format"]]]
+  if "sparse_features" in spec:
+    paths.append(pathlib.Path(spec["sparse_features"]["path"]))
   if spec["format"] == "ogb":
     root = paths[0]
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
