@@ -97,7 +97,7 @@ def test_trained_point_cloud_model_agrees_with_keras_on_the_lce_interpreter(arch
   config = BinarizeConfig.from_dict({
       "model": {"architecture": architecture, "hidden_units": 16, "embed_units": 32,
                 "num_layers": 2, "k": 6},
-      "epochs": 1, "staged": False, "scratch": True, "batch_size": 64})
+      "epochs": 2, "staged": False, "scratch": True, "batch_size": 64})
   result = binarize(None, ds, config, seed=0)
   task = make_task(ds)
   test_index = task.split("test")
