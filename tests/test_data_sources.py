@@ -177,7 +177,7 @@ def test_graph_task_npz_with_folds(tmp_path):
 
 def test_bundled_names_still_load():
   assert data.load_source("CORA") is data.load("cora")
-  with pytest.raises(data.UnknownDatasetError, match="pubmed"):
+  with pytest.raises(data.UnknownDatasetError, match="pubmed.*Available: cora.*npz"):
     data.load_source("pubmed")
 
 
@@ -202,6 +202,12 @@ def _csv_rows(node_rows=None, edge_rows=None, spec=None, file="nodes.csv"):
     result.update(spec or {})
     return result, file
   return make
+
+
+def _ogb_without_labels(directory):
+  spec = write_ogb(directory / "ogbn_x")
+  (directory / "ogbn_x" / "raw" / "node-label.csv.gz").unlink()
+  return spec, "node-label.csv.gz"
 
 
 def _set(rows, i, text):
@@ -236,6 +242,9 @@ CASES = {
                           ["nodes.csv", "'n4'", "lines 6 and 11"]),
     "unknown source key": (lambda d: ({"format": "npz", "path": "g.npz", "paht": "x"},
                                       "paht"), ["paht", "npz"]),
+    "graph task without graph ids": (_npz(graph_labels=np.array([0, 1])),
+                                     ["g.npz", "graph_index", "missing"]),
+    "ogb file missing": (_ogb_without_labels, ["node-label.csv.gz", "does not exist"]),
     "missing file": (lambda d: ({"format": "npz", "path": "nope.npz"}, "nope.npz"),
                      ["nope.npz", "does not exist"]),
 }

@@ -165,7 +165,12 @@ def resolve(value: Any, base_dir: Optional[Union[str, os.PathLike]] = None) -> U
     raise SourceError(f"dataset must be a bundled name, a path or a mapping with a `format` "
                       f"key, got {value!r}.")
   if not _looks_like_path(value):
-    return registry.canonical_name(value)
+    try:
+      return registry.canonical_name(value)
+    except registry.UnknownDatasetError as e:
+      raise registry.UnknownDatasetError(
+          f"{e} Or your own graph: a .npz path, or a mapping with a `format` key (npz, csv, "
+          "ogb; docs/data.md).") from None
   path = (base / os.path.expanduser(value)).resolve()
   if value.endswith(".npz"):
     return _normalize({"format": "npz", "path": str(path)}, base, str(path))
