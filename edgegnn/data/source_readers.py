@@ -354,4 +354,10 @@ def read_ogb(spec: Mapping[str, Any]) -> RawGraph:
                   edge_names=("raw/edge.csv.gz column 0", "raw/edge.csv.gz column 1"))
 
 
-READERS = {"npz": read_npz, "csv": read_csv, "ogb": read_ogb}
+def read_tfgnn(spec: Mapping[str, Any]) -> RawGraph:
+  """GraphSchema + TFRecord (`edgegnn.data.source_tfgnn`; imports TensorFlow)."""
+  from edgegnn.data import source_tfgnn  # pylint: disable=g-import-not-at-top
+  return source_tfgnn.read_tfgnn(spec)
+
+
+READERS = {"npz": read_npz, "csv": read_csv, "ogb": read_ogb, "tfgnn": read_tfgnn}

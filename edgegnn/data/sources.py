@@ -1,4 +1,5 @@
-"""Dataset sources: a bundled name, or your own graph on disk (numpy/pyarrow, no TensorFlow).
+"""Dataset sources: a bundled name, or your own graph on disk (numpy/pyarrow; TensorFlow for
+the tfgnn format only).
 
     from edgegnn import data
     data.load_source("cora")                                   # a bundled dataset
@@ -7,6 +8,8 @@
                       "id": "id", "label": "label", "features": "f*",
                       "split": {"train": 0.6, "val": 0.2, "seed": 0}})
     data.load_source({"format": "ogb", "root": "ogbn_arxiv", "symmetrize": True})
+    data.load_source({"format": "tfgnn", "schema": "schema.pbtxt", "path": "graph.tfrecord",
+                      "split": {"train": 0.6, "val": 0.2}})   # imports TensorFlow
     data.load_source("g.npz")      # a path: .npz, or a .yaml/.json file holding the mapping
 
 Every place that turns a pipeline's `dataset:`, a CLI `--dataset` or a saved model's record
@@ -40,8 +43,10 @@ FORMAT_KEYS = {
     "csv": ("nodes", "edges", "id", "label", "features", "source", "target",
             "split_column", "sparse_features"),
     "ogb": ("root", "split_name"),
+    "tfgnn": ("schema", "path", "node_set", "edge_set", "features", "label"),
 }
-PATH_KEYS = {"npz": ("path",), "csv": ("nodes", "edges"), "ogb": ("root",)}
+PATH_KEYS = {"npz": ("path",), "csv": ("nodes", "edges"), "ogb": ("root",),
+             "tfgnn": ("schema", "path")}
 REQUIRED_KEYS = PATH_KEYS
 SPARSE_KEYS = ("path", "id", "index", "value", "width")
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")
@@ -83,6 +88,8 @@ def _spec_file(path: pathlib.Path) -> dict:
 def _default_name(spec: Mapping[str, Any]) -> str:
   fmt = spec["format"]
   stem = pathlib.Path(spec[PATH_KEYS[fmt][0]]).name
+  if fmt == "tfgnn":  # graph_schema.pbtxt says little: its directory's name
+    stem = pathlib.Path(spec["schema"]).parent.name
   stem = stem[:-len(".npz")] if stem.endswith(".npz") else pathlib.Path(stem).stem
   stem = re.sub(r"[^A-Za-z0-9_.-]", "_", stem).lstrip(".") or "dataset"
   return stem[:128]
@@ -127,7 +134,8 @@ def _normalize(spec: Mapping[str, Any], base_dir: pathlib.Path, where: str) -> d
       raise SourceError(f"{where}: format {fmt} needs `{key}` (a path), got "
                         f"{out.get(key)!r}.")
     out[key] = str((base_dir / os.path.expanduser(out[key])).resolve())
-  for key in ("id", "label", "source", "target", "split_name", "split_column"):
+  for key in ("id", "label", "source", "target", "split_name", "split_column", "node_set",
+              "edge_set"):
     if key in out and not isinstance(out[key], str):
       raise SourceError(f"{where}: `{key}` must be a column or directory name (text), got "
                         f"{out[key]!r}.")
@@ -188,6 +196,9 @@ def _files(spec: Mapping[str, Any]) -> list[pathlib.Path]:
   if spec["format"] == "ogb":
     root = paths[0]
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
+  if spec["format"] == "tfgnn":
+    from edgegnn.data.source_tfgnn import files_of  # pylint: disable=g-import-not-at-top
+    return paths[:1] + files_of(spec)
   return paths
 
 
