@@ -188,6 +188,30 @@ def _cora_as_ogb(directory):
   return {"format": "ogb", "root": str(directory)}
 
 
+def _cora_as_tfgnn(directory):
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  import tensorflow_gnn as tfgnn  # pylint: disable=g-import-not-at-top
+  cora = data.load("cora")
+  features = {"hidden_state": tf.constant(cora.graph.node_features),
+              "label": tf.constant(cora.labels)}
+  for name in ("train", "val", "test"):
+    mask = np.zeros(cora.num_nodes, np.int64)
+    mask[getattr(cora, f"{name}_index")] = 1
+    features[f"{name}_mask"] = tf.constant(mask)
+  graph = tfgnn.GraphTensor.from_pieces(
+      node_sets={"papers": tfgnn.NodeSet.from_fields(sizes=[cora.num_nodes],
+                                                     features=features)},
+      edge_sets={"cites": tfgnn.EdgeSet.from_fields(
+          sizes=[cora.graph.num_edges], adjacency=tfgnn.Adjacency.from_indices(
+              ("papers", cora.graph.edge_source), ("papers", cora.graph.edge_target)))})
+  tfgnn.write_schema(tfgnn.create_schema_pb_from_graph_spec(graph.spec),
+                     str(directory / "schema.pbtxt"))
+  with tf.io.TFRecordWriter(str(directory / "cora.tfrecord")) as writer:
+    writer.write(tfgnn.write_example(graph).SerializeToString())
+  return {"format": "tfgnn", "schema": str(directory / "schema.pbtxt"),
+          "path": str(directory / "cora.tfrecord")}
+
+
 @pytest.fixture(scope="module")
 def cora_reference():
   spec = ModelSpec(architecture="gcn", input_normalization="row")
@@ -195,8 +219,9 @@ def cora_reference():
                      progress=False).metrics
 
 
-@pytest.mark.parametrize("write", [_cora_as_csv, _cora_as_ogb], ids=["csv", "ogb"])
-def test_cora_as_csv_or_ogb_layout_trains_like_bundled_cora(tmp_path, cora_reference, write):
+@pytest.mark.parametrize("write", [_cora_as_csv, _cora_as_ogb, _cora_as_tfgnn],
+                         ids=["csv", "ogb", "tfgnn"])
+def test_cora_as_csv_ogb_or_tfgnn_trains_like_bundled_cora(tmp_path, cora_reference, write):
   spec, expected = cora_reference
   own = data.load_source(write(tmp_path))
   np.testing.assert_array_equal(own.graph.node_features, data.load("cora").graph.node_features)
