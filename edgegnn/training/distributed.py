@@ -40,7 +40,8 @@ class DistributedConfig(MappingConfig):
   """A data-parallel node-classification run.
 
   Attributes:
-    dataset: a node-classification dataset name (`edgegnn.data.load`).
+    dataset: a node-classification dataset: a bundled name or a path (.npz, or a .yaml/.json
+      source file; `edgegnn.data.load_source`, docs/data.md).
     epochs: full-graph training steps (no early stopping: every worker runs all of them).
     learning_rate: Adam learning rate.
     seed: seeds weights and dropout; every worker uses the same one, so the initial
