@@ -191,12 +191,29 @@ def test_cpf_stage_distils_a_gcn_teacher_and_exports_for_its_graph(cora, tmp_pat
     assert json.loads((out / artifact["sidecar"]).read_text())["capacity"] == 2708
 
 
-def test_gfkd_stage_distils_per_fold_and_exports_like_any_graph_model(mutag, tmp_path):
-  # full int8 only: a dense GIN's float32 export is in tests/test_models_tflite.py
+@pytest.fixture(scope="module")
+def gfkd_run(tmp_path_factory):
+  """One pipeline, one GIN teacher, two GFKD students (plain and Degree-Quant INT8), each
+  exported to full int8 (a dense GIN's float32 export is in tests/test_models_tflite.py)."""
+  quantized = dict(GFKD, distill=dict(GFKD["distill"], name="gfkd_dq", quantization={
+      "method": "dq", "weight_bits": 8, "activation_bits": 8}))
+  raw = _pipeline("mutag", GIN_TEACHER, GFKD, quantized,
+                  _export("gfkd", layout="dense", formats=["tflite-int8"]),
+                  _export("gfkd_dq", layout="dense", formats=["tflite-int8"]))
+  return _run(raw, tmp_path_factory.mktemp("gfkd"))
+
+
+def _model_and_artifacts(report, name):
+  model, = [m for m in report["models"] if m["name"] == name]
+  return model, [a for a in report["artifacts"] if a["model"] == name]
+
+
+def test_gfkd_stage_distils_per_fold_and_exports_like_any_graph_model(mutag, gfkd_run):
   formats = ["tflite-int8"]
-  raw = _pipeline("mutag", GIN_TEACHER, GFKD, _export("gfkd", layout="dense", formats=formats))
-  report, out = _run(raw, tmp_path)
-  teacher, student = report["models"]
+  report, out = gfkd_run
+  assert [m["name"] for m in report["models"]] == ["gin", "gfkd", "gfkd_dq"]
+  teacher, _ = _model_and_artifacts(report, "gin")
+  student, artifacts = _model_and_artifacts(report, "gfkd")
   assert (student["method"], student["architecture"], student["folds"]) == ("gfkd", "gin", [1])
   run, = student["runs"]
   assert (run["seed"], run["fold"]) == (0, 1)
@@ -213,8 +230,8 @@ def test_gfkd_stage_distils_per_fold_and_exports_like_any_graph_model(mutag, tmp
   test = task.split("test")
   assert accuracy(predict(model, task, test), mutag.labels[test]) == pytest.approx(
       run["test_accuracy"])
-  assert [a["format"] for a in report["artifacts"]] == formats
-  for artifact in report["artifacts"]:
+  assert [a["format"] for a in artifacts] == formats
+  for artifact in artifacts:
     assert artifact["agreement"] >= 0.97 and artifact["layout"] == "dense"
     assert 0.0 <= artifact["test_accuracy"] <= 1.0
   # MUTAG's folds have no validation split: the teacher's val_accuracy (NaN in memory) is
@@ -239,21 +256,19 @@ def test_glnn_stage_without_student_distils_the_default_mlp(tmp_path):
   assert student["test_accuracy"] > 0.63
 
 
-def test_gfkd_stage_trains_a_degree_quant_student_on_generated_graphs(mutag, tmp_path):
+def test_gfkd_stage_trains_a_degree_quant_student_on_generated_graphs(gfkd_run):
   """A quantization-aware GFKD student: Degree-Quant INT8 fake-quant layers trained on the
   generator's graphs only, saved with its quantization, exported to full int8."""
-  quantized = dict(GFKD, distill=dict(GFKD["distill"], quantization={
-      "method": "dq", "weight_bits": 8, "activation_bits": 8}))
-  raw = _pipeline("mutag", GIN_TEACHER, quantized,
-                  _export("gfkd", layout="dense", formats=["tflite-int8"]))
-  report, out = _run(raw, tmp_path)
-  _, student = report["models"]
+  report, out = gfkd_run
+  student, (artifact,) = _model_and_artifacts(report, "gfkd_dq")
   assert (student["method"], student["bits"], student["weight_bits"]) == ("gfkd+dq", 8, 8)
   run, = student["runs"]
+  assert run["path"] == "models/gfkd_dq/seed0_fold1"
   model, meta = load_trained(out / run["path"], batched=True)
   assert meta.quantization is not None and meta.quantization.method == "dq"
   assert any("quant" in type(layer).__name__.lower() for layer in model.submodules)
-  artifact, = report["artifacts"]
+  plain, _ = load_trained(out / "models/gfkd/seed0_fold1", batched=True)
+  assert not any("quant" in type(layer).__name__.lower() for layer in plain.submodules)
   assert artifact["format"] == "tflite-int8" and artifact["agreement"] >= 0.97
 
 
