@@ -16,7 +16,7 @@ from edgegnn.cli import main
 from edgegnn.models import ModelSpec
 from edgegnn.training import TrainConfig, train
 
-from tests.test_data_sources import small_graph, write_csv, write_npz
+from test_data_sources import small_graph, write_csv, write_npz
 
 TRAIN = {"train": {"name": "gcn", "model": {"architecture": "gcn", "hidden_units": 8},
                    "train": {"epochs": 5, "patience": 5, "seeds": [0]}}}

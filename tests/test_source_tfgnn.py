@@ -11,7 +11,7 @@ import tensorflow_gnn as tfgnn
 from edgegnn import data
 from edgegnn.data.source_build import SourceError
 
-from tests.test_data_sources import assert_same_as_python, small_graph
+from test_data_sources import assert_same_as_python, small_graph
 
 
 def _write(directory, graphs):
