@@ -167,12 +167,16 @@ def train(dataset, architecture, hidden_units, num_layers, epochs, learning_rate
               help="Destination .tflite file (written atomically).")
 def convert(model_dir, fmt, layout, capacity, max_neighbors, target, integer_io, features,
             output):
-  """Convert a trained model directory to a .tflite artifact."""
+  """Convert a trained model directory to a .tflite artifact, verified on its interpreter.
+
+  The artifact runs over the dataset's test split (fold 0) and is kept only if its
+  predictions agree with the Keras model's (floors: 0.99 float, 0.97 int8)."""
   from edgegnn import data
-  from edgegnn.deploy.convert import convert as convert_fn
-  from edgegnn.deploy.sidecar import write_sidecar
+  from edgegnn.deploy.ship import Bench, ship
+  from edgegnn.deploy.verify import AgreementError, floor_for
   from edgegnn.models import feeds
   from edgegnn.models.saving import load_meta, load_trained
+  from edgegnn.training import make_task, predict
   try:
     meta = load_meta(model_dir)
     meta.check_export(layout, formats=[fmt])
@@ -184,25 +188,31 @@ def convert(model_dir, fmt, layout, capacity, max_neighbors, target, integer_io,
     feeds.check_feature_encoding("convert", features, layout, [fmt], target)
     if features == "binary":
       feeds.check_binary_features(ds)
+    trained, _ = load_trained(model_dir, batched=ds.task == "graph")
     model, _ = load_trained(model_dir, layout=layout, capacity=capacity,
                             max_neighbors=max_neighbors, features=features,
                             serving=fmt != "tflite-int8")
+    task = make_task(ds, 0)
+    test_index = task.split("test")
     graphs = [ds.graph] if ds.task == "node" else [ds.graphs[i] for i in ds.split(0)[0][:100]]
+    reference = (predict(trained, task)[test_index] if ds.task == "node"
+                 else predict(trained, task, test_index))
     names = feeds.model_input_names(model)
     rep = [feeds.select(feeds.graph_feed(g, layout, capacity, max_neighbors=max_neighbors),
                         names) for g in graphs]
-    result = convert_fn(model, fmt, output, target=target, representative_feeds=rep,
-                        integer_io=integer_io)
-    sidecar = write_sidecar(output, fmt=fmt, task=ds.task, dataset=ds.name,
-                            num_classes=ds.num_classes,
-                            label_names=getattr(ds, "label_names", None), layout=layout,
-                            capacity=capacity, max_neighbors=max_neighbors, features=features)
-  except (ValueError, RuntimeError, FileNotFoundError) as e:
+    figures = ship(model, fmt, output, dataset=ds, reference_logits=reference,
+                   test_index=test_index, layout=layout, capacity=capacity,
+                   max_neighbors=max_neighbors, features=features, target=target,
+                   representative_feeds=rep, integer_io=integer_io, floor=floor_for(fmt),
+                   bench_settings=Bench(runs=None))
+  except (ValueError, RuntimeError, FileNotFoundError, AgreementError) as e:
     _fail(e)
   except OSError as e:  # h5py / numpy on a truncated weights file name no file
     _fail(ValueError(f"{model_dir}: cannot read the trained model ({e}); train it again."))
-  click.echo(f"wrote {result.path}: {result.bytes} bytes, runtime {result.runtime}, "
-             f"ops {result.ops}; sidecar {sidecar}")
+  click.echo(f"wrote {figures['artifact']}: {figures['bytes']} bytes, runtime "
+             f"{figures['runtime']}, ops {figures['ops']}; test accuracy "
+             f"{100 * figures['test_accuracy']:.2f} %, agreement {figures['agreement']:.3f}; "
+             f"sidecar {figures['sidecar']}")
 
 
 @main.command()

@@ -301,7 +301,7 @@ class Runner:
   def _binarize(self, stage: BinarizeStage) -> dict[str, Any]:
     import tensorflow as tf  # pylint: disable=g-import-not-at-top
     from edgegnn.binary.staged import binarize, export_model, predict_logits
-    from edgegnn.deploy import bench, convert as convert_lib, verify as verify_lib
+    from edgegnn.deploy.ship import Bench, ship
     from edgegnn.models import feeds
     from edgegnn.training import make_task
     dataset, config = self.dataset, stage.binarize_config
@@ -338,36 +338,15 @@ class Runner:
       reference = reference[test_index]
     name = f"{stage.name}.lce"
     relative = pathlib.Path("artifacts") / f"{name}.tflite"
-    converted = convert_lib.convert(export, "lce", self.work / relative, target="arm-linux")
-    try:
-      checked = verify_lib.verify(
-          str(self.work / relative), dataset=dataset, test_index=test_index,
-          reference_logits=reference, input_names=names, layout=layout, capacity=capacity,
-          runtime="lce", floor=stage.agreement_floor)
-    except Exception:
-      (self.work / relative).unlink(missing_ok=True)  # an unverified artifact is not shipped
-      raise
-    from edgegnn.deploy.layer_bits import layer_bit_widths
-    from edgegnn.deploy.sidecar import write_sidecar
-    sidecar = write_sidecar(
-        self.work / relative, fmt="lce", task=dataset.task, dataset=dataset.name,
-        num_classes=dataset.num_classes, label_names=getattr(dataset, "label_names", None),
-        layout=layout, capacity=capacity, max_neighbors=None)
     graph = dataset.graph if node else dataset.graphs[int(test_index[0])]
     sample = feeds.select(feeds.graph_feed(graph, layout, None if node else capacity), names)
-    timing = bench.benchmark(self.work / relative, inputs=sample, runs=stage.bench_runs,
-                             warmup=stage.bench_warmup, num_threads=stage.bench_threads,
-                             runtime="lce")
-    artifact = {
-        "name": name, "model": stage.name, "path": str(relative), "format": "lce",
-        "layout": layout, "capacity": capacity, "max_neighbors": None, "target": "arm-linux",
-        "bytes": converted.bytes, "ops": converted.ops, "runtime": checked.runtime,
-        "test_accuracy": checked.test_accuracy, "agreement": checked.agreement,
-        "latency_ms": {k: timing["latency_ms"][k] for k in ("p50", "p90")},
-        "peak_memory_bytes": timing.get("peak_memory_bytes"),
-        "bench_threads": stage.bench_threads,
-        "layer_bits": layer_bit_widths(self.work / relative),
-        "sidecar": str(sidecar.relative_to(self.work))}
+    figures = ship(export, "lce", self.work / relative, dataset=dataset,
+                   reference_logits=reference, test_index=test_index, layout=layout,
+                   capacity=capacity, target="arm-linux", floor=stage.agreement_floor,
+                   bench_inputs=sample,
+                   bench_settings=Bench(stage.bench_runs, stage.bench_warmup,
+                                        stage.bench_threads))
+    artifact = self._artifact_entry(name, stage.name, relative, figures)
     return {"models": [entry], "artifacts": [artifact]}
 
   def _ptq(self, stage: PtqStage) -> dict[str, Any]:
@@ -406,10 +385,17 @@ class Runner:
                                          int(model.count_params()), runs, source["seeds"],
                                          source["folds"])]}
 
+  def _artifact_entry(self, name: str, model: str, relative: pathlib.Path,
+                      figures: dict[str, Any]) -> dict[str, Any]:
+    """report.json's entry of an artifact shipped to self.work / relative (`ship`)."""
+    entry = {"name": name, "model": model, "path": str(relative),
+             **{k: v for k, v in figures.items() if k not in ("artifact", "sidecar")}}
+    entry["sidecar"] = str(pathlib.Path(figures["sidecar"]).relative_to(self.work))
+    return entry
+
   def _export(self, stage: ExportStage) -> dict[str, Any]:
-    from edgegnn.deploy import bench, convert as convert_lib, mcu, verify as verify_lib
-    from edgegnn.deploy.layer_bits import layer_bit_widths
-    from edgegnn.deploy.sidecar import write_sidecar
+    from edgegnn.deploy import mcu, verify as verify_lib
+    from edgegnn.deploy.ship import Bench, ship
     from edgegnn.models import feeds
     from edgegnn.models.feeds import check_binary_features
     from edgegnn.models.saving import load_trained
@@ -445,40 +431,18 @@ class Runner:
                                          max_neighbors=max_neighbors) for i in train_graphs]
     representative = [feeds.select(f, names) for f in representative]
     artifacts = []
+    floors = {"float": stage.agreement_floor_float, "int8": stage.agreement_floor_int8}
     for fmt in stage.formats:
       name = f"{stage.produces}.{fmt}"
       relative = pathlib.Path("artifacts") / f"{name}.tflite"
-      result = convert_lib.convert(export_model, fmt, self.work / relative, target=stage.target,
-                                   representative_feeds=representative,
-                                   integer_io=stage.integer_io)
-      floors = {"float": stage.agreement_floor_float, "int8": stage.agreement_floor_int8}
-      try:
-        checked = verify_lib.verify(
-            str(self.work / relative), dataset=dataset, test_index=test_index,
-            reference_logits=reference, input_names=names, layout=stage.layout,
-            capacity=capacity, runtime=result.runtime, floor=verify_lib.floor_for(fmt, floors),
-            max_neighbors=max_neighbors)
-      except Exception:
-        (self.work / relative).unlink(missing_ok=True)  # an unverified artifact is not shipped
-        raise
-      sidecar = write_sidecar(
-          self.work / relative, fmt=fmt, task=dataset.task, dataset=dataset.name,
-          num_classes=dataset.num_classes, label_names=getattr(dataset, "label_names", None),
-          layout=stage.layout, capacity=capacity, max_neighbors=max_neighbors,
-          features=stage.features)
-      timing = bench.benchmark(self.work / relative, inputs=representative[0],
-                               runs=stage.bench_runs, warmup=stage.bench_warmup,
-                               num_threads=stage.bench_threads, runtime=result.runtime)
-      artifact = {
-          "name": name, "model": stage.model, "path": str(relative), "format": fmt,
-          "layout": stage.layout, "capacity": capacity, "max_neighbors": max_neighbors,
-          "features": stage.features, "target": stage.target,
-          "bytes": result.bytes, "ops": result.ops, "runtime": checked.runtime,
-          "test_accuracy": checked.test_accuracy, "agreement": checked.agreement,
-          "latency_ms": {k: timing["latency_ms"][k] for k in ("p50", "p90")},
-          "peak_memory_bytes": timing.get("peak_memory_bytes"), "bench_threads": stage.bench_threads,
-          "layer_bits": layer_bit_widths(self.work / relative),
-          "sidecar": str(sidecar.relative_to(self.work))}
+      figures = ship(
+          export_model, fmt, self.work / relative, dataset=dataset, reference_logits=reference,
+          test_index=test_index, layout=stage.layout, capacity=capacity,
+          max_neighbors=max_neighbors, features=stage.features, target=stage.target,
+          representative_feeds=representative, integer_io=stage.integer_io,
+          floor=verify_lib.floor_for(fmt, floors), bench_inputs=representative[0],
+          bench_settings=Bench(stage.bench_runs, stage.bench_warmup, stage.bench_threads))
+      artifact = self._artifact_entry(name, stage.model, relative, figures)
       if stage.target == "mcu":
         data = (self.work / relative).read_bytes()
         arena = mcu.find_arena_size(data, representative[0])

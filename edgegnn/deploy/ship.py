@@ -1,0 +1,94 @@
+"""The one path from a Keras model to a shipped artifact: convert, verify, describe, time.
+
+    figures = ship(model, "tflite-float32", "out/gcn.tflite", dataset=cora,
+                   reference_logits=keras_test_logits, test_index=cora.test_index,
+                   layout="sparse")
+
+1. `convert` writes the artifact atomically, refusing a target that cannot run it;
+2. `verify` runs it on its interpreter over the test examples; below the agreement floor
+   (or with non-finite logits) the file is deleted and the error raised: an unverified
+   artifact is never left behind;
+3. `write_sidecar` writes `ARTIFACT.tflite.json` (inputs, outputs, labels, layout,
+   features), which the device side reads;
+4. `benchmark` times it on real inputs (skipped with `bench_runs=None`).
+
+The export stage, the binarize stage and `edgegnn convert` all ship through here.
+"""
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+from typing import Any, Mapping, Optional, Sequence
+
+import numpy as np
+
+from edgegnn.deploy import bench, convert as convert_lib, verify as verify_lib
+from edgegnn.deploy.layer_bits import layer_bit_widths
+from edgegnn.deploy.sidecar import write_sidecar
+
+
+@dataclasses.dataclass(frozen=True)
+class Bench:
+  """How a shipped artifact is timed (None runs: not timed)."""
+  runs: Optional[int] = 50
+  warmup: int = 5
+  threads: int = 1
+
+
+def ship(model, fmt: str, path: str | pathlib.Path, *, dataset,
+         reference_logits: np.ndarray, test_index: Sequence[int], layout: str,
+         capacity: Optional[int] = None, max_neighbors: Optional[int] = None,
+         features: str = "dense", target: Optional[str] = None,
+         representative_feeds: Optional[Sequence[Mapping[str, np.ndarray]]] = None,
+         integer_io: Optional[bool] = None, floor: float = 0.99,
+         bench_settings: Bench = Bench(),
+         bench_inputs: Optional[Mapping[str, np.ndarray]] = None) -> dict[str, Any]:
+  """Converts, verifies, describes and times `model` as `fmt` at `path`.
+
+  Args:
+    model: the export build of the model (`load_trained(..., layout, features, serving)`).
+    fmt / target / representative_feeds / integer_io: as in `convert.convert`.
+    dataset / reference_logits / test_index / layout / capacity / max_neighbors: as in
+      `verify.verify`; the Keras model's logits on the test examples, in order.
+    features: the feature encoding the artifact takes (for the sidecar).
+    floor: the agreement floor (`verify.floor_for`).
+    bench_settings: how to time it; `bench_inputs` the feed to time (default: the
+      artifact's own inputs, `bench.benchmark`).
+
+  Returns:
+    The artifact's figures: format, layout, capacity, max_neighbors, features, target,
+    bytes, ops, runtime, test_accuracy, agreement, latency_ms (p50, p90; None if not
+    timed), peak_memory_bytes, bench_threads, layer_bits, and the paths `artifact` and
+    `sidecar`.
+  """
+  from edgegnn.models import feeds  # pylint: disable=g-import-not-at-top
+  path = pathlib.Path(path)
+  result = convert_lib.convert(model, fmt, path, target=target,
+                               representative_feeds=representative_feeds,
+                               integer_io=integer_io)
+  try:
+    checked = verify_lib.verify(
+        str(path), dataset=dataset, test_index=test_index, reference_logits=reference_logits,
+        input_names=feeds.model_input_names(model), layout=layout, capacity=capacity,
+        runtime=result.runtime, floor=floor, max_neighbors=max_neighbors)
+  except Exception:
+    path.unlink(missing_ok=True)  # an unverified artifact is not shipped
+    raise
+  sidecar = write_sidecar(
+      path, fmt=fmt, task=dataset.task, dataset=dataset.name,
+      num_classes=dataset.num_classes, label_names=getattr(dataset, "label_names", None),
+      layout=layout, capacity=capacity, max_neighbors=max_neighbors, features=features)
+  latency, memory = None, None
+  if bench_settings.runs is not None:
+    timing = bench.benchmark(path, inputs=bench_inputs, runs=bench_settings.runs,
+                             warmup=bench_settings.warmup, num_threads=bench_settings.threads,
+                             runtime=result.runtime)
+    latency = {k: timing["latency_ms"][k] for k in ("p50", "p90")}
+    memory = timing.get("peak_memory_bytes")
+  return {"format": fmt, "layout": layout, "capacity": capacity,
+          "max_neighbors": max_neighbors, "features": features, "target": target,
+          "bytes": result.bytes, "ops": result.ops, "runtime": checked.runtime,
+          "test_accuracy": checked.test_accuracy, "agreement": checked.agreement,
+          "latency_ms": latency, "peak_memory_bytes": memory,
+          "bench_threads": bench_settings.threads, "layer_bits": layer_bit_widths(path),
+          "artifact": path, "sidecar": sidecar}
