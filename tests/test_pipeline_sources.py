@@ -51,6 +51,11 @@ def test_npz_pipeline_exports_a_verified_artifact_and_convert_reloads_the_source
   meta = json.loads((model_dir / "model.json").read_text())
   assert meta["dataset"] == "mygraph"
   assert meta["extra"]["dataset_source"] == report["dataset_source"]
+  # bench finds real inputs for the artifact: the run's report names the source.
+  timed = CliRunner().invoke(main, ["bench", str(out / artifact["path"]), "--runs", "2",
+                                    "--json"])
+  assert timed.exit_code == 0, timed.output
+  assert json.loads(timed.output)["inputs"]["node_features"]["shape"] == [30, 5]
   # The Pi bundle's inputs and expected outputs come from the user's graph, and it runs.
   from edgegnn.deploy.pi_bundle import build_bundle  # pylint: disable=g-import-not-at-top
   bundle = build_bundle(out, tmp_path / "bundle")

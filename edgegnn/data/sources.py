@@ -53,7 +53,7 @@ SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_SPEC_BYTES = 1 << 16
 
 __all__ = ["SourceError", "describe", "fingerprint", "is_source", "load_source",
-           "load_source_summary", "origin", "resolve"]
+           "load_source_summary", "of_artifact", "origin", "resolve"]
 
 
 def is_source(value: Any) -> bool:
@@ -178,7 +178,7 @@ def resolve(value: Any, base_dir: Optional[Union[str, os.PathLike]] = None) -> U
     except registry.UnknownDatasetError as e:
       raise registry.UnknownDatasetError(
           f"{e} Or your own graph: a .npz path, or a mapping with a `format` key (npz, csv, "
-          "ogb; docs/data.md).") from None
+          "ogb, tfgnn; docs/data.md).") from None
   path = (base / os.path.expanduser(value)).resolve()
   if value.endswith(".npz"):
     return _normalize({"format": "npz", "path": str(path)}, base, str(path))
@@ -269,6 +269,21 @@ def load_source(value: Source, base_dir: Optional[Union[str, os.PathLike]] = Non
     UnknownDatasetError: an unknown bundled name.
   """
   return load_source_summary(value, base_dir)[0]
+
+
+def of_artifact(artifact: Union[str, os.PathLike], name: str) -> Union[str, dict]:
+  """The dataset an artifact of a pipeline run was made from: the run's report.json
+  (OUT/report.json for OUT/artifacts/NAME.tflite) `dataset_source` when that report names
+  the same dataset, else `name` (a sidecar records only the name)."""
+  report = pathlib.Path(artifact).resolve().parent.parent / "report.json"
+  try:
+    raw = json.loads(report.read_text()) if report.is_file() else {}
+  except (OSError, ValueError):
+    return name
+  source = raw.get("dataset_source") if isinstance(raw, dict) else None
+  if raw.get("dataset") == name and isinstance(source, dict):
+    return source
+  return name
 
 
 def describe(value: Any) -> str:

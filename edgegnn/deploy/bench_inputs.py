@@ -142,7 +142,7 @@ def sidecar_inputs(artifact: str | os.PathLike, info: TfliteModelInfo
   name, layout = side.get("dataset"), side.get("layout") or "sparse"
   if not name:
     raise ValueError(f"{sidecar_lib.sidecar_path(artifact)} names no dataset.")
-  dataset = data.load_source(side.get("dataset_source") or name)
+  dataset = data.load_source(data.sources.of_artifact(artifact, name))
   if dataset.task == "node":
     graph, which = dataset.graph, "the whole graph"
   else:
