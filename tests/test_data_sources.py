@@ -324,3 +324,20 @@ def test_csv_sparse_features_file_errors(tmp_path, lines, words):
     data.load_source(spec, tmp_path)
   for word in words:
     assert word in str(error.value), (word, str(error.value))
+
+
+def test_npz_csv_and_ogb_sources_load_without_tensorflow(tmp_path):
+  import subprocess  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  write_npz(tmp_path / "g.npz")
+  csv_spec = write_csv(tmp_path)
+  ogb_spec = write_ogb(tmp_path / "ogbn_tiny")
+  specs = json.dumps([str(tmp_path / "g.npz"), csv_spec, ogb_spec])
+  code = (f"import sys, json\nfrom edgegnn import data\n"
+          f"for spec in json.loads({specs!r}):\n"
+          f"  data.load_source(spec, {str(tmp_path)!r})\n"
+          "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+          "('tensorflow', 'keras', 'tensorflow_gnn')))\n")
+  result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+  assert result.stdout.strip() == "[]"
