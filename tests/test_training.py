@@ -44,7 +44,7 @@ def test_config_rejects_bad_values():
 
 
 # Enough epochs that the kill (at epoch >= 4) lands mid-run, few enough to resume quickly.
-RESUME_EPOCHS = 12
+RESUME_EPOCHS = 8
 
 _CHILD = """
 import edgegnn
