@@ -43,8 +43,9 @@ def test_config_rejects_bad_values():
     TrainConfig.from_dict({"learning_rate": "fast"})
 
 
-# Enough epochs that the kill (at epoch >= 4) lands mid-run, few enough to resume quickly.
-RESUME_EPOCHS = 8
+# Enough epochs that the kill (at epoch >= 4) lands mid-run even on an idle machine (8 was
+# too few: the child finished before the parent's 0.2 s poll caught it).
+RESUME_EPOCHS = 40
 
 _CHILD = """
 import edgegnn
