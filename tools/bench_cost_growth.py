@@ -71,49 +71,8 @@ GIB = 2**30
 PEAK_LIMIT_BYTES = 4 * GIB
 RATIO_LIMIT = 2.0
 
-# argv: package root, model path, inputs dir, threads, invokes.
-_CHILD = r"""
-import json, os, sys, time
-sys.path.insert(0, sys.argv[1])
-import numpy as np
-from ai_edge_litert.interpreter import Interpreter
-from edgegnn.deploy import tflite_file
-def kb(field):
-  with open("/proc/self/status") as f:
-    for line in f:
-      if line.startswith(field + ":"):
-        return int(line.split()[1])
-folder = sys.argv[3]
-arrays = {n[:-4]: np.load(os.path.join(folder, n)) for n in sorted(os.listdir(folder))}
-info = tflite_file.read_model(sys.argv[2])
-baseline = kb("VmRSS")
-with open("/proc/self/clear_refs", "w") as f:
-  f.write("5")   # VmHWM := VmRSS
-interpreter = Interpreter(model_path=sys.argv[2], num_threads=int(sys.argv[4]))
-details = interpreter.get_input_details()
-for io in info.inputs:
-  interpreter.resize_tensor_input(details[io.position]["index"], arrays[io.name].shape)
-interpreter.allocate_tensors()
-for io in info.inputs:
-  interpreter.set_tensor(details[io.position]["index"], arrays[io.name])
-interpreter.invoke()   # untimed: first-run allocations and weight packing
-times, cpu = [], []
-for _ in range(int(sys.argv[5])):
-  start, start_cpu = time.perf_counter(), time.process_time()
-  interpreter.invoke()
-  cpu.append((time.process_time() - start_cpu) * 1e3)
-  times.append((time.perf_counter() - start) * 1e3)
-out = interpreter.get_output_details()[0]
-logits = interpreter.get_tensor(out["index"])
-print("COST_GROWTH " + json.dumps({
-    "p50_ms": float(np.percentile(times, 50)), "p90_ms": float(np.percentile(times, 90)),
-    "cpu_p50_ms": float(np.percentile(cpu, 50)),
-    "times_ms": [round(t, 4) for t in times], "cpu_times_ms": [round(t, 4) for t in cpu],
-    "baseline_bytes": baseline * 1024,
-    "peak_bytes": kb("VmHWM") * 1024, "output_shape": list(logits.shape),
-    "output_finite": bool(np.isfinite(logits).all()),
-    "input_bytes": int(sum(a.nbytes for a in arrays.values()))}), flush=True)
-"""
+# The measured child process (argv: package root, model path, inputs dir, threads, invokes).
+_CHILD = pathlib.Path(__file__).with_name("cost_growth_child.py")
 
 
 # ---------------------------------------------------------------- pure helpers (tested)
@@ -315,7 +274,7 @@ def _write_feed(folder: pathlib.Path, variant: str, graph, model_path) -> int:
 
 
 def _run_child(model_path, inputs_dir, threads, invokes, timeout) -> dict:
-  proc = subprocess.run([sys.executable, "-c", _CHILD, str(ROOT), str(model_path),
+  proc = subprocess.run([sys.executable, str(_CHILD), str(ROOT), str(model_path),
                          str(inputs_dir), str(threads), str(invokes)],
                         capture_output=True, text=True, timeout=timeout, check=False)
   for line in proc.stdout.splitlines():
