@@ -1,5 +1,5 @@
 """The teacher's serving artifact on a k-hop subgraph (`edgegnn.deploy.khop`) gives the
-seed the logits it has on the whole graph: the device-side per-node query of issue 25."""
+seed the logits it has on the whole graph: the device-side per-node query."""
 import numpy as np
 import pytest
 

@@ -33,7 +33,7 @@ reports the p50 of the timed invokes and VmHWM (`peak`: the whole process, input
 included). Every pair runs `--repeats` times, variants interleaved; the JSON keeps each
 repeat and the tables use the median p50 and the largest peak.
 
-Latency per edge = p50 / (10 N directed edges). The growth criterion of issue 25 item 6
+Latency per edge = p50 / (10 N directed edges). The growth criterion
 is `edgegnn-sparse-binary`'s per-edge latency at 1 M over that at 100 k (<= 2) and its
 peak RSS at 1 M (<= 4 GiB).
 """
@@ -146,7 +146,7 @@ def summarize(rows: list[dict]) -> dict:
 
 def criterion(summary: dict, small: int = 100_000, large: int = 1_000_000,
               variant: str = CRITERION_VARIANT) -> dict:
-  """Issue 25 item 6 on `variant`: peak RSS at `large` <= 4 GiB and latency per edge at
+  """The growth criterion on `variant`: peak RSS at `large` <= 4 GiB and latency per edge at
   `large` <= 2x that at `small`. The latency is judged on CPU time (`cpu_met`; on a
   shared machine wall time measures the other jobs as much as the artifact) and also
   reported on wall time (`wall_met`). met = peak_met and cpu_met; missing points give

@@ -1,4 +1,4 @@
-"""Per-node serving latency on Cora: GLNN student and GCN teacher, end to end (issue 25, 4).
+"""Per-node serving latency on Cora: GLNN student and GCN teacher, end to end.
 
     .venv/bin/python tools/bench_per_node.py --out docs/results/per_node_latency.json
 

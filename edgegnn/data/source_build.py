@@ -265,6 +265,16 @@ def build(raw: RawGraph, name: str, options: Mapping[str, Any]):
   return dataset, summary
 
 
+
+def _given_or_generated_splits(options: Mapping, raw, labels: np.ndarray, fix: str):
+  """(splits, how): stratified splits when `split:` is set, else the source's own; raises
+  SourceError naming `fix` when there are neither."""
+  if "split" in options:
+    return stratified_split(labels, *split_fractions(options["split"], raw.where)), "generated"
+  if raw.splits:
+    return raw.splits, "given"
+  raise SourceError(f"{raw.where}: no split; {fix}")
+
 def _node_dataset(raw: RawGraph, name: str, graph: Graph, options: Mapping[str, Any]):
   if raw.labels is None:
     raise SourceError(f"{raw.where}: no labels; a node task needs one integer label per node "
@@ -273,14 +283,9 @@ def _node_dataset(raw: RawGraph, name: str, graph: Graph, options: Mapping[str, 
   if labels.size != graph.num_nodes:
     raise SourceError(f"{raw.where}: {labels.size} labels for {graph.num_nodes} nodes; give "
                       "one label per node (-1 = unlabeled).")
-  if "split" in options:
-    splits = stratified_split(labels, *split_fractions(options["split"], raw.where))
-    how = "generated"
-  elif raw.splits:
-    splits, how = raw.splits, "given"
-  else:
-    raise SourceError(f"{raw.where}: no split; add train_index/val_index/test_index, or set "
-                      "`split: {train: 0.6, val: 0.2, seed: 0}` in the dataset source.")
+  splits, how = _given_or_generated_splits(
+      options, raw, labels, "add train_index/val_index/test_index, or set "
+      "`split: {train: 0.6, val: 0.2, seed: 0}` in the dataset source.")
   checked = {}
   for split in SPLITS:
     if split not in splits:
@@ -352,14 +357,9 @@ def _graph_dataset(raw: RawGraph, name: str, features, source, target,
     folds = stratified_folds(labels, k, seed)
     how = f"{k} stratified folds"
   else:
-    if "split" in options:
-      splits = stratified_split(labels, *split_fractions(options["split"], raw.where))
-      how = "generated"
-    elif raw.splits:
-      splits, how = raw.splits, "given"
-    else:
-      raise SourceError(f"{raw.where}: no split; add train_index/test_index (graph rows), or "
-                        "set `folds: 10` or `split: {train: 0.8, val: 0.1}`.")
+    splits, how = _given_or_generated_splits(
+        options, raw, labels, "add train_index/test_index (graph rows), or set `folds: 10` "
+        "or `split: {train: 0.8, val: 0.1}`.")
     checked = {s: check_split(splits[s], f"{s}_index", count, raw.where, "graph")
                for s in SPLITS if s in splits and (s != "val" or np.size(splits[s]))}
     for s in ("train", "test"):

@@ -90,36 +90,25 @@ class FeatureRows:
 
 def pad_empty_rows(indptr, indices, values, num_features: int):
   """The feature CSR with one (column `num_features`, value 0) entry in each empty row
-  (so every node appears in feature_node). Returns (indptr int64, indices int32, values
-  float32 or None)."""
+  (so every node appears in feature_node: `edgegnn.models.feeds.pad_empty_nodes`).
+  Returns (indptr int64, indices int32, values float32 or None)."""
+  from edgegnn.models.feeds import pad_empty_nodes  # numpy only
   indptr = np.asarray(indptr, np.int64)
-  indices = np.asarray(indices, np.int32)
-  values = None if values is None else np.asarray(values, np.float32)
-  counts = np.diff(indptr)
-  empty = counts == 0
-  if not empty.any():
-    return indptr, indices, values
-  # Each empty row's entry goes where the row starts (consecutive empty rows share that
-  # position; np.insert keeps their order).
-  where = indptr[:-1][empty]
-  indices = np.insert(indices, where, np.int32(num_features))
-  if values is not None:
-    values = np.insert(values, where, np.float32(0.0))
-  indptr = np.concatenate([[0], np.cumsum(np.maximum(counts, 1))]).astype(np.int64)
+  num_rows = len(indptr) - 1
+  node = np.repeat(np.arange(num_rows, dtype=np.int32), np.diff(indptr))
+  node, indices, values = pad_empty_nodes(
+      node, np.asarray(indices, np.int32),
+      None if values is None else np.asarray(values, np.float32), num_rows, num_features)
+  indptr = np.zeros(num_rows + 1, np.int64)
+  np.cumsum(np.bincount(node, minlength=num_rows), out=indptr[1:])
   return indptr, indices, values
 
 
 def feature_csr(graph):
   """(indptr, indices, values or None for 0/1 features, F) of an `edgegnn.data.Graph`."""
-  sparse = getattr(graph, "sparse_features", None)
-  if sparse is not None:
-    return sparse.row_splits, sparse.indices, sparse.values, sparse.num_features
-  dense = graph.node_features
-  rows, cols = np.nonzero(dense)
-  indptr = np.zeros(dense.shape[0] + 1, np.int64)
-  np.cumsum(np.bincount(rows, minlength=dense.shape[0]), out=indptr[1:])
-  values = dense[rows, cols].astype(np.float32)
-  return indptr, cols, None if np.all(values == 1.0) else values, dense.shape[1]
+  from edgegnn.data.sparse import SparseFeatures  # numpy only
+  sparse = graph.sparse_features or SparseFeatures.from_dense(graph.node_features)
+  return sparse.row_splits, sparse.indices, sparse.values, sparse.num_features
 
 
 class FixedInterpreter:

@@ -34,23 +34,24 @@ def contender(name: str, model: bytes | str, inputs: Mapping[str, np.ndarray],
               runtime: str = "auto", num_threads: int = 1) -> Contender:
   """Loads `model`, sets `inputs` (by input name) once, and returns its invoke handle.
 
-  ai-edge-litert artifacts are invoked directly (inputs set once through the signature
-  runner); other runtimes (LCE, tflite-micro) have no set-once API in Python, so their
-  timing also copies the inputs.
+  ai-edge-litert artifacts are invoked directly, on the plain interpreter `edgegnn bench`
+  times (`bench.interpreter_with_inputs_set`: inputs set once, its outputs checked against
+  the runtime's); other runtimes (LCE, tflite-micro) have no set-once API in Python, so
+  their timing also copies the inputs.
   """
+  from edgegnn.deploy import bench  # pylint: disable=g-import-not-at-top
   rt = runtimes.open_runtime(model, runtime=runtime, num_threads=num_threads)
   prepared = rt.prepare(inputs)
-  last = rt.invoke(prepared)   # sets the inputs, resizes, allocates
+  last = rt.invoke(prepared)
   data = rt.info.data
-  if isinstance(rt, runtimes.LiteRtRuntime):
-    interpreter = rt.interpreter
-
-    def invoke():
-      interpreter.invoke()
+  interpreter = bench.interpreter_with_inputs_set(rt.info, rt.name, num_threads, prepared, rt)
+  if interpreter is not None:
+    invoke = interpreter.invoke
 
     def outputs():
       details = interpreter.get_output_details()
-      return {d["name"]: interpreter.get_tensor(d["index"]) for d in details}
+      return {io.name: interpreter.get_tensor(details[io.position]["index"])
+              for io in rt.info.outputs}
   else:
     def invoke():
       last.update(rt.invoke(prepared))

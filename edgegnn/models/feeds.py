@@ -10,6 +10,7 @@ from typing import Iterable, Optional, Sequence
 import numpy as np
 
 from edgegnn.data import Graph, merge_graphs
+from edgegnn.data.sparse import SparseFeatures
 from edgegnn.models.spec import FEATURE_ENCODINGS
 
 
@@ -22,19 +23,14 @@ def sparse_feature_lists(graph: Graph) -> dict[str, np.ndarray]:
   SEGMENT_SUM requires consecutive ids to differ by 0 or 1). From `graph.sparse_features`
   when the graph has them, else from the dense rows.
   """
-  sparse = graph.sparse_features
-  if sparse is not None:
-    node = sparse.row_ids().astype(np.int32)
-    index = np.asarray(sparse.indices, np.int32)
-    value = (np.ones(len(index), np.float32) if sparse.values is None
-             else np.asarray(sparse.values, np.float32))
-    num_features = sparse.num_features
-  else:
-    node, index = np.nonzero(graph.node_features)
-    value = graph.node_features[node, index].astype(np.float32)
-    node, index = node.astype(np.int32), index.astype(np.int32)
-    num_features = graph.num_features
-  node, index, value = pad_empty_nodes(node, index, value, graph.num_nodes, num_features)
+  sparse = graph.sparse_features or SparseFeatures.from_dense(graph.node_features,
+                                                              binary=False)
+  node = sparse.row_ids().astype(np.int32)
+  index = np.asarray(sparse.indices, np.int32)
+  value = (np.ones(len(index), np.float32) if sparse.values is None
+           else np.asarray(sparse.values, np.float32))
+  node, index, value = pad_empty_nodes(node, index, value, graph.num_nodes,
+                                       sparse.num_features)
   return {"feature_node": node, "feature_index": index, "feature_value": value}
 
 
