@@ -175,7 +175,7 @@ def convert(model_dir, fmt, layout, capacity, max_neighbors, target, integer_io,
   from edgegnn.deploy.ship import Bench, ship
   from edgegnn.deploy.verify import AgreementError, floor_for
   from edgegnn.models import feeds
-  from edgegnn.models.saving import load_meta, load_trained
+  from edgegnn.models.saving import load_meta, load_trained, serving_build
   from edgegnn.training import make_task, predict
   try:
     meta = load_meta(model_dir)
@@ -191,7 +191,7 @@ def convert(model_dir, fmt, layout, capacity, max_neighbors, target, integer_io,
     trained, _ = load_trained(model_dir, batched=ds.task == "graph")
     model, _ = load_trained(model_dir, layout=layout, capacity=capacity,
                             max_neighbors=max_neighbors, features=features,
-                            serving=fmt != "tflite-int8")
+                            serving=serving_build([fmt]))
     task = make_task(ds, 0)
     test_index = task.split("test")
     graphs = [ds.graph] if ds.task == "node" else [ds.graphs[i] for i in ds.split(0)[0][:100]]

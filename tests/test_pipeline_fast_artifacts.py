@@ -77,3 +77,21 @@ def test_feature_and_comparison_settings_checked_at_load(tmp_path, change, words
   change(raw)
   with pytest.raises((pipeline.PipelineError, ValueError), match=words):
     _load(tmp_path, raw)
+
+
+def test_convert_command_exports_binary_features_and_refuses_int8(run, tmp_path):
+  from click.testing import CliRunner
+  from edgegnn.cli import main
+  out, report = run
+  model_dir = out / next(m for m in report["models"] if m["name"] == "gcn")["path"]
+  artifact = tmp_path / "gcn.tflite"
+  done = CliRunner().invoke(main, ["convert", str(model_dir), "--features", "binary",
+                                   "-o", str(artifact)])
+  assert done.exit_code == 0, done.output
+  assert {io.name for io in tflite_file.read_model(artifact).inputs} >= {"feature_node",
+                                                                         "feature_index"}
+  assert json.loads(artifact.with_suffix(".tflite.json").read_text())["features"] == "binary"
+  refused = tmp_path / "int8.tflite"
+  done = CliRunner().invoke(main, ["convert", str(model_dir), "--features", "binary",
+                                   "--format", "tflite-int8", "-o", str(refused)])
+  assert done.exit_code == 1 and "float formats" in done.output and not refused.exists()

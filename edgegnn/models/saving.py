@@ -127,6 +127,13 @@ def load_meta(directory: str | os.PathLike) -> ModelMeta:
                    kind=raw.get("kind", "zoo"), arguments=raw.get("arguments", {}))
 
 
+def serving_build(formats) -> bool:
+  """Whether an export to `formats` uses the serving build (`build_model(serving=True)`):
+  float formats only. Full int8 keeps row normalisation before the first matmul; deferred
+  past it, the matmul's int8 range would have to span every node's unnormalised row sum."""
+  return "tflite-int8" not in formats
+
+
 def load_trained(directory: str | os.PathLike, layout: str = "sparse",
                  capacity: Optional[int] = None, num_edges: Optional[int] = None,
                  batched: bool = False, max_neighbors: Optional[int] = None,

@@ -398,7 +398,7 @@ class Runner:
     from edgegnn.deploy.ship import Bench, ship
     from edgegnn.models import feeds
     from edgegnn.models.feeds import check_binary_features
-    from edgegnn.models.saving import load_trained
+    from edgegnn.models.saving import load_trained, serving_build
     from edgegnn.training import make_task, predict
     dataset = self.dataset
     source = next(m for m in self.report["models"] if m["name"] == stage.model)
@@ -412,11 +412,9 @@ class Runner:
         else meta.bound_nodes, stage.max_neighbors)
     if stage.features == "binary":
       check_binary_features(dataset)
-    # Full int8 keeps row normalisation before the first matmul: deferred past it, the
-    # matmul's int8 range would have to span every node's unnormalised row sum.
     export_model, _ = load_trained(model_dir, layout=stage.layout, capacity=capacity,
                                    max_neighbors=max_neighbors, features=stage.features,
-                                   serving="tflite-int8" not in stage.formats)
+                                   serving=serving_build(stage.formats))
     names = feeds.model_input_names(export_model)
     task = make_task(dataset, run["fold"])
     test_index = task.split("test")
