@@ -10,7 +10,7 @@ import yaml
 from click.testing import CliRunner
 
 from edgegnn import pipeline
-from edgegnn import cli
+from edgegnn.cli import base as cli_base
 from edgegnn.cli import main
 from edgegnn.deploy import pi
 from edgegnn.deploy.device_results import SchemaError, check_device_results
@@ -99,7 +99,7 @@ def test_cli_failures_are_one_line_with_verbose_for_the_traceback(finished_run, 
 
 
 def test_an_unexpected_failure_is_one_line_and_verbose_shows_it():
-  @click.group(cls=cli._Cli)  # the CLI's own boundary, on a command that fails unexpectedly
+  @click.group(cls=cli_base._Cli)  # the CLI's own boundary, on a command that fails unexpectedly
   @click.option("--verbose", is_flag=True)
   def group(verbose):  # pylint: disable=unused-argument
     pass

@@ -1,0 +1,5 @@
+import sys
+
+from edgegnn.cli import main
+
+sys.exit(main())
