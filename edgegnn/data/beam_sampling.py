@@ -8,8 +8,8 @@ hop) and writes one tf.Example per seed, each a serialized GraphTensor. The same
 runs on the DirectRunner here and on Dataflow/Flink/Spark for graphs that need a cluster
 (pass `runner` and Beam pipeline options).
 
-    from edgegnn.data import beam_sampling, load
-    cora = load("cora")
+    from edgegnn.data import beam_sampling, load_source
+    cora = load_source("cora")        # or your own graph: load_source("g.npz"), a mapping
     config = beam_sampling.BeamSamplingConfig(fanouts=(5, 3), seeds=(0, 1, 2))
     beam_sampling.sample_graph(cora.graph, "samples/", config, labels=cora.labels)
     subgraphs = beam_sampling.read_samples("samples/")       # list of SampledSubgraph
@@ -35,6 +35,7 @@ from edgegnn.data.graph import Graph, merge_graphs
 NODE_SET = "nodes"
 EDGE_SET = "edges"
 SAMPLES = "samples.tfrecord"
+ROWS_PER_CHUNK = 4096   # feature rows expanded at once when writing a sparse-feature graph
 RUNNERS = ("DirectRunner", "DataflowRunner", "FlinkRunner", "SparkRunner")
 
 
@@ -170,17 +171,27 @@ def write_unigraph(graph: Graph, directory: str,
   directory = pathlib.Path(directory)
   directory.mkdir(parents=True, exist_ok=True)
   with tf.io.TFRecordWriter(str(directory / "nodes.tfrecord")) as writer:
-    for i in range(graph.num_nodes):
-      row = {"#id": str(i).encode(), "hidden_state": graph.node_features[i], "node_id": i}
-      if labels is not None:
-        row["label"] = int(labels[i])
-      writer.write(_example(row))
+    for start in range(0, graph.num_nodes, ROWS_PER_CHUNK):
+      for i, features in enumerate(_feature_rows(graph, start), start):
+        row = {"#id": str(i).encode(), "hidden_state": features, "node_id": i}
+        if labels is not None:
+          row["label"] = int(labels[i])
+        writer.write(_example(row))
   with tf.io.TFRecordWriter(str(directory / "edges.tfrecord")) as writer:
     for source, target in zip(graph.edge_source, graph.edge_target):
       writer.write(_example({"#source": str(source).encode(), "#target": str(target).encode()}))
   path = directory / "schema.pbtxt"
   tfgnn.write_schema(graph_schema(graph.num_features, labels is not None), str(path))
   return path
+
+
+def _feature_rows(graph: Graph, start: int) -> np.ndarray:
+  """float32 dense feature rows [start, start + ROWS_PER_CHUNK) of `graph`: a graph with
+  sparse features only (`Graph.sparse_features`) is expanded one chunk at a time."""
+  stop = min(start + ROWS_PER_CHUNK, graph.num_nodes)
+  if graph.node_features is not None:
+    return np.asarray(graph.node_features[start:stop], np.float32)
+  return graph.sparse_features.take(np.arange(start, stop)).to_dense()
 
 
 def sampling_spec(schema, fanouts: Sequence[int]):
@@ -322,19 +333,28 @@ def batch(subgraphs: Sequence[SampledSubgraph]) -> tuple[dict, np.ndarray, np.nd
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
-  """`python -m edgegnn.data.beam_sampling --dataset cora --fanouts 5,3 --seeds 0,1 --out D`."""
+  """`python -m edgegnn.data.beam_sampling --dataset cora --fanouts 5,3 --seeds 0,1 --out D`
+  (`--dataset`: a bundled name, a .npz file or a .yaml/.json source file, docs/data.md)."""
   import argparse  # pylint: disable=g-import-not-at-top
   import json  # pylint: disable=g-import-not-at-top
   parser = argparse.ArgumentParser(prog="python -m edgegnn.data.beam_sampling",
                                    description="Sample subgraphs with TF-GNN's Beam sampler.")
-  parser.add_argument("--dataset", default="cora", help="a node-classification dataset")
+  parser.add_argument("--dataset", default="cora",
+                      help="a node-classification dataset: a bundled name, a .npz file or a "
+                           ".yaml/.json dataset source file (docs/data.md)")
   parser.add_argument("--fanouts", default="5,3", help="comma-separated fanout per hop")
   parser.add_argument("--seeds", default="", help="comma-separated seed nodes (default: all)")
   parser.add_argument("--runner", default="DirectRunner", choices=RUNNERS)
   parser.add_argument("--out", required=True, help="output directory (must not exist)")
   args, pipeline_args = parser.parse_known_args(argv)
-  from edgegnn.data import load  # pylint: disable=g-import-not-at-top
-  dataset = load(args.dataset)
+  from edgegnn.data import sources  # pylint: disable=g-import-not-at-top
+  try:
+    dataset = sources.load_source(args.dataset)
+  except ValueError as e:
+    parser.error(" ".join(str(e).split()))
+  if dataset.task != "node":
+    parser.error(f"--dataset {args.dataset}: {dataset.name} is a graph-classification dataset; "
+                 "the sampler cuts neighbourhoods out of one graph (a node task).")
   config = BeamSamplingConfig(
       fanouts=tuple(int(f) for f in args.fanouts.split(",") if f),
       seeds=tuple(int(s) for s in args.seeds.split(",") if s), runner=args.runner,
