@@ -2,9 +2,10 @@
 
 One module per command (or family of commands); importing them registers them on
 `main`. Commands import the library lazily so `--help` and input errors stay fast.
+`console` is the installed `edgegnn` executable (`main` plus the native-log filter).
 """
-from edgegnn.cli.base import main
+from edgegnn.cli.base import console, main
 from edgegnn.cli import (artifact_commands, convert_command, deploy_commands,  # noqa: F401
-                         pipeline_commands, train_command)
+                         kit_command, pipeline_commands, train_command)
 
-__all__ = ["main"]
+__all__ = ["console", "main"]

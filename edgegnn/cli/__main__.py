@@ -1,5 +1,3 @@
-import sys
+from edgegnn.cli import console
 
-from edgegnn.cli import main
-
-sys.exit(main())
+console()

@@ -1,7 +1,19 @@
-"""The `edgegnn` command group and its error boundary; the commands live beside it."""
+"""The `edgegnn` command group, its error boundary and its output manners.
+
+Commands print progress with `info` (hidden by `--quiet`), their result with `result` and,
+under their own `--json` flag, one JSON document with `emit_json`; the commands live beside
+this module.
+"""
 from __future__ import annotations
 
+import json
+
 import click
+
+from edgegnn.cli import log_manners
+
+# Set by the console entry point: only a real `edgegnn` process filters its descriptor 2.
+_CONSOLE = {"filter_native_stderr": False}
 
 
 def _one_line(text: str) -> str:
@@ -46,10 +58,48 @@ class _Cli(click.Group):
       raise click.ClickException(f"{type(e).__name__}: {message}") from None
 
 
+def quiet() -> bool:
+  """True under `edgegnn --quiet`."""
+  ctx = click.get_current_context(silent=True)
+  return bool(ctx and ctx.find_root().params.get("quiet"))
+
+
+def info(message: str) -> None:
+  """A progress or plan line: shown unless `--quiet`."""
+  if not quiet():
+    click.echo(message)
+
+
+def result(message: str) -> None:
+  """A command's result line: always shown."""
+  click.echo(message)
+
+
+def emit_json(document) -> None:
+  """A command's `--json` output: one JSON document on stdout, nothing else there."""
+  click.echo(json.dumps(document, indent=1, sort_keys=True, default=str))
+
+
+def console() -> None:
+  """The `edgegnn` executable: `main` with the native library logs filtered (`log_manners`)."""
+  _CONSOLE["filter_native_stderr"] = True
+  main()  # pylint: disable=no-value-for-parameter
+
+
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="edgegnn")
-@click.option("--verbose", is_flag=True, help="Show the full traceback of a failure.")
-def main(verbose):  # pylint: disable=unused-argument
+@click.option("--verbose", is_flag=True,
+              help="Show TensorFlow's, absl's and LiteRT's own logs and the full traceback of "
+                   "a failure.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="Print only results and errors (no plan, progress or stage lines).")
+def main(verbose, quiet):  # pylint: disable=redefined-outer-name
   """edgegnn: train TF-GNN models, compress them, export verified .tflite artifacts."""
+  if verbose and quiet:
+    raise click.UsageError("--verbose and --quiet contradict each other; pass one of them.")
+  log_manners.quiet_libraries(verbose)
+  if not verbose and _CONSOLE["filter_native_stderr"]:
+    _CONSOLE["filter_native_stderr"] = False   # once per process
+    log_manners.filter_native_stderr()
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from edgegnn.cli.base import fail as _fail, main
+from edgegnn.cli.base import emit_json, fail as _fail, main
 
 
 @main.command()
@@ -28,8 +28,11 @@ from edgegnn.cli.base import fail as _fail, main
                    "Float formats, node-level gcn/sage/gat/mp/mlp.")
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False),
               help="Destination .tflite file (written atomically).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the artifact's figures (bytes, ops, accuracy, agreement, latency) "
+                   "as one JSON document.")
 def convert(model_dir, fmt, layout, capacity, max_neighbors, target, integer_io, features,
-            output):
+            output, as_json):
   """Convert a trained model directory to a .tflite artifact, verified on its interpreter.
 
   The artifact runs over the dataset's test split (fold 0) and is kept only if its
@@ -72,6 +75,9 @@ def convert(model_dir, fmt, layout, capacity, max_neighbors, target, integer_io,
     _fail(e)
   except OSError as e:  # h5py / numpy on a truncated weights file name no file
     _fail(ValueError(f"{model_dir}: cannot read the trained model ({e}); train it again."))
+  if as_json:
+    emit_json(figures)
+    return
   click.echo(f"wrote {figures['artifact']}: {figures['bytes']} bytes, runtime "
              f"{figures['runtime']}, ops {figures['ops']}; test accuracy "
              f"{100 * figures['test_accuracy']:.2f} %, agreement {figures['agreement']:.3f}; "
