@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from edgegnn import data
-from edgegnn.deploy import tflite_file
+from edgegnn.runtime import tflite_file
 from edgegnn.deploy.convert import convert
-from edgegnn.deploy.runtimes import open_runtime
+from edgegnn.runtime import open_runtime
 from edgegnn.models import ModelSpec, build_model, feeds, transfer_weights
 from edgegnn.quantization import QuantizationConfig
 from edgegnn.quantization.config import check_integer_export

@@ -36,7 +36,7 @@ from edgegnn import _keras_env  # noqa: F401
 import tensorflow as tf
 
 from edgegnn.atomic import atomic_write_bytes
-from edgegnn.deploy import tflite_file
+from edgegnn.runtime import tflite_file
 from edgegnn.models import feeds
 
 FORMATS = ("tflite-float32", "tflite-float16", "tflite-dynamic-int8", "tflite-int8", "lce")

@@ -16,8 +16,8 @@ from __future__ import annotations
 import os
 from typing import Union
 
-from edgegnn.deploy import tflite_file
-from edgegnn.deploy.tflite_file import OperatorInfo, SubgraphInfo, TfliteModelInfo
+from edgegnn.runtime import tflite_file
+from edgegnn.runtime.tflite_file import OperatorInfo, SubgraphInfo, TfliteModelInfo
 
 WEIGHTED_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "BATCH_MATMUL",
                 "TRANSPOSE_CONV", "LceBconv2d")
