@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One-step set-up: creates ./.venv with Python 3.11 on first use and installs edgegnn (editable)
-# with its pinned stack. Re-running is cheap: it reinstalls only when pyproject.toml changed.
+# with every extra, at the exact versions of constraints.txt (the set the tests pass with).
+# Re-running is cheap: it reinstalls only when pyproject.toml or constraints.txt changed.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
@@ -21,11 +22,12 @@ if [ ! -x .venv/bin/python ]; then
   "$py" -m venv .venv
 fi
 stamp=".venv/.edgegnn-installed"
-want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+want="$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "edgegnn set-up: installing the pinned stack (first run takes a few minutes)" >&2
+  echo "edgegnn set-up: installing edgegnn[all,dev] at constraints.txt's versions (first run" \
+       "takes a few minutes)" >&2
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".[dev,scale]"
+  .venv/bin/python -m pip install --quiet -c constraints.txt -e ".[all,dev]"
   echo "$want" > "$stamp"
 fi
 # Two tests need system tools: tests/test_deploy_pi.py starts a real OpenSSH server on

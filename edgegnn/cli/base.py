@@ -11,6 +11,7 @@ import json
 import click
 
 from edgegnn.cli import log_manners
+from edgegnn import extras
 
 # Set by the console entry point: only a real `edgegnn` process filters its descriptor 2.
 _CONSOLE = {"filter_native_stderr": False}
@@ -50,10 +51,12 @@ class _Cli(click.Group):
     except Exception as e:  # pylint: disable=broad-except
       if ctx.params.get("verbose"):
         raise
+      if isinstance(e, ImportError) and extras.explain(e) is not None:
+        e = extras.explain(e)
       message = _one_line(e) or "no message"
       if isinstance(e, OSError) and e.filename is not None:
         message = f"{e.filename}: {e.strerror or message}"
-      if not isinstance(e, (ValueError, OSError, RuntimeError)):
+      if not isinstance(e, (ValueError, OSError, RuntimeError, extras.MissingExtraError)):
         message += " (unexpected; run `edgegnn --verbose ...` for the traceback and report it)"
       raise click.ClickException(f"{type(e).__name__}: {message}") from None
 
