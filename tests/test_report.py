@@ -91,3 +91,80 @@ def test_write_report_files(tmp_path):
 def test_missing_report_json_names_the_fix(tmp_path):
   with pytest.raises(FileNotFoundError, match="edgegnn run PIPELINE"):
     report_lib.write_report(tmp_path)
+
+
+def _with_stock(report):
+  """REPORT plus a stock comparison, model names and per-node latency on artifact b."""
+  report = json.loads(json.dumps(report))
+  for a, model, side in zip(report["artifacts"], ["gcn", "gcn", "gcn_dq8", "gcn"],
+                            [2.2, 1.1, 3.3, 4.4]):
+    a["model"] = model
+    a["side_by_side_p50_ms"] = side
+    a["x_stock_p50"] = side / 4.0
+    a["x_stock_bytes"] = a["bytes"] / 8000
+  report["artifacts"][1]["per_node_latency_ms"] = {"p50": 0.0125, "p90": 0.02}
+  report["stock_comparison"] = {
+      "baseline": "stock-float32", "hidden_units": 16, "rounds": 5,
+      "anchors": {"stock-float32": {"p50_ms": 4.0, "p90_ms": 4.5, "bytes": 8000},
+                  "stock-dynamic-int8": {"p50_ms": 5.0, "p90_ms": 6.0, "bytes": 2000}}}
+  return report
+
+
+def test_fp32_baseline_and_stock_rows_and_ratio_columns():
+  report = _with_stock(REPORT)
+  assert report_lib.baseline_artifact(report)["name"] == "a"   # float32 of the fp32 model
+  header, rows = report_lib.artifact_rows(report)
+  column = {h: i for i, h in enumerate(header)}
+  by_name = {r[0]: r for r in rows}
+  assert list(by_name)[:3] == ["stock-float32 (stock TFLite path)",
+                               "stock-dynamic-int8 (stock TFLite path)", "a (FP32 baseline)"]
+  # x fp32: side-by-side p50 and bytes over the baseline's (a: 2.2 ms, 10000 B).
+  for name, p50, size in (("a (FP32 baseline)", 2.2, 10000), ("b", 1.1, 3000),
+                          ("c", 3.3, 1000), ("stock-float32 (stock TFLite path)", 4.0, 8000)):
+    assert by_name[name][column["x fp32 p50"]] == f"{p50 / 2.2:.3f}"
+    assert by_name[name][column["x fp32 bytes"]] == f"{size / 10000:.3f}"
+  stock_int8 = by_name["stock-dynamic-int8 (stock TFLite path)"]
+  assert stock_int8[column["x stock p50"]] == "1.250" and stock_int8[column["x stock bytes"]] == "0.250"
+  assert stock_int8[column["accuracy (%)"]] == "–"
+  assert by_name["b"][column["per-node p50 (ms)"]] == "0.0125"
+  assert by_name["c"][column["per-node p50 (ms)"]] == "–"
+
+
+def test_no_baseline_without_a_float32_artifact_of_an_fp32_model():
+  report = _with_stock(REPORT)
+  report["artifacts"][0]["model"] = "gcn_dq8"
+  assert report_lib.baseline_artifact(report) is None
+  header, _ = report_lib.artifact_rows(report)
+  assert "x fp32 p50" not in header and "x stock p50" in header
+
+
+def _text_boxes(fig):
+  fig.canvas.draw()
+  renderer = fig.canvas.get_renderer()
+  from matplotlib.text import Text  # pylint: disable=g-import-not-at-top
+  texts = {id(t): t for t in fig.findobj(Text)}
+  return [(t.get_text(), t.get_window_extent(renderer)) for t in texts.values()
+          if t.get_visible() and t.get_text().strip()]
+
+
+def test_plot_labels_never_overlap_even_for_coinciding_points():
+  from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top
+  from edgegnn.pipeline import report_plots
+  points = [report_plots.Point(f"artifact_number_{i}.tflite-int8", 1000 + i, 0.8,
+                               on_front=i == 0, baseline=i == 1) for i in range(14)]
+  references = [report_plots.Reference("FP32 Keras gcn (81.9 %)", accuracy=0.819),
+                report_plots.Reference("stock-float32 (stock TFLite path)", cost=1005)]
+  fig = report_plots.accuracy_figure(points, references, "bytes", log_x=True)
+  boxes = _text_boxes(fig)
+  assert sum("artifact_number_" in text for text, _ in boxes) == 14
+  for i, (text_i, box_i) in enumerate(boxes):
+    for text_j, box_j in boxes[i + 1:]:
+      assert not box_i.overlaps(box_j), (text_i, text_j)
+  plt.close(fig)
+  bits = {f"artifact_{i}": [{"weight_bits": 8, "activation_bits": 8}] * 4 for i in range(6)}
+  fig = report_plots.bits_figure(bits)
+  boxes = _text_boxes(fig)
+  for i, (text_i, box_i) in enumerate(boxes):
+    for text_j, box_j in boxes[i + 1:]:
+      assert not box_i.overlaps(box_j), (text_i, text_j)
+  plt.close(fig)

@@ -5,10 +5,14 @@
 
 - the models table: method, bits, params, test accuracy mean ± std over runs;
 - the artifacts table: format, bytes, runtime, accuracy, agreement, latency p50/p90,
-  TFLM arena, plus one column group per device the bundle ran on (`edgegnn deploy pi`);
-- plots (matplotlib, Agg): accuracy vs artifact bytes and accuracy vs p50 latency, each
+  TFLM arena, the per-node p50 of artifacts that serve one node per call, latency and size
+  as ratios to the FP32 baseline (the float32 artifact of an `fp32` model) and to the stock
+  TFLite path (`compare_with_stock`, whose anchors get rows of their own), plus one column
+  group per device the bundle ran on (`edgegnn deploy pi`);
+- plots (`report_plots`): accuracy vs artifact bytes and accuracy vs p50 latency, each
   with the Pareto front marked (no other artifact is both smaller/faster and at least as
-  accurate), and the per-layer weight/activation bit-widths of every artifact.
+  accurate), the FP32 baseline point, the FP32 Keras accuracy and the stock anchors as
+  reference lines; and the per-layer weight/activation bit-widths of every artifact.
 
 `report.html` is self-contained: inline CSS, plots embedded as base64 PNG, no external
 reference. Regenerate with `edgegnn report OUT`.
@@ -21,7 +25,8 @@ import html
 import pathlib
 from typing import Any, Optional, Sequence
 
-from edgegnn.atomic import atomic_path, atomic_write_text
+from edgegnn.atomic import atomic_write_text
+from edgegnn.pipeline import report_plots
 
 PLOTS = {"size": "accuracy_vs_size.png", "latency": "accuracy_vs_latency.png",
          "bits": "layer_bits.png"}
@@ -88,12 +93,56 @@ def _devices(report: dict) -> list[dict]:
   return report.get("devices", [])
 
 
+def baseline_artifact(report: dict) -> Optional[dict]:
+  """The FP32 baseline: the first tflite-float32 artifact of a model trained in fp32."""
+  fp32 = {m["name"] for m in report.get("models", []) if m.get("method") == "fp32"}
+  return next((a for a in report.get("artifacts", [])
+               if a.get("format") == "tflite-float32" and a.get("model") in fp32), None)
+
+
+def _p50(entry: dict, side_by_side: bool) -> Optional[float]:
+  if side_by_side:
+    return entry.get("side_by_side_p50_ms")
+  return (entry.get("latency_ms") or {}).get("p50")
+
+
+def _ratio(numerator, denominator) -> Optional[float]:
+  if numerator is None or not denominator:
+    return None
+  return numerator / denominator
+
+
+def stock_rows(report: dict) -> list[dict]:
+  """The stock anchors of `compare_with_stock` as artifact-like entries (no accuracy: the
+  stock path is a plain GCN timed on the same graph, not verified on the test split)."""
+  section = report.get("stock_comparison") or {}
+  base = (section.get("anchors") or {}).get(section.get("baseline", "stock-float32"), {})
+  rows = []
+  for name, anchor in (section.get("anchors") or {}).items():
+    rows.append({"name": f"{name} (stock TFLite path)", "format": name.replace("stock-", "tflite-"),
+                 "bytes": anchor["bytes"], "runtime": "litert",
+                 "latency_ms": {"p50": anchor["p50_ms"], "p90": anchor.get("p90_ms")},
+                 "side_by_side_p50_ms": anchor["p50_ms"],
+                 "x_stock_p50": _ratio(anchor["p50_ms"], base.get("p50_ms")),
+                 "x_stock_bytes": _ratio(anchor["bytes"], base.get("bytes")), "stock": True})
+  return rows
+
+
 def artifact_rows(report: dict) -> tuple[list[str], list[list[str]]]:
-  """The artifacts table: header and one row per artifact; device columns appended."""
+  """The artifacts table: header and one row per artifact (and stock anchor); device
+  columns appended."""
   header = ["artifact", "format", "bytes", "runtime", "accuracy (%)", "agreement",
             "p50 (ms)", "p90 (ms)", "arena (bytes)"]
+  artifacts = report.get("artifacts", [])
+  per_node = any(a.get("per_node_latency_ms") for a in artifacts)
+  if per_node:
+    header += ["per-node p50 (ms)"]
+  baseline = baseline_artifact(report)
   # Ratios to the stock TFLite path, measured side by side (compare_with_stock).
   stock = "stock_comparison" in report
+  side_by_side = bool(baseline) and baseline.get("side_by_side_p50_ms") is not None
+  if baseline:
+    header += ["x fp32 p50", "x fp32 bytes"]
   if stock:
     header += ["x stock p50", "x stock bytes"]
   devices = _devices(report)
@@ -101,12 +150,19 @@ def artifact_rows(report: dict) -> tuple[list[str], list[list[str]]]:
     label = device.get("label") or device.get("host", "device")
     header += [f"{label} agreement", f"{label} p50 (ms)", f"{label} p90 (ms)"]
   rows = []
-  for a in report.get("artifacts", []):
+  entries = (stock_rows(report) if stock else []) + artifacts
+  for a in entries:
     latency = a.get("latency_ms") or {}
-    row = [a["name"], a.get("format", "–"), str(a.get("bytes", "–")), a.get("runtime", "–"),
+    name = a["name"] + (" (FP32 baseline)" if a is baseline else "")
+    row = [name, a.get("format", "–"), str(a.get("bytes", "–")), a.get("runtime", "–"),
            _percent(a.get("test_accuracy")), _number(a.get("agreement"), 4),
            _number(latency.get("p50")), _number(latency.get("p90")),
            _number(a.get("arena_bytes"))]
+    if per_node:
+      row += [_number((a.get("per_node_latency_ms") or {}).get("p50"), 4)]
+    if baseline:
+      row += [_number(_ratio(_p50(a, side_by_side), _p50(baseline, side_by_side)), 3),
+              _number(_ratio(a.get("bytes"), baseline.get("bytes")), 3)]
     if stock:
       row += [_number(a.get("x_stock_p50"), 3), _number(a.get("x_stock_bytes"), 3)]
     for device in devices:
@@ -148,74 +204,33 @@ def _html_table(header: list[str], rows: list[list[str]]) -> str:
   return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _scatter(path: pathlib.Path, artifacts: list[dict], cost_of, xlabel: str,
-             log_x: bool) -> list[str]:
+def _accuracy_plot(path: pathlib.Path, report: dict, cost_of, xlabel: str,
+                   references: list) -> list[str]:
   """Accuracy vs a cost; returns the names on the Pareto front."""
-  import matplotlib  # pylint: disable=g-import-not-at-top
-  matplotlib.use("Agg")
-  from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top
-  usable = [a for a in artifacts if cost_of(a) is not None and a.get("test_accuracy") is not None]
-  points = [(float(cost_of(a)), float(a["test_accuracy"])) for a in usable]
-  front = pareto_front(points)
-  fig, ax = plt.subplots(figsize=(7, 4.5), dpi=100)
-  for i, (a, (x, y)) in enumerate(zip(usable, points)):
-    on_front = i in front
-    ax.scatter([x], [100 * y], s=50 if on_front else 30, zorder=3,
-               color="tab:red" if on_front else "tab:blue")
-    ax.annotate(a["name"], (x, 100 * y), fontsize=7, xytext=(4, 3 + 9 * (i % 3)),
-                textcoords="offset points")
-  if front:
-    ax.plot([points[i][0] for i in front], [100 * points[i][1] for i in front],
-            color="tab:red", drawstyle="steps-post", linewidth=1, label="Pareto front")
-    ax.legend(loc="best", fontsize=8)
-  if log_x and points and min(p[0] for p in points) > 0:
-    ax.set_xscale("log")
-    from matplotlib import ticker  # pylint: disable=g-import-not-at-top
-    ax.xaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
-    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.xaxis.set_minor_formatter(ticker.NullFormatter())
-  ax.margins(x=0.2, y=0.15)
-  ax.set_xlabel(xlabel)
-  ax.set_ylabel("test accuracy (%)")
-  ax.grid(True, alpha=0.3)
-  fig.tight_layout()
-  with atomic_path(path) as tmp:
-    fig.savefig(tmp, format="png")
-  plt.close(fig)
+  baseline = baseline_artifact(report)
+  usable = [a for a in report.get("artifacts", [])
+            if cost_of(a) is not None and a.get("test_accuracy") is not None]
+  costs = [(float(cost_of(a)), float(a["test_accuracy"])) for a in usable]
+  front = pareto_front(costs)
+  points = [report_plots.Point(a["name"], x, y, on_front=i in front, baseline=a is baseline)
+            for i, (a, (x, y)) in enumerate(zip(usable, costs))]
+  report_plots.accuracy_plot(path, points, references, xlabel, log_x=True)
   return [usable[i]["name"] for i in front]
 
 
-def _bits_plot(path: pathlib.Path, bits: dict[str, list[dict]]) -> None:
-  """A grid: one row per artifact, one cell per weighted layer, coloured by weight bits
-  and labelled w<bits>/a<bits>."""
-  import matplotlib  # pylint: disable=g-import-not-at-top
-  matplotlib.use("Agg")
-  import numpy as np  # pylint: disable=g-import-not-at-top
-  from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top
-  names = list(bits)
-  width = max([len(v) for v in bits.values()] + [1])
-  grid = np.full((max(len(names), 1), width), np.nan)
-  for r, name in enumerate(names):
-    for c, layer in enumerate(bits[name]):
-      if layer.get("weight_bits") is not None:
-        grid[r, c] = np.log2(layer["weight_bits"])
-  fig, ax = plt.subplots(figsize=(max(5, 1.1 * width + 3), 0.5 * max(len(names), 1) + 1.5),
-                         dpi=100)
-  ax.imshow(np.ma.masked_invalid(grid), cmap="viridis", vmin=0, vmax=5, aspect="auto")
-  for r, name in enumerate(names):
-    for c, layer in enumerate(bits[name]):
-      ax.text(c, r, f"w{layer.get('weight_bits')}/a{layer.get('activation_bits')}",
-              ha="center", va="center", fontsize=8, color="black",
-              bbox={"facecolor": "white", "alpha": 0.7, "linewidth": 0})
-  ax.set_yticks(range(len(names)))
-  ax.set_yticklabels(names, fontsize=8)
-  ax.set_xticks(range(width))
-  ax.set_xticklabels([f"layer {i + 1}" for i in range(width)], fontsize=8)
-  ax.set_title("weight/activation bits per weighted layer", fontsize=9)
-  fig.tight_layout()
-  with atomic_path(path) as tmp:
-    fig.savefig(tmp, format="png")
-  plt.close(fig)
+def _references(report: dict, side_by_side: bool) -> dict[str, list]:
+  """Reference lines per plot: the FP32 Keras models' accuracy, the stock anchors' cost."""
+  keras = [report_plots.Reference(f"FP32 Keras {m['name']} ({100 * m['test_accuracy']:.1f} %)",
+                                  accuracy=m["test_accuracy"])
+           for m in report.get("models", [])
+           if m.get("method") == "fp32" and m.get("test_accuracy") is not None]
+  anchors = (report.get("stock_comparison") or {}).get("anchors") or {}
+  size = [report_plots.Reference(f"{name} (stock TFLite path, {a['bytes']} B)", cost=a["bytes"])
+          for name, a in anchors.items()]
+  latency = ([report_plots.Reference(f"{name} (stock TFLite path, {a['p50_ms']:.2f} ms)",
+                                     cost=a["p50_ms"]) for name, a in anchors.items()]
+             if side_by_side else [])
+  return {"size": keras + size, "latency": keras + latency}
 
 
 def _bits_rows(bits: dict[str, list[dict]]) -> tuple[list[str], list[list[str]]]:
@@ -247,6 +262,23 @@ def _stock_notes(report: dict) -> list[str]:
           f"timed beside every artifact, {section['rounds']} interleaved rounds): {anchors}"]
 
 
+def _ratio_notes(report: dict) -> list[str]:
+  """What the `x fp32` and per-node columns mean for this report."""
+  notes = []
+  baseline = baseline_artifact(report)
+  if baseline:
+    timing = ("p50 timed side by side in the stock comparison's rounds"
+              if baseline.get("side_by_side_p50_ms") is not None else "p50 of each artifact's "
+              "own benchmark")
+    notes.append(f"FP32 baseline: {baseline['name']} (the float32 artifact of the fp32 model "
+                 f"{baseline['model']}); `x fp32` divides by its {timing} and its bytes")
+  if any(a.get("per_node_latency_ms") for a in report.get("artifacts", [])):
+    notes.append("per-node p50: the time to answer one node's query on the artifact (a "
+                 "student fed that node's own features); the p50 column is one call over "
+                 "the whole graph")
+  return notes
+
+
 def write_report(out: str | pathlib.Path, report: Optional[dict] = None) -> ReportFiles:
   """Writes OUT/report.md, OUT/report.html and OUT/plots/*.png from report.json.
 
@@ -264,19 +296,24 @@ def write_report(out: str | pathlib.Path, report: Optional[dict] = None) -> Repo
   artifacts = report.get("artifacts", [])
   plots = {key: out / "plots" / name for key, name in PLOTS.items()}
   plots["size"].parent.mkdir(parents=True, exist_ok=True)
-  size_front = _scatter(plots["size"], artifacts, lambda a: a.get("bytes"),
-                        "artifact size (bytes, log scale)", log_x=True)
-  latency_front = _scatter(plots["latency"], artifacts,
-                           lambda a: (a.get("latency_ms") or {}).get("p50"),
-                           "latency p50 (ms, host)", log_x=True)
+  # With the stock comparison, every latency is the one timed in its interleaved rounds.
+  side_by_side = bool(artifacts) and all(a.get("side_by_side_p50_ms") is not None
+                                         for a in artifacts)
+  references = _references(report, side_by_side)
+  size_front = _accuracy_plot(plots["size"], report, lambda a: a.get("bytes"),
+                              "artifact size (bytes, log scale)", references["size"])
+  latency_front = _accuracy_plot(
+      plots["latency"], report, lambda a: _p50(a, side_by_side),
+      "latency p50 (ms, host, log scale" + (", timed beside the stock path)" if side_by_side
+                                           else ")"), references["latency"])
   bits = artifact_layer_bits(report, out)
-  _bits_plot(plots["bits"], bits)
+  report_plots.bits_plot(plots["bits"], bits)
 
   title = f"edgegnn report: {report.get('pipeline', '?')} on {report.get('dataset', '?')}"
   tables = {"Models": model_rows(report), "Artifacts": artifact_rows(report),
             "Per-layer bit-widths": _bits_rows(bits)}
   fronts = {"Pareto front (size)": size_front, "Pareto front (p50 latency)": latency_front}
-  notes = _device_notes(report) + _stock_notes(report)
+  notes = _ratio_notes(report) + _device_notes(report) + _stock_notes(report)
 
   md = [f"# {title}", "", f"edgegnn {report.get('edgegnn_version', '?')}. Source of every "
         "figure: `report.json`. Accuracy is on the test split; agreement is the fraction of "
