@@ -39,6 +39,10 @@ from edgegnn.config_fields import MappingConfig
 ARCHITECTURES = ("gcn", "sage", "bin_edgeconv", "xor_edgeconv")
 NODE_ARCHITECTURES = ("gcn", "sage")
 CLASSIFIERS = ("binary", "float")
+# Per-layer precision of node models: "binary" follows the stage's precision (a
+# BinaryLinear: LceBconv2d); "int8" is a quantization-aware int8 layer in every stage (an
+# int8 FULLY_CONNECTED in the same lce artifact).
+LAYER_PRECISIONS = ("binary", "int8")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,6 +72,9 @@ class BinarySpec(MappingConfig):
       default (their `bin_ll_quantize_*` flags): its input is the hidden_units-bit code
       of the whole cloud, and binarising it quantises every logit to a multiple of
       Gamma.
+    layer_precisions: node models: one of LAYER_PRECISIONS per layer, e.g. [binary, int8]
+      (a binary first layer, an int8 output layer: LceBconv2d and int8 FULLY_CONNECTED in
+      one lce artifact); None: every layer binary.
   """
   SECTION: ClassVar[str] = "binarize.model"
   architecture: str = "gcn"
@@ -82,6 +89,7 @@ class BinarySpec(MappingConfig):
   quantizer: str = "ste_sign"
   input_offset: Optional[float] = 0.5
   classifier: str = "binary"
+  layer_precisions: Optional[tuple[str, ...]] = None
 
   def __post_init__(self):
     if self.architecture not in ARCHITECTURES:
@@ -96,6 +104,20 @@ class BinarySpec(MappingConfig):
     if self.classifier not in CLASSIFIERS:
       raise ValueError(f"binarize.model.classifier: unknown {self.classifier!r}; expected "
                        f"one of {', '.join(CLASSIFIERS)}.")
+    if self.layer_precisions is not None:
+      where = "binarize.model.layer_precisions"
+      if self.task != "node":
+        raise ValueError(f"{where} applies to node models (gcn, sage), not "
+                         f"{self.architecture}.")
+      if len(self.layer_precisions) != self.num_layers:
+        raise ValueError(f"{where} needs one entry per layer ({self.num_layers}), got "
+                         f"{list(self.layer_precisions)}.")
+      unknown = [p for p in self.layer_precisions if p not in LAYER_PRECISIONS]
+      if unknown:
+        raise ValueError(f"{where}: unknown {unknown}; expected {', '.join(LAYER_PRECISIONS)} "
+                         "(lce runs binary LceBconv2d and int8 ops; other bits per layer: "
+                         "quantization.layers of a qat / degree_quant stage).")
+      object.__setattr__(self, "layer_precisions", tuple(self.layer_precisions))
     knn.check_metric(self.metric)
     gl.activations.get(self.activation)
     quantizers.get(self.quantizer)
@@ -129,17 +151,38 @@ def _inputs(spec: BinarySpec, num_features: int, layout: str, capacity: Optional
   return inputs
 
 
+def _int8_conv(spec: BinarySpec, units: int, activation: str, after_int8: bool, name: str):
+  """A quantization-aware int8 GCN / SAGE layer (min/max ranges): int8 weights and
+  activations; it quantizes its input unless the previous layer was int8 too."""
+  from edgegnn.quantization import POINTS, LayerQuantization, QuantDense  # pylint: disable=g-import-not-at-top
+  points = tuple(p for p in POINTS if p != "input") if after_int8 else POINTS
+  quantization = LayerQuantization(bits=8, range_tracking="minmax", points=points,
+                                   name=f"{name}_quantization")
+  if spec.architecture == "gcn":
+    return gl.GCNConv(units, activation=activation, name=name, quantization=quantization,
+                      transform=QuantDense(units, use_bias=False, name="transform"))
+  return gl.SAGEConv(units, activation=activation, name=name, quantization=quantization,
+                     self_transform=QuantDense(units, use_bias=False, name="self_transform"),
+                     neighbor_transform=QuantDense(units, use_bias=False,
+                                                   name="neighbor_transform"))
+
+
 def _node_body(spec: BinarySpec, precision: str, num_classes: int, inputs):
   graph = gl.GraphTensorFromPieces(name="graph")(
       [inputs["node_features"], inputs["edge_source"], inputs["edge_target"]])
   factory = binary_gcn_conv if spec.architecture == "gcn" else binary_sage_conv
+  layer_precisions = spec.layer_precisions or ("binary",) * spec.num_layers
   h = inputs["node_features"]
   for i in range(spec.num_layers):
     last = i == spec.num_layers - 1
+    units, act = (num_classes, "none") if last else (spec.hidden_units, spec.activation)
     h = tf.keras.layers.Dropout(spec.input_dropout if i == 0 else spec.dropout,
                                 name=f"dropout{i}")(h)
-    h = factory(num_classes if last else spec.hidden_units, precision=precision,
-                activation="none" if last else spec.activation, quantizer=spec.quantizer,
+    if layer_precisions[i] == "int8":
+      after_int8 = i > 0 and layer_precisions[i - 1] == "int8"
+      h = _int8_conv(spec, units, act, after_int8, f"conv{i}")((h, graph))
+      continue
+    h = factory(units, precision=precision, activation=act, quantizer=spec.quantizer,
                 input_offset=spec.input_offset if i == 0 else None,
                 name=f"conv{i}")((h, graph))
   return h

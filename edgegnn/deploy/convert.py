@@ -11,6 +11,12 @@ Formats:
                        representative feeds (drawn from the training graphs). Inputs and
                        outputs stay float32 (QUANTIZE / DEQUANTIZE at the boundary) unless
                        `integer_io`; for the mcu target they are int8.
+  tflite-int8-float16  mixed precision per layer: the fake-quantized layers of a
+                       quantization-aware model (`quantization.layers`) become int8 ops,
+                       the float ones keep float32 compute on float16 weights
+                       (`edgegnn.quantization.float16_weights`). No calibration feeds.
+  tflite-int16x8       TFLite's 16x8 mode: int16 activations, int8 weights, calibrated on
+                       representative feeds like tflite-int8; every op integer.
   lce                  Larq Compute Engine converter: binary layers become LceBconv2d.
 
 Targets (checked on the written flatbuffer before it is moved into place):
@@ -39,7 +45,10 @@ from edgegnn.atomic import atomic_write_bytes
 from edgegnn.runtime import tflite_file
 from edgegnn.models import feeds
 
-FORMATS = ("tflite-float32", "tflite-float16", "tflite-dynamic-int8", "tflite-int8", "lce")
+FORMATS = ("tflite-float32", "tflite-float16", "tflite-dynamic-int8", "tflite-int8",
+           "tflite-int8-float16", "tflite-int16x8", "lce")
+# Formats whose every compute op must be integer (checked on the written flatbuffer).
+INTEGER_FORMATS = ("tflite-int8", "tflite-int16x8")
 TARGETS = ("arm-linux", "mobile", "mcu")
 SIGNATURE_KEY = "serving_default"
 
@@ -118,18 +127,22 @@ def _tflite_bytes(model: tf.keras.Model, fmt: str,
     converter.target_spec.supported_types = [tf.float16]
   elif fmt == "tflite-dynamic-int8":
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
-  elif fmt == "tflite-int8":
+  elif fmt == "tflite-int8-float16":
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]  # fake-quant layers -> int8
+  elif fmt in INTEGER_FORMATS:
     if not representative_feeds:
-      raise ValueError("tflite-int8 needs representative feeds (graphs from the training "
+      raise ValueError(f"{fmt} needs representative feeds (graphs from the training "
                        "split) to calibrate activation ranges.")
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = _representative(representative_feeds, names)
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.target_spec.supported_ops = [
+        tf.lite.OpsSet.TFLITE_BUILTINS_INT8 if fmt == "tflite-int8" else
+        tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
     if integer_io:
       converter.inference_input_type = tf.int8
       converter.inference_output_type = tf.int8
   try:
-    return converter.convert()
+    data = converter.convert()
   except Exception as e:  # the converter raises several unrelated types
     message = str(e)
     hint = ""
@@ -138,6 +151,25 @@ def _tflite_bytes(model: tf.keras.Model, fmt: str,
         hint = f" The op {op} has no int8 kernel: {fix}."
         break
     raise ConversionError(f"TFLite conversion to {fmt} failed.{hint}\n{message[-2000:]}") from None
+  if fmt == "tflite-int8-float16":
+    data = _mixed_int8_float16(data)
+  return data
+
+
+def _mixed_int8_float16(data: bytes) -> bytes:
+  """The float layers' weights stored as float16; raises unless the artifact really mixes
+  int8 layers with float16 ones."""
+  from edgegnn.quantization.float16_weights import store_float_weights_as_float16  # pylint: disable=g-import-not-at-top
+  from edgegnn.deploy.layer_bits import layer_bit_widths  # pylint: disable=g-import-not-at-top
+  data, _ = store_float_weights_as_float16(data)
+  bits = {layer["weight_bits"] for layer in layer_bit_widths(data)}
+  if not (bits & {8}) or not (bits & {16}):
+    raise ConversionError(
+        "tflite-int8-float16 mixes int8 and float16 layers, but this model's layers came out "
+        f"with weight bits {sorted(b for b in bits if b)}: train it quantization-aware "
+        "(a qat / degree_quant stage) with some layers float16 (quantization.layers: "
+        "{conv1: float16}); for one precision throughout use tflite-int8 or tflite-float16.")
+  return data
 
 
 def strip_internal_names(data: bytes) -> bytes:
@@ -162,15 +194,15 @@ def strip_internal_names(data: bytes) -> bytes:
 
 def check_target(info: tflite_file.TfliteModelInfo, fmt: str, target: Optional[str]) -> None:
   """Raises TargetError if `info` breaks the format's or the target's promises."""
-  if fmt == "tflite-int8":
+  if fmt in INTEGER_FORMATS:
     floats = tflite_file.float_compute_ops(info)
     if floats:
       names = sorted({op.name for op in floats})
       fixes = "; ".join(f"{n}: {_FIXES[n]}" for n in names if n in _FIXES)
       raise TargetError(
-          f"The tflite-int8 artifact would compute in float in {len(floats)} op(s) "
+          f"The {fmt} artifact would compute in float in {len(floats)} op(s) "
           f"({', '.join(names)}): the converter kept them in float because they have no "
-          f"int8 kernel. {fixes or _NO_INT8_FIX}")
+          f"integer kernel. {fixes or _NO_INT8_FIX}")
   if target is None:
     return
   custom = info.custom_ops

@@ -7,7 +7,11 @@ in execution order:
 - `weight_bits`: bits per stored weight. The dtype of the constant weight tensor, or of
   the constant behind a DEQUANTIZE that feeds it (float16 artifacts store float16
   weights and dequantize them at load time). LceBconv2d weights are bit-packed: 1.
-- `activation_bits`: bits of the op's (non-constant) input activation.
+- `activation_bits`: bits of the op's (non-constant) input activation. LceBconv2d reads
+  its input bit-packed (LceQuantize packs 32 signs into each int32 word): 1.
+- `precision`: the two as a label: "w8a8" (W4A8 models show w8a8 too: TFLite stores
+  sub-8-bit weights in int8), "w16a32" (float16 weights, float32
+  compute), "w1a1" (binary), "w8a16" (16x8 mode).
 
 Runtime side: numpy and `tflite_file` only.
 """
@@ -46,10 +50,13 @@ def _layer(subgraph: SubgraphInfo, op: OperatorInfo) -> dict | None:
   weight = _weight_source(subgraph, inputs[1])
   if weight is None:  # e.g. a BATCH_MATMUL of two activations (adjacency x states)
     return None
-  bits = 1 if op.name in BINARY_OPS else _DTYPE_BITS.get(weight.dtype)
+  binary = op.name in BINARY_OPS
+  bits = 1 if binary else _DTYPE_BITS.get(weight.dtype)
+  # LceBconv2d's int32 input is bit-packed signs (LceQuantize's output), not 32-bit values.
+  act = 1 if binary and activation.dtype == "int32" else _DTYPE_BITS.get(activation.dtype)
   return {"op": op.name, "index": op.index, "weights": weight.name,
-          "weight_shape": list(weight.shape), "weight_bits": bits,
-          "activation_bits": _DTYPE_BITS.get(activation.dtype)}
+          "weight_shape": list(weight.shape), "weight_bits": bits, "activation_bits": act,
+          "precision": f"w{bits}a{act}"}
 
 
 def layer_bit_widths(model: Union[str, os.PathLike, bytes, TfliteModelInfo]) -> list[dict]:

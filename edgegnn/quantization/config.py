@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar, Optional
+from typing import ClassVar, Mapping, Optional
 
 from edgegnn.config_fields import MappingConfig
+from edgegnn.quantization import layer_precision
 
 METHODS = ("ptq", "qat", "dq")
 
@@ -28,6 +29,10 @@ class QuantizationConfig(MappingConfig):
       block of weights (one input row of a kernel) is quantized in a training step; the
       other blocks stay float and pass gradients unchanged. 0 (default) quantizes every
       weight in every step, as plain QAT; at inference every weight is quantized.
+    layers: per-layer precision overriding the bits above for the named layers, e.g.
+      {conv0: w4a8, conv1: float16} (`edgegnn.quantization.layer_precision`: wNa8 or
+      float16; combinations no runtime executes are refused here, naming the
+      alternatives). A model with float16 layers exports as tflite-int8-float16.
   """
   SECTION: ClassVar[str] = "quantization"
   method: str = "dq"
@@ -38,6 +43,7 @@ class QuantizationConfig(MappingConfig):
   percentile: Optional[float] = None
   momentum: float = 0.9
   quant_noise: float = 0.0
+  layers: Optional[Mapping[str, str]] = None
 
   def __post_init__(self):
     if self.method not in METHODS:
@@ -60,6 +66,18 @@ class QuantizationConfig(MappingConfig):
     if not 0.0 <= self.p_min <= self.p_max <= 1.0:
       raise ValueError(f"quantization: need 0 <= p_min <= p_max <= 1, got {self.p_min}, "
                        f"{self.p_max}.")
+    layer_precision.check_layers(self.layers, "quantization.layers")
+    if self.layers is not None:
+      object.__setattr__(self, "layers", dict(self.layers))
+
+  @property
+  def layer_precisions(self) -> dict[str, layer_precision.LayerPrecision]:
+    """{layer name: LayerPrecision} of the `layers` overrides (empty without any)."""
+    return layer_precision.check_layers(self.layers, "quantization.layers")
+
+  @property
+  def float_layers(self) -> list[str]:
+    return [name for name, p in self.layer_precisions.items() if p.is_float]
 
   @property
   def masked(self) -> bool:
@@ -73,18 +91,28 @@ class QuantizationConfig(MappingConfig):
   def label(self) -> str:
     """e.g. "dq-w8a8", "qat-qn0.5-w4a4"."""
     noise = f"-qn{self.quant_noise:g}" if self.quant_noise else ""
-    return f"{self.method}{noise}-w{self.weight_bits}a{self.activation_bits}"
+    layers = "".join(f"+{name}:{label}" for name, label in sorted((self.layers or {}).items()))
+    return f"{self.method}{noise}-w{self.weight_bits}a{self.activation_bits}{layers}"
 
 
 def check_integer_export(config: Optional[QuantizationConfig], formats, where: str) -> None:
   """Raises ValueError if `formats` ask for an integer artifact of a model whose activations
   are quantized to fewer than 8 bits: TFLite's integer kernels take int8 (or int16)
   activations, and the converter fails on int4 ones (W4A4 GCN: 'tfl.fully_connected' op
-  operand must be QI8). 4-bit weights with 8-bit activations (W4A8) export."""
-  if config is None or config.activation_bits >= 8 or "tflite-int8" not in formats:
+  operand must be QI8). 4-bit weights with 8-bit activations (W4A8) export. A model with
+  float16 layers (`layers:`) exports as tflite-int8-float16, not tflite-int8 (integer only)."""
+  if config is None:
+    return
+  if config.float_layers and "tflite-int8" in formats:
+    raise ValueError(
+        f"{where}: tflite-int8 is integer only, and layers {config.float_layers} are "
+        "float16 (quantization.layers): export tflite-int8-float16 (int8 layers and "
+        "float16 layers in one artifact), or make those layers w8a8.")
+  integer = [f for f in formats if f in ("tflite-int8", "tflite-int8-float16")]
+  if config.activation_bits >= 8 or not integer:
     return
   raise ValueError(
-      f"{where}: tflite-int8 needs activations of 8 bits; this model is "
+      f"{where}: {integer[0]} needs activations of 8 bits; this model is "
       f"W{config.weight_bits}A{config.activation_bits}, and TFLite has no kernels for "
       f"{config.activation_bits}-bit activations. Train it with activation_bits: 8 "
       f"(W{config.weight_bits}A8 exports with {config.weight_bits}-bit weights), or export "

@@ -22,9 +22,12 @@ import tensorflow as tf
 RANGE_TRACKING = ("minmax", "percentile")
 
 
-def _check_bits(bits: int, what: str) -> int:
+def _check_bits(bits: Optional[int], what: str) -> Optional[int]:
+  """bits in 2..8, or None: not quantized (a float layer of a mixed-precision model)."""
+  if bits is None:
+    return None
   if not isinstance(bits, int) or isinstance(bits, bool) or not 2 <= bits <= 8:
-    raise ValueError(f"{what} must be an integer in [2, 8], got {bits!r}.")
+    raise ValueError(f"{what} must be an integer in [2, 8] (or None: float), got {bits!r}.")
   return bits
 
 
@@ -74,14 +77,15 @@ class ActivationQuantizer(tf.keras.layers.Layer):
   At evaluation and in exported models every row is quantized.
 
   Args:
-    bits: b, 2..8.
+    bits: b, 2..8; None passes x through unquantized (ranges are still tracked, so a
+      float layer of a mixed-precision model keeps the same variables).
     range_tracking: "minmax" (plain QAT) or "percentile" (Degree-Quant).
     percentile: q for "percentile" (0.1 at INT8, 1.0 at INT4 in the paper).
     momentum: m.
   """
 
-  def __init__(self, bits: int = 8, range_tracking: str = "minmax", percentile: float = 0.1,
-               momentum: float = 0.9, **kwargs):
+  def __init__(self, bits: Optional[int] = 8, range_tracking: str = "minmax",
+               percentile: float = 0.1, momentum: float = 0.9, **kwargs):
     super().__init__(**kwargs)
     self.bits = _check_bits(bits, "bits")
     if range_tracking not in RANGE_TRACKING:
@@ -123,6 +127,8 @@ class ActivationQuantizer(tf.keras.layers.Layer):
   def call(self, x, protect: Optional[tf.Tensor] = None, training=None):
     if training or self.calibrating:
       self._observe(x)
+    if self.bits is None:
+      return x
     quantized = fake_quant(x, self.lo, self.hi, self.bits)
     if training and protect is not None:
       keep = tf.reshape(tf.cast(protect, tf.bool), [-1] + [1] * (len(x.shape) - 1))
@@ -154,12 +160,14 @@ class QuantDense(tf.keras.layers.Dense):
 
   Args:
     units: output channels.
-    weight_bits: b, 2..8.
+    weight_bits: b, 2..8; None keeps the kernel float (a float layer of a mixed-precision
+      model, `edgegnn.quantization.layer_precision`).
     noise_rate: Quant-Noise's p in [0, 1); 0 quantizes every weight in every step.
     Other arguments: those of `tf.keras.layers.Dense`.
   """
 
-  def __init__(self, units: int, weight_bits: int = 8, noise_rate: float = 0.0, **kwargs):
+  def __init__(self, units: int, weight_bits: Optional[int] = 8, noise_rate: float = 0.0,
+               **kwargs):
     super().__init__(units, **kwargs)
     self.weight_bits = _check_bits(weight_bits, "weight_bits")
     if not 0.0 <= noise_rate < 1.0:
@@ -167,6 +175,8 @@ class QuantDense(tf.keras.layers.Dense):
     self.noise_rate = float(noise_rate)
 
   def call(self, inputs, training=None):
+    if self.weight_bits is None:
+      return super().call(inputs)
     bound = tf.stop_gradient(tf.reduce_max(tf.abs(self.kernel)))
     kernel = fake_quant(self.kernel, -bound, bound, self.weight_bits, narrow_range=True)
     if self.noise_rate and training:

@@ -31,7 +31,7 @@ class LayerQuantization(tf.keras.layers.Layer):
   training (see `ProtectiveMask`).
 
   Args:
-    bits: activation bits.
+    bits: activation bits (None: every point passes its tensor through, float).
     range_tracking: "minmax" or "percentile".
     percentile: lower percentile of "percentile" tracking.
     momentum: range momentum.
@@ -56,6 +56,12 @@ class LayerQuantization(tf.keras.layers.Layer):
         with tf.name_scope(quantizer.name):  # unique variable names (h5 weights files)
           quantizer.build(tf.TensorShape(None))
     super().build(input_shape)
+
+  def set_bits(self, bits: Optional[int]) -> None:
+    """Sets every point's activation bits (None: this layer's activations stay float)."""
+    self.options["bits"] = bits
+    for quantizer in self.quantizers.values():
+      quantizer.bits = bits
 
   def call(self, x, point: str = "output", protect: Optional[tf.Tensor] = None, training=None):
     if point not in POINTS:
