@@ -18,8 +18,9 @@ from click.testing import CliRunner
 
 from edgegnn import pipeline
 from edgegnn.cli import main
-from edgegnn.deploy import bundle_runner, pi, runtimes, ssh, tflite_file
-from edgegnn.deploy.pi_bundle import build_bundle
+from edgegnn.deploy import pi, ssh
+from edgegnn.deploy.pi_bundle import build_bundle, runtime_files
+from edgegnn.runtime import bundle_runner, timing
 from edgegnn.pipeline.config import parse
 
 TINY = {
@@ -45,29 +46,27 @@ def _clean_env():
   return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "TF_USE_LEGACY_KERAS")}
 
 
-def test_runner_imports_only_numpy_and_litert():
-  tree = ast.parse(pathlib.Path(bundle_runner.__file__).read_text())
-  imported = set()
-  for node in ast.walk(tree):
+def _imported(path):
+  """Top-level names of a file's absolute imports (at any depth of the file)."""
+  names = set()
+  for node in ast.walk(ast.parse(pathlib.Path(path).read_text())):
     if isinstance(node, ast.Import):
-      imported |= {a.name.split(".")[0] for a in node.names}
-    elif isinstance(node, ast.ImportFrom):
-      imported.add(node.module.split(".")[0])
-  assert imported - set(sys.stdlib_module_names) == {"numpy", "ai_edge_litert"}
+      names |= {a.name.split(".")[0] for a in node.names}
+    elif isinstance(node, ast.ImportFrom) and node.level == 0:
+      names.add(node.module.split(".")[0])
+  return names
 
 
-def test_runner_quantizes_like_the_host_runtime(tmp_path):
-  io = runtimes.IOTensor("x", 0, tflite_file.TensorInfo(
-      0, "x", (4,), (4,), "int8", 1, False, False, 4,
-      tflite_file.Quantization((0.05,), (-3,))))
-  spec = {"name": "x", "dtype": "int8",
-          "quantization": {"scale": [0.05], "zero_point": [-3], "quantized_dimension": 0}}
-  values = np.array([-9.0, -0.024, 0.026, 7.0], np.float32)
-  encoded = bundle_runner._encode(values, spec)
-  np.testing.assert_array_equal(encoded, runtimes.quantize(values, io))
-  np.testing.assert_array_equal(encoded, np.array([-128, -3, -2, 127], np.int8))
-  np.testing.assert_allclose(bundle_runner._decode(encoded, spec),
-                             runtimes.dequantize(encoded, io))
+def test_runner_and_its_runtime_modules_import_only_numpy_and_runtimes():
+  files = [pathlib.Path(bundle_runner.__file__), *runtime_files()]
+  names = {p.name for p in files}
+  assert {"interpreters.py", "tensors.py", "input_checks.py", "timing.py", "tflite_parse.py",
+          "__init__.py"} <= names
+  assert not names & {"bench.py", "khop.py", "mcu.py", "sidecar.py"}  # not needed there
+  imported = set().union(*map(_imported, files)) - set(sys.stdlib_module_names)
+  # numpy, and each runtime package only inside the interpreter that uses it.
+  assert imported == {"numpy", "ai_edge_litert", "larq_compute_engine", "tflite_micro",
+                      bundle_runner.BUNDLED_PACKAGE}
 
 
 def test_bundle_only_runs_offline_without_edgegnn(run_dir, tmp_path):
@@ -88,10 +87,18 @@ def test_bundle_only_runs_offline_without_edgegnn(run_dir, tmp_path):
     assert np.load(bundle / a["expected"]).shape == (1000, 7)
   # Run it as a device would: a bare interpreter in the bundle directory, no PYTHONPATH;
   # then check nothing of edgegnn or TensorFlow was imported.
+  # The device runs the host's code: the runner and the runtime modules, byte for byte.
+  assert (bundle / "run_bundle.py").read_bytes() == pathlib.Path(
+      bundle_runner.__file__).read_bytes()
+  shipped = sorted((bundle / "edgegnn_runtime").iterdir())
+  assert [p.name for p in shipped] == [p.name for p in runtime_files()]
+  for copy, original in zip(shipped, runtime_files()):
+    assert copy.read_bytes() == original.read_bytes(), copy.name
   check = ("import runpy, sys; sys.argv = ['run_bundle.py', '--runs', '3', '--warmup', '1'];"
            "runpy.run_path('run_bundle.py', run_name='__main__');"
            "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
-           "('edgegnn', 'tensorflow', 'keras', 'tf_keras')); assert not bad, bad")
+           "('edgegnn', 'tensorflow', 'keras', 'tf_keras')); assert not bad, bad;"
+           "assert 'edgegnn_runtime.interpreters' in sys.modules")
   done = subprocess.run([sys.executable, "-c", check], cwd=bundle, env=_clean_env(),
                         capture_output=True, text=True, timeout=300, check=False)
   assert done.returncode == 0, done.stderr[-3000:]
@@ -101,6 +108,7 @@ def test_bundle_only_runs_offline_without_edgegnn(run_dir, tmp_path):
     assert device["agreement"] == 1.0 and device["max_abs_diff"] == 0.0
     assert device["test_accuracy"] == a["test_accuracy"]
     assert device["latency_ms"]["p90"] >= device["latency_ms"]["p50"] > 0
+    assert device["timed"] == timing.TIMED_INVOKE  # as `edgegnn bench` times on litert
     np.testing.assert_array_equal(np.load(bundle / "results" / f"{a['name']}.npy"),
                                   np.load(bundle / "expected" / f"{a['name']}.npy"))
   assert results["device"]["machine"] == os.uname().machine

@@ -15,7 +15,7 @@ import edgegnn._keras_env  # noqa: F401  (Keras 2 before TensorFlow is imported)
 import numpy as np
 import pytest
 
-from edgegnn.deploy import bench, mcu, runtimes, tflite_file
+from edgegnn.runtime import bench, interpreters, mcu, tflite_file
 
 N, F, H, C = 32, 64, 32, 8  # nodes, features, hidden, classes
 E = 96  # edges of the sparse model
@@ -151,7 +151,7 @@ def test_tflm_op_list_matches_installed_package():
 
 
 def test_litert_float_matches_tensorflow(models):
-  rt = runtimes.open_runtime(models["paths"]["float"])
+  rt = interpreters.open_runtime(models["paths"]["float"])
   assert rt.name == "litert"
   for graph, want in zip(models["graphs"], models["expected"]):
     got = rt.run(graph)["logits"]
@@ -160,7 +160,7 @@ def test_litert_float_matches_tensorflow(models):
 
 
 def test_int8_quantizes_inputs_and_agrees_with_tensorflow(models):
-  rt = runtimes.open_runtime(models["paths"]["int8"], "litert")
+  rt = interpreters.open_runtime(models["paths"]["int8"], "litert")
   agree = []
   for graph, want in zip(models["graphs"], models["expected"]):
     got = rt.run(graph)["logits"]  # float inputs are quantized, outputs dequantized
@@ -173,8 +173,8 @@ def test_int8_quantizes_inputs_and_agrees_with_tensorflow(models):
 
 def test_tflm_matches_litert_on_int8(models):
   path = models["paths"]["int8"]
-  litert = runtimes.open_runtime(path, "litert")
-  tflm = runtimes.open_runtime(path, "tflm")
+  litert = interpreters.open_runtime(path, "litert")
+  tflm = interpreters.open_runtime(path, "tflm")
   assert tflm.name == "tflm" and tflm.arena_size > 0
   step = tflite_file.read_model(path).output("logits").tensor.scale
   for graph in models["graphs"]:
@@ -192,10 +192,10 @@ def test_find_arena_size_is_the_smallest_that_works(models):
   assert mcu.probe_arena(model, size).ok
   smaller = mcu.probe_arena(model, size - 16)
   assert not smaller.ok and smaller.message
-  rt = runtimes.open_runtime(model, "tflm", arena_size=size)
+  rt = interpreters.open_runtime(model, "tflm", arena_size=size)
   assert rt.run(models["graphs"][0])["logits"].shape == (N, C)
   with pytest.raises(ValueError, match="arena"):  # Checked safely, not a crash.
-    runtimes.open_runtime(model, "tflm", arena_size=256)
+    interpreters.open_runtime(model, "tflm", arena_size=256)
 
 
 def test_c_sources_compile(models, tmp_path):
@@ -264,11 +264,11 @@ def test_corrupt_files_raise(models, tmp_path):
                        match=f"short{cut}.tflite.*truncated"):
       tflite_file.read_model(short)
   with pytest.raises(ValueError):  # CorruptModelError is a ValueError.
-    runtimes.open_runtime(data[: len(data) // 2])
+    interpreters.open_runtime(data[: len(data) // 2])
 
 
 def test_bad_inputs_and_runtime_names_raise(models):
-  rt = runtimes.open_runtime(models["paths"]["float"])
+  rt = interpreters.open_runtime(models["paths"]["float"])
   graph = dict(models["graphs"][0])
   graph["node_features"] = np.zeros((N + 8, F), np.float32)  # Bigger than capacity.
   with pytest.raises(ValueError, match=r"'node_features'.*\(32, 64\).*\(40, 64\)"):
@@ -276,17 +276,17 @@ def test_bad_inputs_and_runtime_names_raise(models):
   with pytest.raises(ValueError, match="missing.*adjacency"):
     rt.run({"node_features": models["graphs"][0]["node_features"]})
   with pytest.raises(ValueError, match="auto, litert, lce, tflm"):
-    runtimes.open_runtime(models["paths"]["float"], "onnx")
+    interpreters.open_runtime(models["paths"]["float"], "onnx")
 
 
 def test_runtime_modules_do_not_import_tensorflow(models):
   code = (
       "import sys\n"
-      "from edgegnn.deploy import bench, mcu, runtimes, tflite_file\n"
+      "from edgegnn.runtime import bench, interpreters\n"
       f"path = {str(models['paths']['int8'])!r}\n"
       "inputs = bench.synthesize_inputs(path)\n"
       "for name in ('litert', 'lce'):\n"
-      "  runtimes.open_runtime(path, name).run(inputs)\n"
+      "  interpreters.open_runtime(path, name).run(inputs)\n"
       "assert 'tensorflow' not in sys.modules, 'tensorflow was imported'\n")
   env = dict(os.environ, PYTHONPATH=str(ROOT))
   proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
@@ -300,7 +300,7 @@ def test_synthesized_inputs_are_valid_graphs(models):
   for name in ("edge_source", "edge_target"):
     assert inputs[name].dtype == np.int32 and inputs[name].shape == (E,)
     assert 0 <= inputs[name].min() and inputs[name].max() < N
-  out = runtimes.open_runtime(info).run(inputs)["logits"]
+  out = interpreters.open_runtime(info).run(inputs)["logits"]
   assert out.shape == (N, C) and np.isfinite(out).all()
   dense = bench.synthesize_inputs(models["paths"]["int8"])
   assert set(np.unique(dense["adjacency"])) <= {0.0, 1.0}
@@ -340,10 +340,10 @@ def test_lce_binary_model_needs_and_runs_on_lce(tmp_path):
   assert not info.runtimes.tflm_compatible
   assert info.op_histogram.get("LceBconv2d") == 1
   assert "LceBconv2d" in tflite_file.format_text(info)
-  rt = runtimes.open_runtime(data, "auto")
+  rt = interpreters.open_runtime(data, "auto")
   assert rt.name == "lce"
   features = np.random.default_rng(0).normal(size=(1, N, 1, channels)).astype(np.float32)
   got = rt.run({"node_features": features})["logits"]
   np.testing.assert_allclose(got, model(features).numpy(), atol=1e-4)
   with pytest.raises(ValueError, match="lce"):
-    runtimes.open_runtime(data, "litert")
+    interpreters.open_runtime(data, "litert")

@@ -60,7 +60,8 @@ def _optional(check: Callable[[str, Any], None]) -> Callable[[str, Any], None]:
 
 
 def _latency(where: str, value: Any) -> None:
-  _mapping(where, value, {"p50": _number(0), "p90": _number(0)}, required=("p50", "p90"))
+  _mapping(where, value, {key: _number(0) for key in ("p50", "p90", "mean", "min", "max")},
+           required=("p50", "p90"))
 
 
 def _scalar(where: str, value: Any) -> None:
@@ -72,7 +73,7 @@ _RESULT = {"runtime": _text, "examples": _integer(0), "agreement": _number(0, 1)
            "test_accuracy": _number(0, 1), "max_abs_diff": _optional(_number(0)),
            "latency_ms": _latency, "runs": _integer(1), "threads": _integer(1),
            "benchmark_avg_ms": _number(0), "error": _text, "skipped": _text,
-           "sha256": _text}
+           "sha256": _text, "timed": _text, "warmup": _integer(0)}
 
 
 def _mapping(where: str, value: Any, fields: dict, required: tuple = ()) -> None:

@@ -1,9 +1,13 @@
 """A device bundle: everything a Raspberry Pi needs to run a run's artifacts and check them.
 
     bundle/
-      manifest.json            task, dataset, examples, the artifacts and their feed sets
-      run_bundle.py            the device-side runner (numpy + ai-edge-litert only)
-      input_checks.py          the input value checks it shares with edgegnn's runtimes
+      manifest.json            task, dataset (and its source), examples, the artifacts and
+                               their feed sets
+      run_bundle.py            the device-side runner (`edgegnn.runtime.bundle_runner`)
+      edgegnn_runtime/         the modules of `edgegnn.runtime` the runner imports (the
+                               interpreters, input checks, quantization, timing), copied
+                               as they are: the device runs the host's code with numpy +
+                               ai-edge-litert only
       artifacts/NAME.tflite    the artifacts, each with its sidecar NAME.tflite.json
       inputs/SET/00000/IN.npy  sample inputs (real values) per example, one SET per
                                (layout, capacity, max_neighbors); node task: the whole
@@ -11,12 +15,16 @@
       expected/NAME.npy        the host's logits of NAME on the test examples
       labels.npy               test labels (test_index.npy too for a node task)
 
-Built from a run directory (report.json + artifacts). The host's expected logits come
-from the same runtime `edgegnn run` verified the artifact with, so a device result
-compares the device's runtime with the host's on identical inputs.
+Built from a run directory (report.json + artifacts). The sample inputs are the run's own
+graph: the dataset source report.json records (your npz, CSV, OGB or TF-GNN files, read
+again on the host), else the one an artifact's sidecar records, else the bundled dataset
+of that name. The host's expected logits come from the same runtime `edgegnn run`
+verified the artifact with, so a device result compares the device's runtime with the
+host's on identical inputs.
 """
 from __future__ import annotations
 
+import ast
 import dataclasses
 import json
 import os
@@ -28,13 +36,48 @@ from typing import Optional, Sequence
 import numpy as np
 
 from edgegnn.atomic import atomic_write_text
-from edgegnn.deploy import sidecar as sidecar_lib
 from edgegnn.deploy.device_results import load_report
+from edgegnn.runtime import bundle_runner, sidecar as sidecar_lib
 from edgegnn.safe_paths import check_name, inside
 
 RUNNER_NAME = "run_bundle.py"
 _SCHEMA = "edgegnn.bundle/1"
-_RUNNER_SOURCE = pathlib.Path(__file__).with_name("bundle_runner.py")
+
+
+def runtime_files() -> list[pathlib.Path]:
+  """The files of `edgegnn.runtime` a bundle ships: the package's `__init__.py` and every
+  module the runner imports, directly or through another (relative imports at any depth of
+  a module, read from the source), sorted; the runner itself is `run_bundle.py`."""
+  folder = pathlib.Path(bundle_runner.__file__).resolve().parent
+  todo, seen = ["bundle_runner"], set()
+  while todo:
+    name = todo.pop()
+    if name in seen:
+      continue
+    seen.add(name)
+    for node in ast.walk(ast.parse((folder / f"{name}.py").read_text(encoding="utf-8"))):
+      if isinstance(node, ast.ImportFrom) and node.level == 1:
+        todo.extend([node.module.split(".")[0]] if node.module
+                    else [alias.name for alias in node.names])
+  return sorted(folder / f"{name}.py" for name in (seen - {"bundle_runner"}) | {"__init__"})
+
+
+def dataset_source(report: dict, run_dir: pathlib.Path, chosen: Sequence[dict]):
+  """What reloads the run's dataset: report.json's `dataset_source` (your own graph), else
+  the `dataset_source` of the first chosen artifact's sidecar, else report.json's dataset
+  name (a bundled dataset)."""
+  if report.get("dataset_source"):
+    return report["dataset_source"]
+  for a in chosen:
+    path = sidecar_lib.sidecar_path(run_dir / a["path"])
+    if path.is_file():
+      try:
+        source = json.loads(path.read_text(encoding="utf-8")).get("dataset_source")
+      except ValueError:
+        source = None
+      if source:
+        return source
+  return report["dataset"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,13 +145,14 @@ def build_bundle(run_dir: str | pathlib.Path, bundle_dir: str | pathlib.Path, *,
       raise FileNotFoundError(f"{run_dir / a['path']}: artifact {a['name']} is missing; "
                               "re-run the pipeline.")
   _check_destination(run_dir, bundle_dir)
-  dataset = data.load_source(report.get("dataset_source") or report["dataset"])
+  source = dataset_source(report, run_dir, chosen)
+  dataset = data.load_source(source)
   # Written beside its destination, then renamed onto it: a failure (a corrupt artifact,
   # a full disk) leaves the previous bundle, or nothing, never half a bundle.
   bundle_dir.parent.mkdir(parents=True, exist_ok=True)
   staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{bundle_dir.name}.", dir=bundle_dir.parent))
   try:
-    bundle = _write_bundle(run_dir, staging, report, chosen, dataset, max_examples)
+    bundle = _write_bundle(run_dir, staging, report, chosen, dataset, source, max_examples)
   except BaseException:
     shutil.rmtree(staging, ignore_errors=True)
     raise
@@ -149,10 +193,10 @@ def _check_destination(run_dir: pathlib.Path, bundle_dir: pathlib.Path) -> None:
 
 
 def _write_bundle(run_dir: pathlib.Path, bundle_dir: pathlib.Path, report: dict,
-                  chosen: list, dataset, max_examples: Optional[int]) -> Bundle:
+                  chosen: list, dataset, source, max_examples: Optional[int]) -> Bundle:
   """Writes the bundle's files into the (empty) directory `bundle_dir`."""
-  from edgegnn.deploy.runtimes import open_runtime  # pylint: disable=g-import-not-at-top
   from edgegnn.models import feeds  # pylint: disable=g-import-not-at-top
+  from edgegnn.runtime.interpreters import open_runtime  # pylint: disable=g-import-not-at-top
   models = {m["name"]: m for m in report.get("models", [])}
   (bundle_dir / "artifacts").mkdir(parents=True)
   (bundle_dir / "expected").mkdir()
@@ -177,16 +221,16 @@ def _write_bundle(run_dir: pathlib.Path, bundle_dir: pathlib.Path, report: dict,
 
   entries = []
   for a in chosen:
-    source = run_dir / a["path"]
-    target = bundle_dir / "artifacts" / source.name
-    shutil.copyfile(source, target)
-    if sidecar_lib.sidecar_path(source).is_file():
-      shutil.copyfile(sidecar_lib.sidecar_path(source), sidecar_lib.sidecar_path(target))
+    artifact = run_dir / a["path"]
+    target = bundle_dir / "artifacts" / artifact.name
+    shutil.copyfile(artifact, target)
+    if sidecar_lib.sidecar_path(artifact).is_file():
+      shutil.copyfile(sidecar_lib.sidecar_path(artifact), sidecar_lib.sidecar_path(target))
     else:  # a run from before sidecars: describe the file now
       sidecar_lib.write_sidecar(target, fmt=a.get("format"), task=dataset.task,
                                 dataset=dataset.name, num_classes=dataset.num_classes,
                                 layout=a.get("layout"), capacity=a.get("capacity"),
-                                max_neighbors=a.get("max_neighbors"))
+                                max_neighbors=a.get("max_neighbors"), dataset_source=source)
     feed_set = _feed_set(a)
     runtime = open_runtime(str(target), runtime=a.get("runtime", "auto"))
     names = [io.name for io in runtime.inputs]
@@ -211,12 +255,16 @@ def _write_bundle(run_dir: pathlib.Path, bundle_dir: pathlib.Path, report: dict,
                     "format": a.get("format"), "runtime": runtime.name, "feed_set": feed_set,
                     "expected": f"expected/{a['name']}.npy"})
   manifest = {"schema": _SCHEMA, "pipeline": report.get("pipeline"),
-              "dataset": dataset.name, "task": dataset.task, "examples": len(graphs),
+              "dataset": dataset.name, "dataset_source": source, "task": dataset.task,
+              "examples": len(graphs),
               "num_nodes": int(dataset.graph.num_nodes) if dataset.task == "node" else None,
               "artifacts": entries}
   atomic_write_text(bundle_dir / "manifest.json", json.dumps(manifest, indent=1) + "\n")
-  shutil.copyfile(_RUNNER_SOURCE, bundle_dir / RUNNER_NAME)
-  shutil.copyfile(_RUNNER_SOURCE.with_name("input_checks.py"), bundle_dir / "input_checks.py")
+  shutil.copyfile(bundle_runner.__file__, bundle_dir / RUNNER_NAME)
+  package = bundle_dir / bundle_runner.BUNDLED_PACKAGE
+  package.mkdir()
+  for path in runtime_files():
+    shutil.copyfile(path, package / path.name)
   total = sum(p.stat().st_size for p in bundle_dir.rglob("*") if p.is_file())
   return Bundle(bundle_dir, tuple(e["name"] for e in entries), len(graphs), total)
 

@@ -5,6 +5,9 @@ Keras model's). Fails below a floor: a converted model that disagrees with its K
 model is not shipped. Fails too where the artifact's logits are inf or NaN and the Keras
 model's are finite (e.g. a constant that rounds to 0 in a float16 artifact, then log(0)):
 an app reading raw logits or probabilities would break on them even when the argmax agrees.
+
+Imports numpy, `edgegnn.runtime` and `edgegnn.models.feeds` (numpy-level): no TensorFlow and
+no model zoo; the Keras model's logits come in as an array.
 """
 from __future__ import annotations
 
@@ -13,8 +16,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from edgegnn.deploy.runtimes import open_runtime
 from edgegnn.models import feeds
+from edgegnn.runtime.interpreters import open_runtime
 
 DEFAULT_FLOORS = {"float": 0.99, "int8": 0.97}
 

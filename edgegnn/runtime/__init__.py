@@ -1,4 +1,4 @@
-"""The device side of edgegnn: run, check and time `.tflite` artifacts without TensorFlow.
+"""The device side of edgegnn: read, run, check and time `.tflite` artifacts without TensorFlow.
 
 Everything here needs only numpy and a TFLite runtime (ai-edge-litert; the LCE
 interpreter for `lce` artifacts; tflite-micro for microcontroller artifacts), so it runs
@@ -9,29 +9,49 @@ on a Raspberry Pi or any host where TensorFlow is not installed:
     feed = runtime.select(runtime.graph_feed(graph), [io.name for io in rt.inputs])
     logits = rt.run(feed)["logits"]
 
-| name | what it does |
-|---|---|
-| `open_runtime`, `Runtime` | an artifact on its interpreter; inputs checked before invoke |
-| `read_model` | parse a `.tflite` file: inputs, outputs, ops, runtimes that can run it |
-| `check_inputs` | index ranges, masks and finite values of a feed, naming the input |
-| `graph_feed`, `select`, `sparse_feature_lists` | an `edgegnn.data.Graph` as the inputs an artifact names |
-| `benchmark` | latency and peak memory of one artifact on real inputs |
-| `contender`, `interleaved_latency` | several artifacts timed side by side in one process |
-| `KHopExtractor` | a node's k-hop in-neighbourhood, relabelled, with full-graph degrees |
-| `StudentPredictor`, `SubgraphPredictor` | per-node serving: one node's logits per call |
+| module | name | what it does |
+|---|---|---|
+| `tflite_file` | `read_model` | parse a `.tflite` file: inputs, outputs, ops, runtimes that can run it |
+| `interpreters` | `open_runtime`, `Runtime` | an artifact on ai-edge-litert, LCE or tflite-micro; inputs checked before invoke |
+| `tensors` | `quantize`, `dequantize` | real values to and from a quantized tensor (per channel too) |
+| `input_checks` | `check_inputs` | index ranges, masks and finite values of a feed, naming the input |
+| `bench`, `timing` | `benchmark`, `latency_ms` | latency and peak memory of one artifact on real inputs |
+| `bench_inputs` | `resolve_inputs`, `synthesize_inputs` | the inputs a benchmark runs on |
+| `arena`, `mcu` | `find_arena_size`, `write_c_sources` | the TFLM arena a model needs; the model as C++ sources |
+| `sidecar` | `describe`, `read_sidecar` | the JSON an app reads beside the artifact |
+| `khop` | `KHopExtractor` | a node's k-hop in-neighbourhood, relabelled, with full-graph degrees |
+| `bundle_runner` | | the runner of a device bundle (`edgegnn deploy pi`) |
+| (`edgegnn.models.feeds`) | `graph_feed`, `select`, `sparse_feature_lists` | an `edgegnn.data.Graph` as the inputs an artifact names |
 
-The modules live in `edgegnn.deploy` and `edgegnn.models.feeds`; this package is their one
-TensorFlow-free entry point (a test imports it with TensorFlow made unimportable).
+The modules import one another relatively (`from . import tflite_file`) and nothing of
+edgegnn outside this package at import time, so a device bundle ships a copy of the
+modules its runner needs as the package `edgegnn_runtime` and runs this same code. Names
+are loaded on first use: `import edgegnn.runtime` imports no runtime package.
 """
-from edgegnn.deploy.bench import benchmark
-from edgegnn.deploy.input_checks import check_inputs
-from edgegnn.deploy.khop import KHopExtractor
-from edgegnn.deploy.per_node import StudentPredictor, SubgraphPredictor
-from edgegnn.deploy.runtimes import Runtime, open_runtime
-from edgegnn.deploy.side_by_side import contender, interleaved_latency
-from edgegnn.deploy.tflite_file import read_model
-from edgegnn.models.feeds import graph_feed, select, sparse_feature_lists
+import importlib
 
-__all__ = ["KHopExtractor", "Runtime", "StudentPredictor", "SubgraphPredictor", "benchmark",
-           "check_inputs", "contender", "graph_feed", "interleaved_latency", "open_runtime",
-           "read_model", "select", "sparse_feature_lists"]
+_EXPORTS = {
+    "read_model": "tflite_file", "CorruptModelError": "tflite_file",
+    "open_runtime": "interpreters", "Runtime": "interpreters",
+    "resolve_runtime": "interpreters",
+    "quantize": "tensors", "dequantize": "tensors", "prepare_input": "tensors",
+    "check_inputs": "input_checks",
+    "benchmark": "bench", "measure_peak_memory": "bench",
+    "latency_ms": "timing",
+    "resolve_inputs": "bench_inputs", "synthesize_inputs": "bench_inputs",
+    "find_arena_size": "arena", "probe_arena": "arena",
+    "write_c_sources": "mcu", "tflm_resolver_calls": "mcu",
+    "describe": "sidecar", "read_sidecar": "sidecar", "write_sidecar": "sidecar",
+    "KHopExtractor": "khop",
+}
+_FEEDS = ("graph_feed", "select", "sparse_feature_lists")
+
+__all__ = sorted([*_EXPORTS, *_FEEDS])
+
+
+def __getattr__(name):
+  if name in _EXPORTS:
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+  if name in _FEEDS:  # numpy-level, with the data model it converts
+    return getattr(importlib.import_module("edgegnn.models.feeds"), name)
+  raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,20 +6,21 @@ edge counts) has a placeholder shape of 1 there, so random inputs of that shape 
 
 1. `inputs_dir`: a directory of `NAME.npy`, one per signature input (extra files ignored);
 2. `input_shapes`: NAME -> shape for every input with a dynamic dimension (others may be
-   given too); random values of those shapes (`bench.synthesize_inputs`), index inputs
+   given too); random values of those shapes (`synthesize_inputs`), index inputs
    valid for the node count of `node_features`;
 3. the artifact's stored sample inputs, `ARTIFACT.tflite.inputs/NAME.npy`
    (`write_sample_inputs`);
-4. the artifact's sidecar (`ARTIFACT.tflite.json`): its dataset's graph in its layout,
-   capacity and max_neighbors (node task: the whole graph; graph task: the first test
-   graph of fold 0), built with `edgegnn.models.feeds` as the pipeline feeds it;
+4. the artifact's sidecar (`ARTIFACT.tflite.json`): its dataset's graph (the sidecar's
+   `dataset_source` for your own graph, else the run's report.json, else the bundled
+   dataset of that name) in its layout, capacity and max_neighbors (node task: the whole
+   graph; graph task: the first test graph of fold 0), built with `edgegnn.models.feeds`
+   as the pipeline feeds it;
 5. an artifact whose inputs are all static: random values of those shapes;
 
 and otherwise raises ValueError naming the dynamic inputs and the ways to give them.
 
-Runtime side: numpy only, except item 4, which builds the feed with
-`edgegnn.models.feeds` and so imports TensorFlow with its package (a host-side
-convenience; stored sample inputs need neither the dataset nor TensorFlow).
+Imports numpy only; item 4 loads the dataset with `edgegnn.data` and builds the feed with
+`edgegnn.models.feeds` (numpy too; stored sample inputs need neither).
 """
 from __future__ import annotations
 
@@ -30,8 +31,8 @@ from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
-from edgegnn.deploy import sidecar as sidecar_lib
-from edgegnn.deploy.tflite_file import IOTensor, TfliteModelInfo
+from . import sidecar as sidecar_lib, tflite_file
+from .tflite_file import IOTensor, TfliteModelInfo
 
 SAMPLE_SUFFIX = ".inputs"
 HOW = ("give real inputs: --inputs DIR (one NAME.npy per input), --input-shape NAME=d0,d1 "
@@ -142,7 +143,8 @@ def sidecar_inputs(artifact: str | os.PathLike, info: TfliteModelInfo
   name, layout = side.get("dataset"), side.get("layout") or "sparse"
   if not name:
     raise ValueError(f"{sidecar_lib.sidecar_path(artifact)} names no dataset.")
-  dataset = data.load_source(data.sources.of_artifact(artifact, name))
+  dataset = data.load_source(side.get("dataset_source")
+                             or data.sources.of_artifact(artifact, name))
   if dataset.task == "node":
     graph, which = dataset.graph, "the whole graph"
   else:
@@ -166,14 +168,13 @@ def resolve_inputs(info: TfliteModelInfo, inputs_dir: Optional[str | os.PathLike
       nothing real to time it on (the message names the inputs and the three ways).
     FileNotFoundError: `inputs_dir` lacks an input.
   """
-  from edgegnn.deploy import bench  # pylint: disable=g-import-not-at-top
   if inputs_dir is not None and input_shapes:
     raise ValueError("give --inputs DIR or --input-shape, not both.")
   if inputs_dir is not None:
     return read_inputs_dir(inputs_dir, info), f"--inputs {inputs_dir}"
   if input_shapes:
     shapes = check_input_shapes(info, input_shapes)
-    return (bench.synthesize_inputs(info, shapes=shapes),
+    return (synthesize_inputs(info, shapes=shapes),
             "random values of the --input-shape shapes")
   reason = None
   if info.path:
@@ -187,9 +188,125 @@ def resolve_inputs(info: TfliteModelInfo, inputs_dir: Optional[str | os.PathLike
         reason = f"{type(e).__name__}: {e}"
   dynamic = [_signature(io) for io in info.inputs if _dynamic(io)]
   if not dynamic:
-    return bench.synthesize_inputs(info), "random values of the artifact's static shapes"
+    return synthesize_inputs(info), "random values of the artifact's static shapes"
   where = info.path or "the artifact"
   raise ValueError(
       f"{where}: input(s) {dynamic} have dynamic sizes (?) and no real inputs were found, "
       f"so bench would time the placeholder size 1 (a 1-node graph); {HOW}."
       + (f" The sidecar could not be used: {reason}" if reason else ""))
+
+
+def _node_count(info: TfliteModelInfo, shapes: Mapping[str, tuple[int, ...]]) -> int:
+  """Number of node slots: from `node_features` ([N, F] or [1, N, F]), else a guess.
+  `shapes`: each input's shape as it will be fed."""
+  for io in info.inputs:
+    if "node" in io.name and "feature" in io.name and len(shapes[io.name]) >= 2:
+      return max(1, shapes[io.name][-2])
+  for io in info.inputs:
+    if io.name in ("adjacency", "node_mask", "in_degree") and shapes[io.name]:
+      return max(1, shapes[io.name][-1])
+  for io in info.inputs:
+    if io.dtype.startswith("float") and len(shapes[io.name]) >= 2:
+      return max(1, shapes[io.name][-2])
+  return 1
+
+
+def _real_range(io: IOTensor) -> tuple[float, float]:
+  """The real values a quantized tensor can represent."""
+  info = np.iinfo(np.dtype(io.dtype))
+  scale, zero = io.tensor.scale, io.tensor.zero_point
+  return (info.min - zero) * scale, (info.max - zero) * scale
+
+
+def synthesize_inputs(model: TfliteModelInfo | str | os.PathLike | bytes,
+                      seed: int = 0, shapes: Mapping[str, tuple[int, ...]] | None = None
+                      ) -> dict[str, np.ndarray]:
+  """Plausible random inputs for a graph model, keyed by signature input name.
+
+  Float features are standard normal (clipped to a quantized input's range);
+  int32/int64 index inputs are within the bounds `input_checks` enforces: node
+  indices (`edge_source`, `edge_target`, `neighbors`, `row_node`, ...) below the node
+  count N (rows of `node_features`, else the length of `in_degree` or `node_mask`),
+  `feature_node` sorted, `feature_index` below the rows of the weight table its GATHER
+  reads (else below F, else 0), `overflow_rows` below the rows of `neighbors`,
+  `overflow_index` at most the rows of `overflow_rows`, `in_degree` the in-degrees of
+  the synthesized `edge_target` when there is one; `adjacency` is a random sparse 0/1
+  matrix with self-loops; masks (`*mask*`) are ones.
+
+  Args:
+    model: A parsed model, a path or bytes.
+    seed: Random seed.
+    shapes: Input name -> shape to use instead of the tensor's (static) shape, e.g.
+      sizes for the dynamic (-1) dimensions (see `bench_inputs.check_input_shapes`).
+
+  Returns:
+    Input name -> array, in the input's shape; floats for quantized inputs.
+  """
+  info = model if isinstance(model, TfliteModelInfo) else tflite_file.read_model(model)
+  rng = np.random.default_rng(seed)
+  shapes = {io.name: tuple((shapes or {}).get(io.name, io.shape)) for io in info.inputs}
+  num_nodes = _node_count(info, shapes)
+  out = {}
+  for io in info.inputs:
+    shape = shapes[io.name]
+    quantized = io.dtype in ("int8", "uint8", "int16") and io.quantization is not None
+    real_dtype = np.float32 if quantized else np.dtype(io.dtype)
+    name = io.name.lower()
+    if "mask" in name:
+      value = np.ones(shape, real_dtype)
+    elif "adjacency" in name:
+      n = shape[-1] if shape else 1
+      density = min(1.0, 4.0 / max(n, 1))
+      value = (rng.random(shape) < density).astype(real_dtype)
+      if len(shape) >= 2 and shape[-1] == shape[-2]:
+        value = np.maximum(value, np.eye(shape[-1], dtype=real_dtype))
+    elif np.issubdtype(real_dtype, np.integer):
+      high = _index_bound(info, io, shapes, num_nodes)
+      value = rng.integers(0, high, size=shape).astype(real_dtype)
+      if name == "feature_node":
+        value = np.sort(value, axis=None).reshape(shape)
+    elif real_dtype == np.bool_:
+      value = np.ones(shape, np.bool_)
+    else:
+      value = rng.standard_normal(shape).astype(np.float32)
+      if quantized:
+        low, high = _real_range(io)
+        value = np.clip(value, low, high)
+      value = value.astype(real_dtype)
+    out[io.name] = value
+  degree = out.get("in_degree")
+  target = out.get("edge_target")
+  if degree is not None and target is not None and degree.ndim == 1 and target.ndim == 1:
+    out["in_degree"] = np.bincount(target, minlength=degree.size)[: degree.size].astype(
+        degree.dtype)
+  return out
+
+
+def _gather_rows(info: TfliteModelInfo, io: IOTensor) -> int | None:
+  """Rows of the constant table a GATHER of the main subgraph reads with this input as
+  its indices (a sparse-feature artifact's weight rows), or None."""
+  subgraph = info.subgraphs[0]
+  rows = []
+  for op in subgraph.operators:
+    if op.name == "GATHER" and len(op.inputs) > 1 and op.inputs[1] == io.tensor.index:
+      params = subgraph.tensors[op.inputs[0]]
+      if params.is_constant and params.shape:
+        rows.append(params.shape[0])
+  return min(rows) if rows else None
+
+
+def _index_bound(info: TfliteModelInfo, io: IOTensor, shapes: Mapping[str, tuple[int, ...]],
+                 num_nodes: int) -> int:
+  """Exclusive upper bound for the random values of an integer input (see
+  `synthesize_inputs`)."""
+  if io.name == "feature_index":
+    rows = _gather_rows(info, io)
+    if rows is not None:
+      return max(1, rows)
+    features = shapes.get("node_features")
+    return max(1, features[-1]) if features and len(features) >= 2 else 1
+  if io.name == "overflow_rows" and shapes.get("neighbors"):
+    return max(1, shapes["neighbors"][0])
+  if io.name == "overflow_index" and shapes.get("overflow_rows"):
+    return shapes["overflow_rows"][0] + 1
+  return num_nodes

@@ -7,12 +7,12 @@ LCE interpreter have no signature runner; their inputs are mapped to positions
 through the signature parsed by `tflite_file`.
 
 Float arrays given for an int8/uint8/int16 input are quantized with the tensor's
-scale and zero point; quantized outputs are dequantized to float32. Shapes are
-checked before anything runs: a graph bigger than the artifact's fixed capacity
+scale and zero point (`tensors`); quantized outputs are dequantized to float32. Shapes
+are checked before anything runs: a graph bigger than the artifact's fixed capacity
 raises a `ValueError` naming the input; so do values the contract does not allow
-(`edgegnn.deploy.input_checks`: index ranges and dtypes, 0/1 masks, finite floats).
+(`input_checks`: index ranges and dtypes, 0/1 masks, finite floats).
 
-Runtime side: imports numpy only; each runtime package is imported when used.
+Imports numpy only; each runtime package is imported when used.
 """
 from __future__ import annotations
 
@@ -25,101 +25,16 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from edgegnn.deploy import tflite_file
-from edgegnn.deploy.input_checks import check_inputs, check_integer_cast
-from edgegnn.deploy.tflite_file import IOTensor, TfliteModelInfo
+from . import tflite_file
+from .input_checks import check_inputs
+from .tensors import QUANTIZED_DTYPES, dequantize, prepare_input, quantize
+from .tflite_file import IOTensor, TfliteModelInfo
 
 RUNTIMES = ("auto", "litert", "lce", "tflm")
 
-_QUANTIZED_DTYPES = ("int8", "uint8", "int16")
-
-
-def quantize(values: np.ndarray, io: IOTensor) -> np.ndarray:
-  """Quantizes real values for a quantized (int8/uint8/int16) tensor.
-
-  q = clip(round(x / scale) + zero_point), per channel if the tensor is.
-
-  Args:
-    values: Real values, shaped like the tensor.
-    io: The tensor's description.
-
-  Returns:
-    The quantized array with the tensor's dtype.
-  """
-  q = io.quantization
-  dtype = np.dtype(io.dtype)
-  if q is None:
-    raise ValueError(f"input {io.name!r} is {io.dtype} without quantization "
-                     f"parameters; pass {io.dtype} values")
-  scale, zero = _broadcast_params(q, np.ndim(values))
-  info = np.iinfo(dtype)
-  scaled = np.round(np.asarray(values, np.float64) / scale) + zero
-  return np.clip(scaled, info.min, info.max).astype(dtype)
-
-
-def dequantize(values: np.ndarray, io: IOTensor) -> np.ndarray:
-  """Real values (float32) of a quantized tensor: scale * (q - zero_point)."""
-  q = io.quantization
-  if q is None or io.dtype not in _QUANTIZED_DTYPES:
-    return values
-  scale, zero = _broadcast_params(q, np.ndim(values))
-  return ((np.asarray(values, np.float64) - zero) * scale).astype(np.float32)
-
-
-def _broadcast_params(q: tflite_file.Quantization, ndim: int
-                     ) -> tuple[np.ndarray, np.ndarray]:
-  scale = np.asarray(q.scale, np.float64)
-  zero = np.asarray(q.zero_point, np.float64)
-  if len(scale) > 1:
-    shape = [1] * ndim
-    shape[q.quantized_dimension] = len(scale)
-    scale, zero = scale.reshape(shape), zero.reshape(shape)
-  else:
-    scale, zero = scale[0], zero[0]
-  return scale, zero
-
-
-def prepare_input(value: Any, io: IOTensor, allow_dynamic: bool = False
-                 ) -> np.ndarray:
-  """Checks one input's shape and converts it to the tensor's dtype.
-
-  Args:
-    value: An array-like. Floats for a quantized tensor are quantized; arrays of
-      exactly the tensor's dtype are used as they are (already quantized).
-      Integer/bool arrays for a quantized tensor are treated as real values.
-    io: The input's description.
-    allow_dynamic: Accept any size in dimensions the model declares dynamic (-1).
-
-  Returns:
-    A C-contiguous array with the tensor's dtype and shape.
-
-  Raises:
-    ValueError: The shape does not match, or an integer input is out of range.
-  """
-  array = np.asarray(value)
-  expected = io.tensor.shape
-  signature = io.tensor.shape_signature
-  ok = array.ndim == len(expected) and all(
-      given == want or (allow_dynamic and sig == -1)
-      for given, want, sig in zip(array.shape, expected, signature))
-  if not ok:
-    shown = tuple(d if d >= 0 else None for d in signature) if allow_dynamic else expected
-    raise ValueError(
-        f"input {io.name!r}: expected shape {shown}, got {tuple(array.shape)}"
-        + (" (the artifact has a fixed capacity: pad the graph to it, or export "
-           "an artifact with a larger capacity)"
-           if array.ndim == len(expected) else ""))
-  dtype = np.dtype(io.dtype) if io.dtype not in ("string", "resource", "variant",
-                                                   "int4", "int2", "uint4") else None
-  if dtype is None:
-    raise ValueError(f"input {io.name!r}: tensor type {io.dtype} is not supported")
-  if array.dtype == dtype:
-    return np.ascontiguousarray(array)
-  if io.dtype in _QUANTIZED_DTYPES and io.quantization is not None:
-    return np.ascontiguousarray(quantize(array, io))
-  if np.issubdtype(dtype, np.integer):
-    return np.ascontiguousarray(check_integer_cast(io.name, array, dtype))
-  return np.ascontiguousarray(array.astype(dtype))
+__all__ = ["IOTensor", "LceRuntime", "LiteRtRuntime", "RUNTIMES", "Runtime", "TflmRuntime",
+           "TfliteModelInfo", "dequantize", "open_runtime", "prepare_input", "quantize",
+           "resolve_runtime"]
 
 
 class Runtime(abc.ABC):
@@ -128,10 +43,12 @@ class Runtime(abc.ABC):
   Attributes:
     name: The runtime: "litert", "lce" or "tflm".
     info: The parsed model.
+    num_threads: Interpreter threads (1 on TFLM, which is single-threaded).
     inputs: The model inputs (signature order).
     outputs: The model outputs (signature order).
   """
   name: str = ""
+  num_threads: int = 1
   _allow_dynamic = False
 
   def __init__(self, info: TfliteModelInfo):
@@ -168,7 +85,7 @@ class Runtime(abc.ABC):
           + (f"; unknown {unknown}" if unknown else ""))
     if validate:
       encoded = tuple(io.name for io in self.inputs
-                      if io.dtype in _QUANTIZED_DTYPES and io.quantization is not None
+                      if io.dtype in QUANTIZED_DTYPES and io.quantization is not None
                       and np.asarray(inputs[io.name]).dtype == np.dtype(io.dtype))
       check_inputs({io.name: inputs[io.name] for io in self.inputs}, quantized=encoded)
     return {io.name: prepare_input(inputs[io.name], io, self._allow_dynamic)
@@ -206,6 +123,7 @@ class LiteRtRuntime(Runtime):
 
   def __init__(self, info: TfliteModelInfo, num_threads: int = 1):
     super().__init__(info)
+    self.num_threads = num_threads
     if not info.runtimes.builtins:
       hint = "; use runtime='lce'" if info.runtimes.needs_lce else ""
       raise ValueError(f"{_where(info)}: litert cannot run the custom ops "
@@ -243,7 +161,7 @@ class LiteRtRuntime(Runtime):
             for io in self.outputs}
 
 
-def _load_lce_wrapper():
+def load_lce_wrapper():
   """LCE's interpreter extension, loaded without `larq_compute_engine/__init__.py`.
 
   The package's `__init__` imports the converter and with it TensorFlow; the
@@ -283,8 +201,9 @@ class LceRuntime(Runtime):
 
   def __init__(self, info: TfliteModelInfo, num_threads: int = 1):
     super().__init__(info)
+    self.num_threads = num_threads
     _require_main_subgraph(info, "the LCE interpreter")
-    wrapper = _load_lce_wrapper()
+    wrapper = load_lce_wrapper()
     # Arguments: model, num_threads, use_reference_bconv, use_indirect_bgemm,
     # use_xnnpack.
     self.interpreter = wrapper.LiteInterpreter(info.data, num_threads, False,
@@ -301,7 +220,7 @@ class TflmRuntime(Runtime):
 
   A too-small arena can crash the process inside TFLM (seen with arenas of a few
   hundred bytes), so the arena is checked in a subprocess first: when
-  `arena_size` is None it is measured with `mcu.find_arena_size` (plus a margin),
+  `arena_size` is None it is measured with `arena.find_arena_size` (plus a margin),
   otherwise the given size is probed once and a too-small one raises ValueError.
   """
   name = "tflm"
@@ -313,18 +232,18 @@ class TflmRuntime(Runtime):
     if unsupported:
       raise ValueError(f"{_where(info)}: TFLM cannot run this model: {unsupported[0]}")
     _require_main_subgraph(info, "TFLM")
-    from edgegnn.deploy import mcu  # pylint: disable=g-import-not-at-top
+    from . import arena  # pylint: disable=g-import-not-at-top
     if arena_size is None:
-      arena_size = mcu.find_arena_size(info.data) + self.ARENA_MARGIN
+      arena_size = arena.find_arena_size(info.data) + self.ARENA_MARGIN
     else:
       if arena_size <= 0:
         raise ValueError(f"arena_size must be positive, got {arena_size}")
-      probe = mcu.probe_arena(info.data, arena_size)  # In a subprocess: may crash.
+      probe = arena.probe_arena(info.data, arena_size)  # In a subprocess: may crash.
       if not probe.ok:
         raise ValueError(
             f"{_where(info)}: TFLM cannot run the model in a {arena_size}-byte arena"
             + (f" (short by at least {probe.missing} bytes)" if probe.missing else "")
-            + "; use edgegnn.deploy.mcu.find_arena_size or arena_size=None")
+            + "; use edgegnn.runtime.find_arena_size or arena_size=None")
     self.arena_size = int(arena_size)
     from tflite_micro.python.tflite_micro import runtime as tflm  # pylint: disable=g-import-not-at-top
     try:
@@ -333,7 +252,7 @@ class TflmRuntime(Runtime):
     except RuntimeError as e:
       raise RuntimeError(f"{_where(info)}: TFLM could not allocate the model in a "
                          f"{self.arena_size}-byte arena ({e}); see "
-                         "edgegnn.deploy.mcu.find_arena_size") from e
+                         "edgegnn.runtime.find_arena_size") from e
 
   def invoke(self, prepared):
     for io in self.inputs:

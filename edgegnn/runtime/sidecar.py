@@ -13,9 +13,11 @@ Schema (`"schema": "edgegnn.sidecar/1"`):
     inputs / outputs: [{name, shape, shape_signature, dtype, quantization}]
       (quantization: {scale: [...], zero_point: [...], quantized_dimension} or null;
        shape_signature has -1 for a dimension the caller sizes, e.g. the edge count),
-    task, dataset, num_classes, label_names, layout, capacity, max_neighbors.
+    task, dataset, num_classes, label_names, layout, capacity, max_neighbors, features,
+    dataset_source (what reloads the dataset: a bundled name, or your own graph's source
+      mapping as `edgegnn.data.sources.resolve` stores it; absent when unknown).
 
-Runtime side: imports numpy and `tflite_file` only.
+Imports numpy and `tflite_file` only.
 """
 from __future__ import annotations
 
@@ -25,8 +27,8 @@ import pathlib
 from typing import Optional, Sequence, Union
 
 from edgegnn.atomic import atomic_write_text
-from edgegnn.deploy import tflite_file
-from edgegnn.deploy.tflite_file import IOTensor, TfliteModelInfo
+from . import tflite_file
+from .tflite_file import IOTensor, TfliteModelInfo
 
 SCHEMA = "edgegnn.sidecar/1"
 SUFFIX = ".json"
@@ -52,7 +54,8 @@ def describe(model: Union[str, os.PathLike, bytes, TfliteModelInfo], *, fmt: Opt
              task: Optional[str] = None, dataset: Optional[str] = None,
              num_classes: Optional[int] = None, label_names: Optional[Sequence[str]] = None,
              layout: Optional[str] = None, capacity: Optional[int] = None,
-             max_neighbors: Optional[int] = None, features: str = "dense") -> dict:
+             max_neighbors: Optional[int] = None, features: str = "dense",
+             dataset_source: Optional[Union[str, dict]] = None) -> dict:
   """The sidecar dict of an artifact.
 
   Args:
@@ -66,6 +69,8 @@ def describe(model: Union[str, os.PathLike, bytes, TfliteModelInfo], *, fmt: Opt
     layout / capacity / max_neighbors: How graphs must be fed (see `edgegnn.models.feeds`).
     features: How node features are fed: dense, sparse or binary (their non-zeros, see
       `edgegnn.layers.sparse_features`).
+    dataset_source: What reloads the dataset (`edgegnn.data.sources.origin`); tools that
+      need the graph again (`edgegnn bench`, `edgegnn deploy pi`) read it.
 
   Raises:
     ValueError: `label_names` does not have `num_classes` entries.
@@ -87,6 +92,7 @@ def describe(model: Union[str, os.PathLike, bytes, TfliteModelInfo], *, fmt: Opt
       "label_names": list(label_names) if label_names is not None else None,
       "layout": layout, "capacity": capacity, "max_neighbors": max_neighbors,
       "features": features,
+      **({"dataset_source": dataset_source} if dataset_source is not None else {}),
   }
 
 

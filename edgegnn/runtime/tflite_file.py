@@ -1,8 +1,7 @@
 """Reads a `.tflite` flatbuffer without TensorFlow: ops, tensors, weights, signatures.
 
-This is the runtime side of edgegnn: it imports only numpy and the flatbuffers schema
-that ships with `ai_edge_litert` (falling back to the copy inside `tflite_micro`), so
-it works on a Raspberry Pi that has a runtime but no TensorFlow.
+It imports only numpy and the standard library (the flatbuffer is decoded with `struct`),
+so it works on a Raspberry Pi that has a runtime but no TensorFlow.
 
 `read_model` returns a `TfliteModelInfo`: the op histogram (builtin names such as
 "FULLY_CONNECTED", custom names such as "LceBconv2d"), every tensor of every subgraph,
@@ -16,14 +15,14 @@ The implementation is split into `tflite_tables` (op and dtype tables, TFLM's op
 `tflite_model` (the data classes, `float_compute_ops`), `tflite_parse` (flatbuffer
 parsing) and `tflite_format` (text and JSON); this module keeps the public names.
 """
-from edgegnn.deploy.tflite_format import format_text, to_json
-from edgegnn.deploy.tflite_model import (CorruptModelError, IOTensor, OperatorInfo,
-                                         Quantization, RuntimeSupport, SignatureInfo,
-                                         SubgraphInfo, TensorInfo, TfliteModelInfo,
-                                         float_compute_ops, runtime_support)
-from edgegnn.deploy.tflite_parse import read_model
-from edgegnn.deploy.tflite_tables import (FILE_IDENTIFIER, TFLM_BUILTIN_OPS,
-                                          TFLM_CUSTOM_OPS)
+from .tflite_format import format_text, to_json
+from .tflite_model import (CorruptModelError, IOTensor, OperatorInfo,
+                           Quantization, RuntimeSupport, SignatureInfo,
+                           SubgraphInfo, TensorInfo, TfliteModelInfo,
+                           float_compute_ops, runtime_support)
+from .tflite_parse import read_model
+from .tflite_tables import (FILE_IDENTIFIER, TFLM_BUILTIN_OPS,
+                            TFLM_CUSTOM_OPS)
 
 __all__ = ["CorruptModelError", "FILE_IDENTIFIER", "IOTensor", "OperatorInfo",
            "Quantization", "RuntimeSupport", "SignatureInfo", "SubgraphInfo",

@@ -4,8 +4,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from edgegnn.deploy.tflite_model import (IOTensor, Quantization, TfliteModelInfo,
-                                         float_compute_ops)
+from .tflite_model import (IOTensor, Quantization, TfliteModelInfo,
+                           float_compute_ops)
 
 
 def _quant_json(q: Quantization | None) -> dict[str, Any] | None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Iterable, Sequence
 
-from edgegnn.deploy.tflite_tables import (FLOAT_BOUNDARY_OPS, FLOAT_DTYPES, LAYOUT_OPS,
-                                          TFLM_BUILTIN_OPS, TFLM_CUSTOM_OPS,
-                                          TFLM_FLOAT_ONLY_OPS)
+from .tflite_tables import (FLOAT_BOUNDARY_OPS, FLOAT_DTYPES, LAYOUT_OPS,
+                            TFLM_BUILTIN_OPS, TFLM_CUSTOM_OPS,
+                            TFLM_FLOAT_ONLY_OPS)
 
 
 class CorruptModelError(ValueError):
@@ -168,7 +168,7 @@ class RuntimeSupport:
 
   @property
   def runnable_by(self) -> tuple[str, ...]:
-    """The runtime names (as `edgegnn.deploy.runtimes.open_runtime` takes them) that can
+    """The runtime names (as `edgegnn.runtime.open_runtime` takes them) that can
     run the model: litert (builtin ops only), lce (builtins plus Lce* ops), tflm."""
     names = []
     if self.builtins:

@@ -1,8 +1,8 @@
 """Parses a `.tflite` flatbuffer without TensorFlow (`read_model`).
 
-Imports only numpy and the flatbuffers schema that ships with `ai_edge_litert` (falling
-back to the copy inside `tflite_micro`). A file that is not a TFLite flatbuffer, or is
-truncated or corrupt, raises `CorruptModelError` naming the file and the problem.
+Imports only numpy and the standard library (the flatbuffer is read with `struct`). A
+file that is not a TFLite flatbuffer, or is truncated or corrupt, raises
+`CorruptModelError` naming the file and the problem.
 """
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ from typing import Sequence
 
 import numpy as np
 
-from edgegnn.deploy.tflite_model import (CorruptModelError, IOTensor, OperatorInfo,
-                                         Quantization, RuntimeSupport, SignatureInfo,
-                                         SubgraphInfo, TensorInfo, TfliteModelInfo,
-                                         runtime_support)
-from edgegnn.deploy.tflite_tables import FILE_IDENTIFIER, TENSOR_TYPES
+from .tflite_model import (CorruptModelError, IOTensor, OperatorInfo,
+                           Quantization, RuntimeSupport, SignatureInfo,
+                           SubgraphInfo, TensorInfo, TfliteModelInfo,
+                           runtime_support)
+from .tflite_tables import FILE_IDENTIFIER, TENSOR_TYPES
 
 
 class _StrictBytes(bytes):
