@@ -272,17 +272,20 @@ def load_source(value: Source, base_dir: Optional[Union[str, os.PathLike]] = Non
 
 
 def of_artifact(artifact: Union[str, os.PathLike], name: str) -> Union[str, dict]:
-  """The dataset an artifact of a pipeline run was made from: the run's report.json
-  (OUT/report.json for OUT/artifacts/NAME.tflite) `dataset_source` when that report names
-  the same dataset, else `name` (a sidecar records only the name)."""
-  report = pathlib.Path(artifact).resolve().parent.parent / "report.json"
-  try:
-    raw = json.loads(report.read_text()) if report.is_file() else {}
-  except (OSError, ValueError):
-    return name
-  source = raw.get("dataset_source") if isinstance(raw, dict) else None
-  if raw.get("dataset") == name and isinstance(source, dict):
-    return source
+  """The dataset an artifact was made from: its sidecar's `dataset_source`
+  (ARTIFACT.tflite.json, written by `edgegnn.deploy.ship`), else the `dataset_source` of
+  the pipeline run's report.json (OUT/report.json for OUT/artifacts/NAME.tflite), when
+  either names the same dataset `name`; else `name` itself."""
+  artifact = pathlib.Path(artifact).resolve()
+  for path in (artifact.with_name(artifact.name + ".json"),
+               artifact.parent.parent / "report.json"):
+    try:
+      raw = json.loads(path.read_text()) if path.is_file() else {}
+    except (OSError, ValueError):
+      continue
+    source = raw.get("dataset_source") if isinstance(raw, dict) else None
+    if raw.get("dataset") == name and isinstance(source, Mapping) and source.get("name") == name:
+      return dict(source)
   return name
 
 

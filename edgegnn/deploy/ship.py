@@ -8,8 +8,10 @@
 2. `verify` runs it on its interpreter over the test examples; below the agreement floor
    (or with non-finite logits) the file is deleted and the error raised: an unverified
    artifact is never left behind;
-3. `write_sidecar` writes `ARTIFACT.tflite.json` (inputs, outputs, labels, layout,
-   features), which the device side reads;
+3. the sidecar `ARTIFACT.tflite.json` (inputs, outputs, labels, layout, features), which
+   the device side reads, plus `dataset_source`: what reloads the dataset (the source
+   mapping of your own graph, absolute paths; the name of a bundled one), so
+   `edgegnn bench` finds real inputs wherever the artifact is;
 4. `benchmark` times it on real inputs (skipped with `bench_runs=None`).
 
 The export stage, the binarize stage and `edgegnn convert` all ship through here.
@@ -17,14 +19,15 @@ The export stage, the binarize stage and `edgegnn convert` all ship through here
 from __future__ import annotations
 
 import dataclasses
+import json
 import pathlib
 from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
-from edgegnn.deploy import bench, convert as convert_lib, verify as verify_lib
+from edgegnn.deploy import convert as convert_lib, verify as verify_lib
 from edgegnn.deploy.layer_bits import layer_bit_widths
-from edgegnn.deploy.sidecar import write_sidecar
+from edgegnn.runtime import bench, sidecar as sidecar_lib
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,8 +77,8 @@ def ship(model, fmt: str, path: str | pathlib.Path, *, dataset,
   except Exception:
     path.unlink(missing_ok=True)  # an unverified artifact is not shipped
     raise
-  sidecar = write_sidecar(
-      path, fmt=fmt, task=dataset.task, dataset=dataset.name,
+  sidecar = _write_sidecar(
+      path, sources_of=dataset, fmt=fmt, task=dataset.task, dataset=dataset.name,
       num_classes=dataset.num_classes, label_names=getattr(dataset, "label_names", None),
       layout=layout, capacity=capacity, max_neighbors=max_neighbors, features=features)
   latency, memory = None, None
@@ -92,3 +95,32 @@ def ship(model, fmt: str, path: str | pathlib.Path, *, dataset,
           "latency_ms": latency, "peak_memory_bytes": memory,
           "bench_threads": bench_settings.threads, "layer_bits": layer_bit_widths(path),
           "artifact": path, "sidecar": sidecar}
+
+
+def _write_sidecar(path: pathlib.Path, sources_of, **stage_info) -> pathlib.Path:
+  """`sidecar.describe` plus `dataset_source`, what reloads the dataset `sources_of`
+  (`edgegnn.data.sources.origin`), written atomically next to the artifact."""
+  from edgegnn.atomic import atomic_write_text  # pylint: disable=g-import-not-at-top
+  from edgegnn.data import sources  # pylint: disable=g-import-not-at-top
+  described = sidecar_lib.describe(path, **stage_info)
+  described["dataset_source"] = sources.origin(sources_of)
+  target = sidecar_lib.sidecar_path(path)
+  atomic_write_text(target, json.dumps(described, indent=1) + "\n")
+  return target
+
+
+def contract_logits(model, dataset, test_index: Sequence[int], *, layout: str,
+                    capacity: Optional[int] = None,
+                    max_neighbors: Optional[int] = None) -> np.ndarray:
+  """The Keras model's logits on the test examples, fed as `verify` feeds the artifact:
+  the whole graph (node task, rows `test_index`) or each test graph in turn (graph task)."""
+  from edgegnn.models import feeds  # pylint: disable=g-import-not-at-top
+  names = feeds.model_input_names(model)
+
+  def run(graph):
+    feed = feeds.select(feeds.graph_feed(graph, layout, capacity, max_neighbors=max_neighbors),
+                        names)
+    return np.asarray(model(feed, training=False)["logits"])
+  if dataset.task == "node":
+    return run(dataset.graph)[: dataset.graph.num_nodes][np.asarray(test_index)]
+  return np.concatenate([run(dataset.graphs[i]) for i in test_index])

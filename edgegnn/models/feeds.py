@@ -14,6 +14,48 @@ from edgegnn.data.sparse import SparseFeatures
 from edgegnn.models.spec import FEATURE_ENCODINGS
 
 
+# Every input the contract can feed one graph, per layout, with its dtype (`graph_feed`).
+_SPARSE_FEATURES = {"feature_node": "int32", "feature_index": "int32",
+                    "feature_value": "float32"}
+CONTRACT_INPUTS = {
+    "sparse": {"node_features": "float32", "edge_source": "int32", "edge_target": "int32",
+               "in_degree": "int32", **_SPARSE_FEATURES},
+    "dense": {"node_features": "float32", "adjacency": "float32", "node_mask": "float32"},
+    "neighbors": {"node_features": "float32", "neighbors": "int32",
+                  "neighbor_mask": "float32", "in_degree": "int32", "row_node": "int32",
+                  "overflow_rows": "int32", "overflow_index": "int32",
+                  "node_mask": "float32", **_SPARSE_FEATURES},
+}
+# The inputs a message-passing model of each layout takes (an MLP: node_features only).
+CORE_INPUTS = {"sparse": ("node_features", "edge_source", "edge_target"),
+               "dense": ("node_features", "adjacency", "node_mask"),
+               "neighbors": ("node_features", "neighbors", "neighbor_mask", "in_degree")}
+
+
+def check_contract_inputs(inputs: dict[str, str], layout: str, where: str) -> None:
+  """Raises ValueError unless `inputs` (name -> dtype of a model's inputs) are all inputs
+  of `layout`'s contract with its dtypes, node features among them. The message names the
+  inputs the contract does not know and the contract inputs the model lacks."""
+  if layout not in CONTRACT_INPUTS:
+    raise ValueError(f"Unknown layout {layout!r}; expected one of {sorted(CONTRACT_INPUTS)}.")
+  contract = CONTRACT_INPUTS[layout]
+  unknown = sorted(set(inputs) - set(contract))
+  has_features = "node_features" in inputs or {"feature_node", "feature_index"} <= set(inputs)
+  if unknown or not has_features:
+    missing = [n for n in CORE_INPUTS[layout] if n not in inputs]
+    listing = ", ".join(f"{n} {contract[n]}" for n in CORE_INPUTS[layout])
+    raise ValueError(
+        f"{where}: the model's inputs {sorted(inputs)} do not follow the {layout} layout's "
+        f"input contract: missing {missing}" + (f", unknown {unknown}" if unknown else "")
+        + f". A {layout} model takes {listing} (an MLP: node_features only; all inputs: "
+        f"{sorted(contract)}, docs/data.md). Name each tf.keras.Input after the contract "
+        "input it receives, e.g. tf.keras.Input([F], name=\"node_features\").")
+  wrong = {n: d for n, d in inputs.items() if d != contract[n]}
+  if wrong:
+    raise ValueError(f"{where}: input dtypes {wrong} differ from the contract's "
+                     f"{ {n: contract[n] for n in wrong} }; declare them with those dtypes.")
+
+
 def sparse_feature_lists(graph: Graph) -> dict[str, np.ndarray]:
   """The sparse-feature inputs of `graph` (`edgegnn.layers.sparse_features`).
 

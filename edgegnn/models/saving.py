@@ -9,6 +9,11 @@ Two kinds of model are saved:
        builder's arguments (`arguments`: num_nodes, num_steps, confidence, hidden_units,
        dropout, edge_dropout); its labelled prior is in the weights. It is bound to the one
        graph of num_nodes nodes it was trained on and rebuilds in the sparse layout only.
+
+A model directory records its dataset in model.json: the name, and for your own graph the
+source mapping (`extra.dataset_source`, absolute paths); `load_dataset` loads it again.
+A Keras model saved outside edgegnn (`.keras`, `.h5`, a SavedModel directory) that follows
+the input contract loads with `load_outside`.
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from edgegnn import _keras_env  # noqa: F401
 import tensorflow as tf
 
 from edgegnn.atomic import atomic_path, atomic_write_text
+from edgegnn.models import feeds
 from edgegnn.models.spec import ModelSpec
 from edgegnn.models.zoo import build_model, transfer_weights
 
@@ -127,6 +133,26 @@ def load_meta(directory: str | os.PathLike) -> ModelMeta:
                    kind=raw.get("kind", "zoo"), arguments=raw.get("arguments", {}))
 
 
+def load_dataset(directory: str | os.PathLike, meta: Optional[ModelMeta] = None):
+  """The dataset a model directory records (`extra.dataset_source`, else the bundled name),
+  loaded (`edgegnn.data.load_source`): the record's keys are checked again, and a relative
+  path in it (a hand-edited record) starts at the model directory, never the current one.
+
+  Raises:
+    SourceError: the recorded files are missing or broken (the message says where it was
+      recorded and that `--dataset` gives their new place).
+  """
+  from edgegnn.data import sources  # pylint: disable=g-import-not-at-top
+  meta = meta or load_meta(directory)
+  recorded = meta.extra.get("dataset_source") or meta.dataset
+  try:
+    return sources.load_source(recorded, base_dir=pathlib.Path(directory).resolve())
+  except sources.SourceError as e:
+    raise sources.SourceError(f"{e} (the dataset source recorded in "
+                              f"{pathlib.Path(directory) / 'model.json'}; if the files moved, "
+                              "pass --dataset with their new place)") from None
+
+
 def serving_build(formats) -> bool:
   """Whether an export to `formats` uses the serving build (`build_model(serving=True)`):
   float formats only. Full int8 keeps row normalisation before the first matmul; deferred
@@ -152,3 +178,83 @@ def load_trained(directory: str | os.PathLike, layout: str = "sparse",
     return trained, meta
   return transfer_weights(trained, meta.build(layout, capacity, num_edges, batched,
                                               max_neighbors, features, serving)), meta
+
+
+# --- a Keras model saved outside edgegnn -----------------------------------------------------
+
+KERAS_SUFFIXES = (".keras", ".h5")
+
+
+def is_outside_model(path: str | os.PathLike) -> bool:
+  """True for a Keras model file (.keras, .h5) or a SavedModel directory that is not an
+  edgegnn model directory (no model.json)."""
+  path = pathlib.Path(path)
+  if path.is_file():
+    return path.suffix in KERAS_SUFFIXES
+  return (path / "saved_model.pb").is_file() and not (path / "model.json").is_file()
+
+
+def _named_inputs(model) -> dict[str, Any]:
+  """Each input tensor of `model` by its name (its Input layer's name)."""
+  if isinstance(model.input, dict):
+    return dict(model.input)
+  named = {}
+  for tensor in model.inputs:
+    history = getattr(tensor, "_keras_history", None)
+    named[history.layer.name if history is not None else tensor.name.split(":")[0]] = tensor
+  return named
+
+
+def load_outside(path: str | os.PathLike, *, layout: str, num_features: int,
+                 num_classes: int) -> tf.keras.Model:
+  """A Keras model saved outside edgegnn (`model.save("m.keras")`, `.h5` or a SavedModel
+  directory) that follows the input contract (`edgegnn.models.zoo`): its inputs named after
+  the contract's inputs of `layout`, its output `logits` ([N, num_classes] per node, or
+  [1, num_classes] per graph). Returns it wrapped as a functional model with dict inputs
+  and output {"logits": ...}, which `edgegnn.deploy.ship` converts and verifies.
+
+  Raises:
+    ValueError: an unreadable file, or a model that breaks the contract; the message names
+      the inputs it lacks (or does not know), the outputs or the sizes, and the fix.
+  """
+  import tensorflow_gnn  # noqa: F401  pylint: disable=g-import-not-at-top,unused-import  (registers TF-GNN's layers)
+  try:
+    model = tf.keras.models.load_model(str(path), compile=False)
+  except Exception as e:  # pylint: disable=broad-except  (Keras raises many types here)
+    raise ValueError(f"{path}: cannot load it as a Keras model ({' '.join(str(e).split())[:300]}"
+                     "). Save a functional model with model.save(\"model.keras\") (or a "
+                     "SavedModel directory), its custom layers registered with "
+                     "tf.keras.utils.register_keras_serializable and imported.") from None
+  if not getattr(model, "inputs", None):
+    raise ValueError(f"{path}: a Keras model without declared inputs (a subclassed model); "
+                     "the input contract needs a functional model built on named "
+                     "tf.keras.Input layers.")
+  tensors = _named_inputs(model)
+  feeds.check_contract_inputs({n: t.dtype.name for n, t in tensors.items()}, layout, str(path))
+  width = tensors.get("node_features")
+  if width is not None and width.shape[-1] != num_features:
+    raise ValueError(f"{path}: node_features has {width.shape[-1]} features per node; the "
+                     f"dataset has {num_features}. Build the model for this dataset.")
+  fresh = {n: tf.keras.Input(shape=t.shape[1:], batch_size=t.shape[0], dtype=t.dtype, name=n)
+           for n, t in tensors.items()}
+  try:
+    out = model(fresh if isinstance(model.input, dict) else [fresh[n] for n in tensors],
+                training=False)
+  except Exception as e:  # pylint: disable=broad-except
+    raise ValueError(f"{path}: the model fails on its own inputs: "
+                     f"{' '.join(str(e).split())[:300]}") from None
+  if isinstance(out, dict):
+    if "logits" not in out:
+      raise ValueError(f"{path}: the model's outputs are {sorted(out)}; the contract's output "
+                       "is \"logits\" (return {\"logits\": x}).")
+    logits = out["logits"]
+  elif list(getattr(model, "output_names", [])) == ["logits"]:
+    logits = out
+  else:
+    raise ValueError(f"{path}: the model's output is {list(getattr(model, 'output_names', []))}"
+                     "; the contract's output is named \"logits\": return {\"logits\": x} or "
+                     "name the last layer \"logits\".")
+  if logits.shape.rank != 2 or logits.shape[-1] != num_classes:
+    raise ValueError(f"{path}: logits have shape {logits.shape.as_list()}; the contract wants "
+                     f"[rows, {num_classes}] (one column per class of the dataset).")
+  return tf.keras.Model(fresh, {"logits": logits})
