@@ -1,12 +1,13 @@
 """The committed results pages and the README quote the measured JSON, not typed-in figures:
 docs/binary.md and docs/distillation.md are exactly what tools/binary_results.py and
-tools/distill_results.py render from their JSON, the README's binary, distillation and
-Degree-Quant figures are those JSON files' means, the pipeline figures are
-docs/results/pipelines.json (tools/pipeline_results.py), and the sweep figures quoted in
-docs/distillation.md are the means of docs/results/distill_selection.json's lines (GNN-SD's:
-test_results_docs_gnn_sd.py)."""
+tools/distill_results.py render from their JSON, every figure of the README's results table
+and of docs/limits.md is its JSON value, and the sweep figures quoted in docs/distillation.md
+are the means of docs/results/distill_selection.json's lines (GNN-SD's:
+test_results_docs_gnn_sd.py). Figures are compared as numbers pulled from their table cell or
+page, never as sentences."""
 import json
 import pathlib
+import re
 
 import numpy as np
 import yaml
@@ -31,31 +32,6 @@ def _runs(experiment):
 
 def test_binary_page_is_rendered_from_the_json():
   assert binary_results.DOC.read_text() == binary_results.render_text(RECORDS)
-
-
-def test_readme_binary_figures_are_the_json_means():
-  for experiment in ("cora_gcn", "citeseer_gcn_kd", "cora_sage", "digits_bin_edgeconv_wide",
-                     "digits_xor_edgeconv_wide", "digits_bin_edgeconv_wide_long"):
-    assert binary_results._stat([r["test_accuracy"] for r in _runs(experiment)]) in README
-  for experiment, key in (("digits_bin_edgeconv_wide", "teacher_test_accuracy"),
-                          ("digits_xor_edgeconv_wide", "teacher_test_accuracy"),
-                          ("digits_xor_edgeconv_wide", "scratch_test_accuracy"),
-                          ("digits_bin_edgeconv_wide_fp32kd", "test_accuracy"),
-                          ("digits_bin_edgeconv_wide_ft", "test_accuracy"),
-                          ("digits_bin_edgeconv_wide_lsp0.1", "test_accuracy"),
-                          ("digits_bin_edgeconv_wide_long", "scratch_test_accuracy")):
-    assert f"{binary_results._mean_pt(_runs(experiment), key):.1f}" in README
-
-
-def test_readme_long_schedule_validation_figures_are_the_json_means():
-  long, wide = _runs("digits_bin_edgeconv_wide_long"), _runs("digits_bin_edgeconv_wide")
-  staged, scratch = (binary_results._stage_val_pt(long, s) for s in ("binary", "scratch"))
-  assert f"(validation {staged:.1f} vs {scratch:.1f}, " in README
-  # Each method's best recipe on validation is the long one.
-  assert staged > binary_results._stage_val_pt(wide, "binary")
-  assert scratch > binary_results._stage_val_pt(wide, "scratch")
-  wins = sum(r["test_accuracy"] > r["scratch_test_accuracy"] for r in long)
-  assert f"{wins} of 5 seeds" in README
 
 
 def test_quoted_gfkd_step_figures_are_the_json_lines():
@@ -122,65 +98,8 @@ def test_distillation_page_is_rendered_from_the_json():
   assert DISTILLATION == distill_results.render(DISTILL_RUNS)
 
 
-def test_readme_distillation_figures_are_the_json_means():
-  m = row_mean
-  for quoted in (
-      f"CPF Cora {m('cpf-cora', 'student')} (teacher {m('cpf-cora', 'teacher')}) and CiteSeer "
-      f"{m('cpf-citeseer', 'student')} ({m('cpf-citeseer', 'teacher')})",
-      f"GLNN MLP {m('glnn-cora', 'student')} (MLP {m('glnn-cora', 'baseline')})",
-      f"DQ INT8 + KD {m('dq-kd-cora', 'student')} (DQ alone {m('dq-kd-cora', 'baseline')})",
-      f"GCN-8 Cora {m('lsp-cora-val', 'student')} (no KD {m('lsp-cora-val', 'baseline')}) and "
-      f"CiteSeer {m('lsp-citeseer-val', 'student')} ({m('lsp-citeseer-val', 'baseline')})",
-      f"GNN-SD ({m('sd-cora-400', 'student')} vs plain {m('sd-cora-400', 'baseline')};",
-      f"chosen on validation, {m('sd-cora-lr', 'student')} against {m('sd-cora-lr', 'baseline')} "
-      f"or {m('sd-cora-lr-0.02', 'baseline')} for the two plain steps",
-      f"over 10 validation seeds, both at 0.02: {m('sd-cora-lr10', 'student')} against "
-      f"{m('sd-cora-lr10', 'baseline')}; a 64-wide 4-layer GCN: {m('sd-cora-h64', 'student')} "
-      f"against {m('sd-cora-h64', 'baseline')}; paired over 10 seeds no test difference is "
-      "positive; beyond the target's depth, where plain training breaks down, GNN-SD does "
-      f"help: 6 layers {m('sd-cora-6l', 'student')} against {m('sd-cora-6l', 'baseline')}, "
-      "paired over 10 seeds",
-      f"8 layers {m('sd-cora-8l', 'student')} against {m('sd-cora-8l', 'baseline')}, paired "
-      "over 10 seeds",
-      f"GFKD (student trained on generated graphs only) {m('gfkd-mutag-support', 'student')} "
-      f"% on MUTAG test folds (target 70, GIN teachers {m('gfkd-mutag-support', 'teacher')})",
-      "the earlier rows reached at most " + max(
-          (m(row, "student") for row in distill_results.ROWS
-           if row.startswith("gfkd") and row != "gfkd-mutag-support"), key=float) + " %",
-      f"adversarial rounds {m('gfkd-mutag-adv', 'student')} %"):
-    assert quoted in README, quoted
-
-
 def _dq(case, model):
   return f"{100 * DEGREE_QUANT[case]['models'][model]['test_accuracy']:.1f}"
-
-
-def _dq_delta(case, reference):
-  (target,) = [t for t in DEGREE_QUANT[case]["targets"]
-               if t["model"] == "dq_int4" and t["reference"] == reference]
-  return f"{target['delta']:.1f}"
-
-
-def test_readme_degree_quant_figures_are_the_json_means():
-  for quoted in (
-      f"({_dq('mutag_gin', 'dq_int8')} vs {_dq('mutag_gin', 'fp32')}, 5 seeds x 10 folds",
-      f"DQ INT4 over QAT INT4 by {_dq_delta('cora_gcn', 'qat_int4')} (GCN Cora), "
-      f"{_dq_delta('citeseer_gcn', 'qat_int4')} (GCN CiteSeer: {_dq('citeseer_gcn', 'dq_int4')} "
-      f"vs {_dq('citeseer_gcn', 'qat_int4')}, each method's Adam step chosen on validation), "
-      f"{_dq_delta('cora_gat', 'qat_int4')} (GAT Cora, QAT fails to train) and "
-      f"{_dq_delta('citeseer_gat', 'qat_int4')} pt (GAT CiteSeer)"):
-    assert quoted in README, quoted
-  for case, label in (("cora_gcn", "Cora GCN"), ("citeseer_gcn", "CiteSeer GCN"),
-                      ("cora_gat", "Cora GAT"), ("citeseer_gat", "CiteSeer GAT"),
-                      ("mutag_gin", "MUTAG GIN (5 seeds × 10 folds)")):
-    models = DEGREE_QUANT[case]["models"]
-    cells = [f"{100 * models[m]['test_accuracy']:.1f} ± {100 * models[m]['test_accuracy_std']:.1f}"
-             for m in ("fp32", "dq_int8", "qat_int4", "dq_int4")]
-    row = f"| {label} | {' | '.join(cells)} |"
-    assert row in README, row
-  artifact_gaps = [abs(a["test_accuracy"] - a["keras_test_accuracy"])
-                   for case in DEGREE_QUANT.values() for a in case["artifacts"]]
-  assert f"artifacts within {100 * max(artifact_gaps):.1f} pt of their Keras models" in README
 
 
 def _learning_rates(pipeline_file) -> dict:
@@ -217,7 +136,7 @@ def test_learning_rate_selection_is_the_json_and_the_reference_case_uses_it():
 
 
 def test_quoted_gfkd_adversarial_figures_are_the_json_lines():
-  """Session 10's GFKD sweep (each fold's training graphs), the prior-steps diagnostic and
+  """The adversarial GFKD sweep (each fold's training graphs), the prior-steps diagnostic and
   the gfkd-mutag-adv row's test folds, as quoted in docs/distillation.md."""
   rebn = '\'{"reestimate_batch_norm": true}\''
   lines = {(r["seed"], r["v"]): r for e in SELECTION
@@ -253,39 +172,7 @@ def test_quoted_gfkd_adversarial_figures_are_the_json_lines():
           ) in DISTILLATION
 
 
-PIPELINES = json.loads((ROOT / "docs" / "results" / "pipelines.json").read_text())
-
-
-def test_readme_pipeline_figures_are_the_json_of_their_runs():
-  """tools/pipeline_results.py's record of the two distillation pipelines, as quoted."""
-  pct = lambda x: f"{100 * x:.1f}"
-  kib = lambda a: f"{round(a['bytes'] / 1024)} KiB"
-  def artifacts(entry):          # by format, with the accuracy and agreement they all share
-    arts = {a["format"]: a for a in entry["artifacts"]}
-    (accuracy,) = {a["test_accuracy"] for a in arts.values()}
-    (agreement,) = {a["agreement"] for a in arts.values()}
-    return arts, accuracy, agreement
-  cpf = PIPELINES["distill_cora_cpf"]
-  arts, accuracy, agreement = artifacts(cpf)
-  quoted = (f"GCN teacher {pct(cpf['models']['gcn']['test_accuracy'])} %, CPF student "
-            f"{pct(cpf['models']['cpf']['test_accuracy'])} %; float32 "
-            f"{kib(arts['tflite-float32'])}, float16 {kib(arts['tflite-float16'])}\n"
-            f"and dynamic-int8 {kib(arts['tflite-dynamic-int8'])} artifacts, each at "
-            f"{pct(accuracy)} % with agreement {agreement:.3f}; {round(cpf['seconds'])} s)")
-  assert quoted in README, quoted
-  gfkd = PIPELINES["distill_mutag_gfkd"]
-  arts, accuracy, agreement = artifacts(gfkd)
-  quoted = (f"teacher {pct(gfkd['models']['gin']['test_accuracy'])} %, GFKD student "
-            f"{pct(gfkd['models']['gin_gfkd']['test_accuracy'])} %; float32 "
-            f"{kib(arts['tflite-float32'])} and full int8 {kib(arts['tflite-int8'])} dense "
-            f"artifacts,\neach at {pct(accuracy)} % with agreement {agreement:.3f}; "
-            f"{round(gfkd['seconds'])} s)")
-  assert quoted in README, quoted
-  assert all(a["layout"] == "dense" for a in gfkd["artifacts"])
-  assert all(a["layout"] == "sparse" for a in cpf["artifacts"])
-
-
-def test_quoted_gfkd_session_11_figures_are_the_json_lines():
+def test_quoted_gfkd_temperature_and_hint_figures_are_the_json_lines():
   rebn = '\'{"reestimate_batch_norm": true}\''
   lines = {(r["seed"], r["v"]): r for e in SELECTION
            if e["command"].startswith("python tools/distill_sweep.py gfkd FOLD")
@@ -304,7 +191,7 @@ def test_quoted_gfkd_session_11_figures_are_the_json_lines():
           f"{bn['real_mean_aggregate'][2]:.3f}") in DISTILLATION
 
 
-def test_quoted_gfkd_session_12_figures_are_the_json_lines():
+def test_quoted_gfkd_valence_and_support_figures_are_the_json_lines():
   """The valence-cap and node-type-support sweeps on each fold's training graphs, the fold-3
   margin diagnostic and the gfkd-mutag-support row's test folds, as quoted."""
   rebn = '\'{"reestimate_batch_norm": true}\''
@@ -350,3 +237,108 @@ def test_quoted_gfkd_session_12_figures_are_the_json_lines():
   assert (", ".join(f"{s:.1f}" for s in students[:-1]) + f" and {students[-1]:.1f} % "
           f"({np.mean(students):.1f} on average)") in DISTILLATION
   assert f"std {np.std(students):.1f}; one test graph is {100 / 18:.1f} pt" in DISTILLATION
+
+
+def _json(path):
+  return json.loads((ROOT / path).read_text())
+
+
+def _numbers(text):
+  """The figures in TEXT, in order (digits glued to a word, as in float32 or FP32, are not)."""
+  return re.findall(r"(?<![\w.])\d+(?:\.\d+)?", text)
+
+
+def _results_table():
+  """README's results table: result -> (measured cell, target cell)."""
+  section = README.split("\n## Results", 1)[1].split("\n## ", 1)[0]
+  rows = [line.split(" | ") for line in section.splitlines() if line.startswith("| ")]
+  return {r[0].lstrip("| "): (r[1], r[2]) for r in rows[1:]}
+
+
+def _stock_ratio(dataset):
+  run = _json(f"docs/results/fast_artifacts_{dataset}.json")
+  return f"{run['results']['gcn_binary_features.tflite-float32']['x_baseline_p50']:.2f}"
+
+
+def _int8_size_ratio():
+  bench = _json("docs/results/int8_bench.json")["artifacts"]
+  return f"{bench['tflite-int8/neighbors']['bytes'] / bench['tflite-float32/sparse']['bytes']:.2f}"
+
+
+def _binary_cora():
+  runs = sorted(_runs("cora_gcn"), key=lambda r: r["seed"])
+  first = next(r for r in runs if "float32_teacher" in r["artifacts"])["artifacts"]
+  ratio = first["float32_same_architecture"]["bytes"] / first["lce"]["bytes"]
+  return [f"{100 * np.mean([r['test_accuracy'] for r in runs]):.1f}", f"{ratio:.1f}"]
+
+
+def _readme_figures():
+  """result -> (figures of its measured cell, figures of its target cell or None)."""
+  dq4 = {case: next(t for t in DEGREE_QUANT[case]["targets"]
+                    if t["model"] == "dq_int4" and t["reference"] == "qat_int4")
+         for case in ("cora_gcn", "cora_gat")}
+  federated = _json("docs/federated.json")["cora_subgraph"]["target"]
+  per_node = _json("docs/results/per_node_latency.json")
+  latency = per_node["per_node_latency_ms"]
+  csv = _json("docs/results/source_csv_load.json")
+  timing = _json("docs/results/test_timing.json")
+  glnn = _json("docs/results/glnn_latency.json")
+  return {
+      "sparse-feature GCN latency, Cora / CiteSeer": (
+          [_stock_ratio("cora"), _stock_ratio("citeseer")], None),
+      "full-int8 GCN size, Cora": ([_int8_size_ratio()], None),
+      "Degree-Quant INT8 GCN, Cora": ([_dq("cora_gcn", "dq_int8"), _dq("cora_gcn", "fp32")], None),
+      "Degree-Quant INT4 over QAT INT4, GCN / GAT Cora": (
+          [f"{dq4[c]['delta']:.1f}" for c in dq4], [f"{dq4['cora_gcn']['bound']:g}"]),
+      "GLNN MLP student, Cora": (
+          [row_mean("glnn-cora", "student"), row_mean("glnn-cora", "baseline"),
+           f"{glnn['per_node_p50_ratio_teacher_over_student']:.1f}"], None),
+      "CPF student, Cora": ([row_mean("cpf-cora", "student"), row_mean("cpf-cora", "teacher")],
+                            None),
+      "GNN-SD, 4-layer GCN, Cora": (
+          [row_mean("sd-cora-400", "student"), row_mean("sd-cora-400", "baseline")], None),
+      "GFKD student without real graphs, MUTAG": ([row_mean("gfkd-mutag-support", "student")],
+                                                  None),
+      "binary GCN (Larq → LCE), Cora": (_binary_cora(), None),
+      "FedAvg on Flower, Cora, 5 clients": (
+          [f"{federated['value']:.3f}"], [f"{federated['ratio_min']:g}"]),
+      "per-node query p50, Cora: student / GCN on 2 hops": (
+          [f"{latency['student']['p50']:.4f}", f"{latency['teacher_rows']['p50']:.4f}"],
+          [f"{per_node['targets_ms_p50'][k]:g}" for k in ("student", "teacher")]),
+      "CSV graph, 1 M nodes, 10 M edges": (
+          [f"{csv['seconds']:.0f}", f"{csv['peak_rss_bytes'] / 1e9:.1f}"], None),
+      "default test run (`.ci/run`)": ([f"{timing['wall_seconds']:.0f}", str(timing["tests"])],
+                                       None),
+  }
+
+
+def test_readme_results_table_figures_are_their_json_values():
+  table, expected = _results_table(), _readme_figures()
+  assert set(table) == set(expected)
+  for result, (measured, target) in table.items():
+    figures, target_figures = expected[result]
+    assert _numbers(measured) == figures, (result, measured)
+    if target_figures is not None:
+      assert _numbers(target) == target_figures, (result, target)
+    assert len(measured) <= 200 and len(target) <= 200
+
+
+def test_limits_page_figures_are_their_json_values():
+  page = (ROOT / "docs" / "limits.md").read_text()
+  kinds = _json("docs/results/int8_agreement_attention_kinds.json")["summary"]
+  quoted = {"fast": (_stock_ratio("cora"), _stock_ratio("citeseer")),
+            "int8": (_int8_size_ratio(),), "const": (f"{kinds['mp-const']['int8_mean']:.3f}",)}
+  found = _numbers(page)
+  for figures in quoted.values():
+    for figure in figures:
+      assert figure in found, figure
+  # The limits are limits: below target, below the int8 floor.
+  assert kinds["mp-const"]["int8_mean"] < 0.97
+  assert all(k["int8_mean"] >= 0.97 for name, k in kinds.items() if name != "mp-const")
+
+
+def test_readme_first_screen_is_at_most_60_lines():
+  """The first screen (title, set-up, results, the three jobs, links) ends by line 60: the
+  fourth section starts there at the latest."""
+  headings = [i for i, line in enumerate(README.splitlines()) if line.startswith("## ")]
+  assert len(headings) >= 4 and headings[3] <= 60
