@@ -1,4 +1,4 @@
-"""`edgegnn inspect` and `edgegnn bench`: read and time a .tflite file."""
+"""`edgegnn inspect` and `edgegnn bench`: read, cost and time a .tflite file."""
 from __future__ import annotations
 
 import json
@@ -10,15 +10,49 @@ from edgegnn.cli.base import MAX_RUNS, fail as _fail, main
 
 @main.command()
 @click.argument("tflite_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--cost", "cost_target", default=None, metavar="TARGET",
+              help="Also estimate each op's MACs, bytes, roofline bound and time on TARGET: "
+                   "host, cortex-a72 (Raspberry Pi 4), cortex-a53 (Pi 3) or cortex-m7 "
+                   "(docs/hardware.md).")
+@click.option("--inputs", "inputs_dir", default=None,
+              type=click.Path(exists=True, file_okay=False),
+              help="With --cost: directory of NAME.npy whose shapes the cost is evaluated "
+                   "at (default: the artifact's sample inputs or sidecar dataset).")
+@click.option("--input-shape", "input_shapes", multiple=True, metavar="NAME=D0,D1",
+              help="With --cost: the size of a dynamic input (repeat for each).")
+@click.option("--calibration", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="With --cost: a JSON calibration (tools/bench_cost_model.py writes one) "
+                   "instead of the target's own.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def inspect(tflite_file, as_json):
-  """Ops, tensor and weight bytes, inputs/outputs and compatible runtimes of a .tflite file."""
-  from edgegnn.deploy import tflite_file as tf_file
+def inspect(tflite_file, cost_target, inputs_dir, input_shapes, calibration, as_json):
+  """Ops, tensor and weight bytes, inputs/outputs and compatible runtimes of a .tflite file.
+
+  With --cost TARGET, also its cost per layer and per op on TARGET: MACs, bytes read and
+  written, arithmetic intensity, compute- or memory-bound, predicted time; the predicted
+  latency and peak memory (docs/hardware.md)."""
+  from edgegnn.runtime import bench_inputs
+  from edgegnn.runtime import tflite_file as tf_file
+  if (inputs_dir or input_shapes or calibration) and not cost_target:
+    _fail(ValueError("--inputs, --input-shape and --calibration go with --cost TARGET."))
+  report = None
   try:
     info = tf_file.read_model(tflite_file)
-  except ValueError as e:
+    if cost_target:
+      from edgegnn.deploy import cost, cost_targets
+      target = cost_targets.get_target(cost_target, calibration)
+      shapes = dict(bench_inputs.parse_input_shape(text) for text in input_shapes)
+      report = cost.estimate(info, target, input_shapes=shapes or None, inputs_dir=inputs_dir)
+  except (ValueError, FileNotFoundError) as e:
     _fail(e)
-  click.echo(json.dumps(tf_file.to_json(info), indent=1) if as_json else tf_file.format_text(info))
+  if as_json:
+    out = tf_file.to_json(info)
+    if report is not None:
+      out["cost"] = report.to_json()
+    click.echo(json.dumps(out, indent=1))
+    return
+  click.echo(tf_file.format_text(info))
+  if report is not None:
+    click.echo(cost.format_text(report))
 
 
 @main.command()
@@ -46,8 +80,8 @@ def bench(tflite_file, runs, warmup, threads, runtime, inputs_dir, input_shapes,
   shapes. A dynamic-shape artifact without any of these is refused, never timed on its
   placeholder (1-node) shape. The shapes timed are printed.
   """
-  from edgegnn.deploy import bench as bench_lib
-  from edgegnn.deploy import bench_inputs
+  from edgegnn.runtime import bench as bench_lib
+  from edgegnn.runtime import bench_inputs
   try:
     shapes = dict(bench_inputs.parse_input_shape(text) for text in input_shapes)
     result = bench_lib.benchmark(tflite_file, runs=runs, warmup=warmup, num_threads=threads,

@@ -1,0 +1,212 @@
+"""Checks the host cost model: predicted vs measured latency of many artifacts.
+
+Builds artifacts of tiny trained models (GCN, GAT, SAGE, MLP on Cora/CiteSeer, GIN on
+MUTAG; a binary GCN for LCE) in every format (float32, float16, dynamic-int8, int8, lce)
+and layout (sparse, dense, neighbors; sparse and binary features), with their real
+inputs stored beside them. Then, per artifact:
+
+  measured   `edgegnn.runtime.bench.benchmark` (1 thread, invoke only, p50; repeated in
+             interleaved rounds, median of the rounds' p50s; peak memory in a subprocess);
+  per op     every op alone on its interpreter (`edgegnn.deploy.cost_profile`);
+  predicted  the host cost model (`edgegnn.deploy.cost`), calibrated by leave-one-model-
+             out: the per-op latencies of every artifact of the same trained model are
+             left out of the fit that predicts it (`cost_calibration.fit_calibration`).
+
+The host roofline's peaks are measured here: single-op FULLY_CONNECTED models (float32,
+int8) and an LceBconv2d model on 1 thread, and a 64 MiB numpy copy. Writes JSON with the
+load average (the machine is shared: measured under load).
+
+    .venv/bin/python tools/bench_cost_model.py [--out /tmp/edgegnn-cost-model] \
+        [--json docs/results/cost_model_host.json] [--epochs 10] [--rounds 3]
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import edgegnn  # noqa: F401,E402  (Keras 2 before TensorFlow)
+from bench_cost_model_artifacts import build_artifacts  # noqa: E402
+from edgegnn.atomic import atomic_write_text  # noqa: E402
+from edgegnn.deploy import cost, cost_calibration, cost_profile  # noqa: E402
+from edgegnn.deploy.cost_targets import HOST, TARGETS, Target  # noqa: E402
+from edgegnn.runtime import bench, bench_inputs, tflite_file  # noqa: E402
+
+
+def _best_invoke_s(data: bytes, inputs, runtime: str, runs: int = 30) -> float:
+  from edgegnn.runtime import interpreters  # pylint: disable=g-import-not-at-top
+  info = tflite_file.read_model(data)
+  rt = interpreters.open_runtime(info, runtime)
+  prepared = rt.prepare(dict(zip([io.name for io in info.inputs], inputs)))
+  rt.invoke(prepared)
+  times = []
+  for _ in range(runs):
+    start = time.perf_counter()
+    rt.invoke(prepared)
+    times.append(time.perf_counter() - start)
+  return float(np.min(times))
+
+
+def host_peaks() -> dict:
+  """MACs/s of 1-thread FULLY_CONNECTED (float32, int8) and LceBconv2d; copy bandwidth."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  rows, k, m = 1024, 1024, 256
+  rng = np.random.default_rng(0)
+  x = rng.normal(size=(rows, k)).astype(np.float32)
+  weight = tf.constant(rng.normal(size=(k, m)).astype(np.float32) * 0.05)
+
+  @tf.function(input_signature=[tf.TensorSpec([rows, k])])
+  def dense(v):
+    return tf.matmul(v, weight)
+  peaks = {}
+  for name, int8 in (("float32", False), ("int8", True)):
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [dense.get_concrete_function()], dense)
+    if int8:
+      converter.optimizations = [tf.lite.Optimize.DEFAULT]
+      converter.representative_dataset = lambda: iter([[x]])
+      converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+      converter.inference_input_type = tf.int8
+    seconds = _best_invoke_s(converter.convert(), [x], "litert")
+    peaks[name] = rows * k * m / seconds
+  import larq as lq  # pylint: disable=g-import-not-at-top
+  import larq_compute_engine as lce  # pylint: disable=g-import-not-at-top
+  channels, nodes = 256, 4096
+  inp = tf.keras.Input([nodes, 1, channels], batch_size=1)
+  out = lq.layers.QuantConv2D(channels, 1, input_quantizer="ste_sign",
+                              kernel_quantizer="ste_sign", use_bias=False,
+                              pad_values=1.0)(inp)
+  model = tf.keras.Model(inp, out)
+  seconds = _best_invoke_s(lce.convert_keras_model(model),
+                              [rng.normal(size=(1, nodes, 1, channels)).astype(np.float32)],
+                              "lce")
+  peaks["binary"] = nodes * channels * channels / seconds
+  src = np.ones(64 * 2 ** 20 // 8)
+  dst = np.empty_like(src)
+  times = []
+  for _ in range(10):
+    start = time.perf_counter()
+    np.copyto(dst, src)
+    times.append(time.perf_counter() - start)
+  return {"peak_macs_per_s": peaks,
+          "bandwidth_bytes_per_s": 2 * src.nbytes / float(np.min(times)),
+          "how": f"FULLY_CONNECTED [{rows}x{k}] x [{k}x{m}] float32 and int8 (int8 input), "
+                 f"LceBconv2d 1x1 over [1, {nodes}, 1, {channels}] -> {channels}, "
+                 "ai-edge-litert / LCE 1 thread, fastest of 30 invokes; bandwidth: "
+                 "np.copyto of 64 MiB, bytes read + written, fastest of 10"}
+
+
+def measure(artifacts: list[dict], rounds: int, runs: int, op_runs: int) -> None:
+  """Adds "measured" (bench, interleaved rounds) and "op_runs" to each artifact."""
+  p50s = {a["name"]: [] for a in artifacts}
+  for r in range(rounds):
+    for a in artifacts:
+      result = bench.benchmark(a["path"], runs=runs, warmup=5, measure_memory=r == 0)
+      p50s[a["name"]].append(result["latency_ms"]["p50"])
+      if r == 0:
+        a["bench"] = {k: result[k] for k in ("runtime", "timed", "inputs_source",
+                                             "peak_memory_bytes", "model_memory_bytes",
+                                             "baseline_memory_bytes")}
+        a["bench"]["min_ms"] = result["latency_ms"]["min"]
+      print(f"round {r} {a['name']:<44} p50 {result['latency_ms']['p50']:8.3f} ms",
+            flush=True)
+  for a in artifacts:
+    a["measured_ms"] = float(np.median(p50s[a["name"]]))
+    a["measured_p50s"] = p50s[a["name"]]
+    info = tflite_file.read_model(a["path"])
+    inputs, _ = bench_inputs.resolve_inputs(info)
+    a["op_runs"], _ = cost_profile.profile_ops(info, inputs, runs=op_runs)
+
+
+def spearman(x, y) -> float:
+  from scipy import stats  # pylint: disable=g-import-not-at-top
+  return float(stats.spearmanr(x, y).correlation)
+
+
+def evaluate(artifacts: list[dict], host: Target) -> dict:
+  """Leave-one-model-out predictions, full-fit calibration, rank correlations."""
+  reports = {a["name"]: cost.estimate(a["path"], host) for a in artifacts}
+  samples = {a["name"]: cost_calibration.op_samples(reports[a["name"]], a["op_runs"])
+             for a in artifacts}
+  for a in artifacts:
+    held_out = [s for b in artifacts if b["group"] != a["group"] for s in samples[b["name"]]]
+    calibrated = host.with_calibration(cost_calibration.fit_calibration(held_out))
+    report = cost.estimate(a["path"], calibrated)
+    a["predicted_ms"] = report.predicted_ms
+    a["roofline_ms"] = report.roofline_ms
+    a["sum_of_ops_ms"] = float(sum(r.latency_ms for r in a["op_runs"]))
+    a["predicted_peak_memory_bytes"] = report.peak_memory_bytes
+    a["memory_bound_share"] = (sum(op.predicted_ms for op in report.ops if op.bound == "memory")
+                               / max(report.predicted_ms, 1e-12))
+    a["devices_roofline_ms"] = {name: cost.estimate(a["path"], name).roofline_ms
+                                for name in TARGETS if name != "host"}
+  measured = [a["measured_ms"] for a in artifacts]
+  every = [s for a in artifacts for s in samples[a["name"]]]
+  full = cost_calibration.fit_calibration(
+      every, source="tools/bench_cost_model.py: every op of every artifact")
+  return {
+      "spearman_calibrated_leave_one_model_out": spearman(
+          [a["predicted_ms"] for a in artifacts], measured),
+      "spearman_roofline_uncalibrated": spearman([a["roofline_ms"] for a in artifacts],
+                                                 measured),
+      "spearman_sum_of_measured_ops": spearman([a["sum_of_ops_ms"] for a in artifacts],
+                                               measured),
+      "median_abs_log_ratio_calibrated": float(np.median(np.abs(np.log(
+          np.array([a["predicted_ms"] for a in artifacts]) / np.array(measured))))),
+      "calibration": full.to_json(),
+  }
+
+
+def main() -> None:
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("--out", default="/tmp/edgegnn-cost-model",
+                      help="Directory for the artifacts and their inputs.")
+  parser.add_argument("--json", default="docs/results/cost_model_host.json")
+  parser.add_argument("--epochs", type=int, default=10)
+  parser.add_argument("--rounds", type=int, default=3)
+  parser.add_argument("--runs", type=int, default=50)
+  parser.add_argument("--op-runs", type=int, default=20)
+  args = parser.parse_args()
+  started = time.time()
+  load_before = pathlib.Path("/proc/loadavg").read_text().split()[:3]
+  peaks = host_peaks()
+  host = Target(HOST.name, HOST.description, peaks["peak_macs_per_s"],
+                peaks["bandwidth_bytes_per_s"], sources=HOST.sources)
+  print(f"host peaks {peaks}", flush=True)
+  artifacts, skipped = build_artifacts(pathlib.Path(args.out), args.epochs)
+  measure(artifacts, args.rounds, args.runs, args.op_runs)
+  summary = evaluate(artifacts, host)
+  load_after = pathlib.Path("/proc/loadavg").read_text().split()[:3]
+  rows = [{k: v for k, v in a.items() if k not in ("op_runs", "path")}
+          | {"artifact": os.path.basename(a["path"]), "ops": len(a["op_runs"])}
+          for a in artifacts]
+  result = {
+      "command": "nice .venv/bin/python tools/bench_cost_model.py "
+                 f"--epochs {args.epochs} --rounds {args.rounds} --runs {args.runs} "
+                 f"--op-runs {args.op_runs}",
+      "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+      "loadavg_before": load_before, "loadavg_after": load_after,
+      "load_note": "measured on a shared 2-core machine under load from other jobs",
+      "seconds": round(time.time() - started, 1),
+      "host": {"peak_macs_per_s": peaks["peak_macs_per_s"],
+               "bandwidth_bytes_per_s": peaks["bandwidth_bytes_per_s"], "how": peaks["how"]},
+      "calibration_protocol": "leave-one-model-out: an artifact's prediction uses a "
+                              "calibration fitted on the per-op latencies of the artifacts "
+                              "of every other trained model only",
+      "measured": "edgegnn.runtime.bench.benchmark, 1 thread, invoke only; median over "
+                  "interleaved rounds of each round's p50",
+      "num_artifacts": len(artifacts), "skipped": skipped, **summary, "artifacts": rows}
+  atomic_write_text(pathlib.Path(args.json), json.dumps(result, indent=1))
+  print(json.dumps({k: v for k, v in result.items() if k.startswith("spearman")}, indent=1))
+
+
+if __name__ == "__main__":
+  main()
