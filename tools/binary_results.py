@@ -1,7 +1,10 @@
 """Regenerates docs/binary.md: binary GNNs (staged KD vs scratch), LCE artifacts, x86 latency.
 
-    PYTHONPATH=. python tools/binary_results.py run --experiments cora_gcn --seeds 0 1 2
-    PYTHONPATH=. python tools/binary_results.py render
+    python tools/binary_results.py run --experiments cora_gcn --seeds 0 1 2
+    python tools/binary_results.py render
+    python tools/binary_results.py render --check    # exit 1 if docs/binary.md is stale
+
+The experiments (teacher, recipe, targets) are experiments/binary/experiments.yaml.
 
 `run` appends one record per (experiment, seed) to docs/binary_results.json (records
 already there are skipped, so an interrupted run resumes); `render` rewrites
@@ -18,10 +21,12 @@ import argparse
 import json
 import pathlib
 import platform
+import re
 import tempfile
 import time
 
 import numpy as np
+import yaml
 
 from edgegnn import _keras_env  # noqa: F401  (before TensorFlow)
 import tensorflow as tf
@@ -38,88 +43,21 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "docs" / "binary_results.json"
 DOC = ROOT / "docs" / "binary.md"
 
-PLANETOID = dict(weight_decay=5e-4, input_normalization="row")
-CITATION_KD = {"epochs": 150, "scratch": True, "temperature": 0.25, "kd_weight": 4.0,
-               "lsp_weight": 0.0, "final_teacher": "teacher", "final_learning_rate": 0.001}
-DIGITS_MODEL = {"hidden_units": 32, "num_layers": 3, "k": 8, "embed_units": 64}
-DIGITS_HEAD = {"classifier": "float"}
-DIGITS_BINARY_MOVING_BN = {"epochs": 30, "patience": 30, "learning_rate": 0.005,
-                           "lr_schedule": "cosine", "scratch": True}
-# The current recipe: the same, with BatchNorm statistics re-estimated from the training
-# clouds after each stage (the moving averages are the sign thresholds at evaluation).
-DIGITS_BINARY = dict(DIGITS_BINARY_MOVING_BN, reestimate_batch_norm=True)
-DIGITS_8EP = {"epochs": 8, "patience": 8, "learning_rate": 0.005, "scratch": True}
-DIGITS_WIDE = {"hidden_units": 64, "embed_units": 128}
+SWEEP = ROOT / "experiments" / "binary" / "experiments.yaml"
+PAGE = ROOT / "experiments" / "binary" / "page.md"
 
 
-def _digits(architecture: str, binarize: dict, width=None, head=DIGITS_HEAD) -> dict:
-  """A point-cloud experiment: ARCHITECTURE binarized with the BINARIZE settings, its FP32
-  teacher the float twin of the same topology (DIGITS_MODEL, widened by WIDTH)."""
-  model = {"architecture": architecture, **DIGITS_MODEL, **(width or {}), **head}
-  return dict(dataset="digits_points", teacher="float_twin",
-              teacher_train=TrainConfig(epochs=20, patience=10, learning_rate=0.005),
-              binarize=dict(binarize, model=model))
+def load_sweep(path=SWEEP) -> dict:
+  """The sweep file: experiments (dataset, teacher, teacher_train, binarize), targets,
+  min_size_ratio and wide_variants."""
+  return yaml.safe_load(pathlib.Path(path).read_text())
 
 
-EXPERIMENTS = {
-    "cora_gcn": dict(
-        dataset="cora", teacher=ModelSpec("gcn", **PLANETOID),
-        teacher_train=TrainConfig(epochs=200, patience=100),
-        # The GCN teacher (weight decay 5e-4) is under-confident (mean max softmax 0.44
-        # at T=1): T=2 targets are near uniform and KD then costs 5-10 pt. T=0.25
-        # sharpens them; LSP off (it cost 7 pt on Cora at lambda=1); stage 2 distils the
-        # FP32 teacher again (the intermediate is ~4 pt below it) and fine-tunes the
-        # intermediate's weights at lr 0.001 (at 0.01 stage 2 lost ~2 pt).
-        binarize=dict(CITATION_KD, model={"architecture": "gcn"})),
-    "cora_sage": dict(
-        dataset="cora", teacher=ModelSpec("sage", **PLANETOID),
-        teacher_train=TrainConfig(epochs=200, patience=100),
-        binarize={"model": {"architecture": "sage"}, "epochs": 150, "staged": False,
-                  "scratch": True}),
-    "citeseer_gcn": dict(
-        dataset="citeseer", teacher=ModelSpec("gcn", **PLANETOID),
-        teacher_train=TrainConfig(epochs=200, patience=100),
-        binarize={"model": {"architecture": "gcn"}, "epochs": 150, "staged": False,
-                  "scratch": True}),
-    "citeseer_gcn_kd": dict(
-        dataset="citeseer", teacher=ModelSpec("gcn", **PLANETOID),
-        teacher_train=TrainConfig(epochs=200, patience=100),
-        binarize=dict(CITATION_KD, model={"architecture": "gcn"})),
-    # The first point-cloud runs: 8 epochs per stage, constant lr, binary classifier.
-    "digits_bin_edgeconv_8ep": _digits("bin_edgeconv", DIGITS_8EP, head={}),
-    "digits_xor_edgeconv_8ep": _digits("xor_edgeconv", DIGITS_8EP, head={}),
-    # DIGITS_BINARY_MOVING_BN: 30 epochs per stage with cosine decay (at 8 the
-    # intermediate itself was under-fitted: 84 % train accuracy) and a real-valued
-    # classifier (Bahri et al.'s default; its input is the 32-bit code of the cloud);
-    # evaluated with BatchNorm's moving averages.
-    "digits_bin_edgeconv_movingbn": _digits("bin_edgeconv", DIGITS_BINARY_MOVING_BN),
-    "digits_xor_edgeconv_movingbn": _digits("xor_edgeconv", DIGITS_BINARY_MOVING_BN),
-    # DIGITS_BINARY: the same with BatchNorm statistics re-estimated after each stage.
-    "digits_bin_edgeconv": _digits("bin_edgeconv", DIGITS_BINARY),
-    "digits_xor_edgeconv": _digits("xor_edgeconv", DIGITS_BINARY),
-    # Twice as wide (64 hidden units, 128-unit embedding; Bahri et al.'s DGCNN uses 64-256
-    # and 1024): binary layers lose more to sign() the fewer channels they have.
-    "digits_bin_edgeconv_wide": _digits("bin_edgeconv", DIGITS_BINARY, width=DIGITS_WIDE),
-    # As digits_bin_edgeconv_wide, with stage 2 distilling the FP32 twin (as the citation
-    # recipe does) instead of the intermediate.
-    "digits_bin_edgeconv_wide_fp32kd": _digits(
-        "bin_edgeconv", dict(DIGITS_BINARY, final_teacher="teacher"), width=DIGITS_WIDE),
-    "digits_xor_edgeconv_wide": _digits("xor_edgeconv", DIGITS_BINARY, width=DIGITS_WIDE),
-    # As digits_bin_edgeconv_wide, with stage 2 fine-tuning the intermediate's weights at
-    # lr 0.001 (as the citation recipe does): at 0.005 stage 2's validation accuracy fell
-    # from 0.81 after its first epoch to 0.72-0.78 within its first ten (seed 0).
-    "digits_bin_edgeconv_wide_ft": _digits(
-        "bin_edgeconv", dict(DIGITS_BINARY, final_learning_rate=0.001), width=DIGITS_WIDE),
-    # As digits_bin_edgeconv_wide, with the LSP weight (lambda, both stages) at 0.1 instead
-    # of 1: on Cora lambda 1 cost 7 pt (CITATION_KD turns LSP off).
-    "digits_bin_edgeconv_wide_lsp0.1": _digits(
-        "bin_edgeconv", dict(DIGITS_BINARY, lsp_weight=0.1), width=DIGITS_WIDE),
-    # As digits_bin_edgeconv_wide, with twice the epochs in every stage (60 each; scratch
-    # then gets 120): distillation needs long schedules to pay off ("a good teacher is
-    # patient", Beyer et al., CVPR 2022), and 30 epochs may be too short for it to show.
-    "digits_bin_edgeconv_wide_long": _digits(
-        "bin_edgeconv", dict(DIGITS_BINARY, epochs=60, patience=60), width=DIGITS_WIDE),
-}
+_SWEEP = load_sweep()
+EXPERIMENTS = _SWEEP["experiments"]
+TARGETS = _SWEEP["targets"]
+MIN_RATIO = float(_SWEEP["min_size_ratio"])
+WIDE_VARIANTS = _SWEEP["wide_variants"]
 
 
 def _latency(path, feed, runtime):
@@ -140,10 +78,11 @@ def run_one(name: str, seed: int, sizes: bool = True) -> dict:
     float_model = build_binary_model(config.spec, precision="float",
                                      num_features=ds.num_features,
                                      num_classes=ds.num_classes, batched=True)
-    teacher = train(ModelSpec(), ds, exp["teacher_train"], seed=seed, progress=False,
-                    model=float_model)
+    teacher = train(ModelSpec(), ds, TrainConfig(**exp["teacher_train"]), seed=seed,
+                    progress=False, model=float_model)
   else:
-    teacher = train(exp["teacher"], ds, exp["teacher_train"], seed=seed, progress=False)
+    teacher = train(ModelSpec(**exp["teacher"]), ds, TrainConfig(**exp["teacher_train"]),
+                    seed=seed, progress=False)
   result = binarize(teacher.model, ds, config, seed=seed)
   record = {"experiment": name, "seed": seed, "dataset": ds.name,
             "teacher_test_accuracy": teacher.metrics["test_accuracy"],
@@ -250,11 +189,6 @@ def _stage_val_pt(runs, stage):
                               for r in runs]))
 
 
-# Variants of digits_bin_edgeconv_wide (stage 2 at lr 0.005, lambda 1): name -> what changes.
-WIDE_VARIANTS = {"digits_bin_edgeconv_wide_fp32kd": "Distilling the FP32 twin in stage 2",
-                 "digits_bin_edgeconv_wide_ft": "Stage 2 at lr 0.001",
-                 "digits_bin_edgeconv_wide_lsp0.1": "LSP at lambda 0.1",
-                 "digits_bin_edgeconv_wide_long": "Twice the epochs (60 per stage; scratch 120)"}
 
 
 def _variant_readings(by_name) -> list:
@@ -272,56 +206,26 @@ def _variant_readings(by_name) -> list:
           for name, what in WIDE_VARIANTS.items() if name in by_name]
 
 
-def render():
-  atomic_write_text(DOC, render_text(_load()))
+def render(check: bool = False) -> bool:
+  """Writes docs/binary.md (or, with CHECK, only compares); True if it was up to date."""
+  text = render_text(_load())
+  if check:
+    return DOC.read_text() == text
+  atomic_write_text(DOC, text)
+  return True
 
 
-def render_text(records) -> str:
-  """docs/binary.md for RECORDS (the entries of docs/binary_results.json)."""
+def _by_name(records) -> dict:
   by_name = {}
   for r in sorted(records, key=lambda r: r["seed"]):  # "first seed" = lowest seed
     by_name.setdefault(r["experiment"], []).append(r)
-  lines = [
-      "# Binary GNNs (Larq -> LCE)", "",
-      "Generated by `tools/binary_results.py render` from `docs/binary_results.json`;",
-      "every row was produced by", "",
-      "    PYTHONPATH=. python tools/binary_results.py run --experiments NAME --seeds S...", "",
-      "(the experiment definitions, hyper-parameters included, are `EXPERIMENTS` in the",
-      "tool). Accuracies are test accuracies in %, mean ± population std over the seeds",
-      "listed. `staged` is the fully binary student of the staged distillation (FP32",
-      "teacher -> binary weights / tanh activations -> binary), `intermediate` its stage-1",
-      "model (binary weights, tanh activations); `scratch` the same binary",
-      "architecture trained from scratch with cross-entropy only, for as many epochs as",
-      "both stages together (or the stage's epochs when there is no staged run).",
-      "Point-cloud teachers are the float-precision build of the same architecture",
-      "(`float_twin`: the FP32 DGCNN with the binary model's topology). The citation",
-      "KD runs (`CITATION_KD`: cora_gcn, citeseer_gcn_kd) use sharp soft targets",
-      "(T = 0.25: the weight-decayed GCN teacher is under-confident), no LSP, and distil",
-      "the FP32 teacher again in stage 2 at lr 0.001 from the intermediate's weights.",
-      "cora_sage and citeseer_gcn are binary SAGE / GCN models trained without any",
-      "teacher (`staged: false`, 150 epochs); the KD runs' own no-KD reference is their",
-      "`scratch` column.",
-      "The point-cloud runs (`DIGITS_BINARY`: digits_bin_edgeconv, digits_xor_edgeconv)",
-      "train 30 epochs per stage (scratch: 60) with a cosine-decayed Adam step from 0.005",
-      "and a real-valued classifier (`classifier: float`, Bahri et al.'s default); the",
-      "`_8ep` rows are the first runs (8 epochs per stage, constant step, binary",
-      "classifier; their intermediate reached 84 % train accuracy: under-fitted); the",
-      "`_movingbn` rows are DIGITS_BINARY before `reestimate_batch_norm` (evaluated,",
-      "handed to stage 2 and exported with BatchNorm's moving averages; see the",
-      "BatchNorm section below); the `_wide` rows are DIGITS_BINARY at twice the width",
-      "(64 hidden units, 128-unit embedding); `digits_bin_edgeconv_wide_fp32kd` is the",
-      "wide BinEdgeConv with stage 2 distilling the FP32 twin instead of the intermediate",
-      "(`final_teacher: teacher`, as the citation recipe does);",
-      "`digits_bin_edgeconv_wide_ft` fine-tunes stage 2 at lr 0.001 (`final_learning_rate`,",
-      "also as the citation recipe does) instead of 0.005;",
-      "`digits_bin_edgeconv_wide_lsp0.1` weights LSP at lambda 0.1 instead of 1 (both stages).",
-      *_width_reading(by_name),
-      *_variant_readings(by_name),
-      "Per-stage accuracies (intermediate included) and validation curves are in the JSON",
-      "(`stages`). Timings were taken on a shared, heavily loaded host and are noisy.", "",
-      "| experiment | seeds | FP32 teacher | intermediate | staged KD | scratch "
-      "| LCE agreement | LCE acc |",
-      "|---|---|---|---|---|---|---|---|"]
+  return by_name
+
+
+def _results_table(by_name) -> list:
+  lines = ["| experiment | seeds | FP32 teacher | intermediate | staged KD | scratch "
+           "| LCE agreement | LCE acc |",
+           "|---|---|---|---|---|---|---|---|"]
   for name, rs in by_name.items():
     staged = [r["test_accuracy"] for r in rs if r["stages"][0]["stage"] != "scratch"]
     lines.append(
@@ -332,17 +236,14 @@ def render_text(records) -> str:
         f"{_stat([r['scratch_test_accuracy'] for r in rs])} | "
         f"{_stat([r['artifacts']['lce']['agreement'] for r in rs])} | "
         f"{_stat([r['artifacts']['lce']['test_accuracy'] for r in rs])} |")
-  lines += _batch_norm_table(by_name)
-  lines += ["", "## Artifacts and x86 latency", "",
-            "Sizes of the first seed's artifacts (the lowest seed whose run measured them;",
-            "later seeds record only the LCE artifact's agreement and accuracy); latency is the p50 of 30 runs after 3",
-            "warm-up runs, 1 thread, on this x86-64 host (shared with other jobs), `lce` on",
-            "the LCE interpreter, float32 on ai-edge-litert. LCE has no optimised x86",
-            "kernels: the binary artifact is smaller, not faster, here (see deploy/pi).", "",
-            "| experiment | lce bytes | float32 same arch. bytes | ratio | FP32 teacher bytes "
-            "| lce ms | float32 same arch. ms | teacher ms | binarized MAC ratio | "
-            "weight memory (larq) |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
+  return lines
+
+
+def _artifacts_table(by_name) -> list:
+  lines = ["| experiment | lce bytes | float32 same arch. bytes | ratio | FP32 teacher bytes "
+           "| lce ms | float32 same arch. ms | teacher ms | binarized MAC ratio | "
+           "weight memory (larq) |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
   for name, rs in by_name.items():
     r = _sized(rs)
     a = r["artifacts"]
@@ -354,33 +255,45 @@ def render_text(records) -> str:
         f"{a['float32_same_architecture']['latency_ms_p50']} | "
         f"{a['float32_teacher']['latency_ms_p50']} | {s['binarized_mac_ratio']} | "
         f"{s['memory_bytes']} B ({s['memory_compression']}x vs float32) |")
-  lines += ["", "## LCE op lists (first seed)", ""]
-  for name, rs in by_name.items():
-    ops = ", ".join(f"{k} {v}" for k, v in sorted(_sized(rs)["artifacts"]["lce"]["ops"].items()))
-    lines.append(f"- {name}: {ops}")
-  lines += ["", "## How the models binarise", "",
-            "- Every linear map is an `edgegnn.binary.BinaryLinear`: sign(BN(x)) (*) sign(W)",
-            "  times a learned per-channel scale Gamma, computed as a 1x1 larq `QuantConv2D`",
-            "  over an NHWC view [1, rows, 1, C]. The LCE converter lowers exactly this to",
-            "  `LceBconv2d` (a `QuantDense` would stay a float FULLY_CONNECTED);",
-            "  `tests/test_binary_lce.py` checks the op list of every architecture.",
-            "- Citation graphs (GCN / SAGE): both layers fully binary. The 0/1 bag-of-words",
-            "  input is coded as sign(x - 0.5) and the first binary map is followed by a",
-            "  batch normalisation (without it the common offset of the many -1 'absent'",
-            "  codes stops training). Aggregation (GATHER + UNSORTED_SEGMENT_SUM) stays float.",
-            "- Point clouds (DGCNN): the first EdgeConv sees raw (x, y, intensity)",
-            "  coordinates and keeps real inputs with binary weights (one float CONV_2D with",
-            "  +-1 weights); all other maps (EdgeConv transforms, embedding, head) are fully",
-            "  binary. The classifier is binary in the `_8ep` rows and real-valued",
-            "  (`classifier: float`: BN(h) W Gamma + b, a second float CONV_2D of",
-            "  32 x 10 weights + 10 biases, counted in the lce bytes above) in",
-            "  digits_bin_edgeconv / digits_xor_edgeconv. k-NN graphs are computed inside the model",
-            "  (euclidean; Hamming for XorEdgeConv) with an exact integer tie-break, so the",
-            "  artifact takes raw points and agrees with Keras.",
-            "- Float FULLY_CONNECTED ops left in the point-cloud artifacts multiply two",
-            "  activations (k-NN distance matrix, readout membership), not weights.", ""]
-  lines += _status(by_name)
-  return "\n".join(lines)
+  return lines
+
+
+def _op_lists(by_name) -> list:
+  return [f"- {name}: " + ", ".join(
+      f"{k} {v}" for k, v in sorted(_sized(rs)["artifacts"]["lce"]["ops"].items()))
+          for name, rs in by_name.items()]
+
+
+def render_text(records) -> str:
+  """docs/binary.md for RECORDS (the entries of docs/binary_results.json): the page template
+  experiments/binary/page.md with its {{block}} markers replaced by computed lines."""
+  by_name = _by_name(records)
+  blocks = {"width_reading": _width_reading(by_name),
+            "variant_readings": _variant_readings(by_name),
+            "results_table": _results_table(by_name),
+            "batch_norm_table": _batch_norm_table(by_name),
+            "artifacts_table": _artifacts_table(by_name),
+            "op_lists": _op_lists(by_name),
+            "status": _status(by_name)}
+  return fill_template(PAGE.read_text(), blocks)
+
+
+def fill_template(template: str, blocks: dict) -> str:
+  """TEMPLATE with every line `{{name}}` replaced by BLOCKS[name] (a list of lines; an empty
+  list removes the line). An unknown or unused marker is an error."""
+  out, used = [], set()
+  for line in template.splitlines():
+    marker = re.fullmatch(r"\{\{(\w+)\}\}", line.strip())
+    if marker:
+      if marker.group(1) not in blocks:
+        raise ValueError(f"{PAGE}: unknown marker {line.strip()}; known: {', '.join(blocks)}")
+      used.add(marker.group(1))
+      out += blocks[marker.group(1)]
+    else:
+      out.append(line)
+  if set(blocks) - used:
+    raise ValueError(f"{PAGE}: no marker for {', '.join(sorted(set(blocks) - used))}")
+  return "\n".join(out) + ("\n" if template.endswith("\n") else "")
 
 
 def _batch_norm_table(by_name) -> list:
@@ -403,37 +316,11 @@ def _batch_norm_table(by_name) -> list:
                         if any(st["stage"] == stage and "val_accuracy_before_batch_norm" in st
                                for st in r["stages"]))
       rows.append(f"| {name} | {stage} | {seeds} | " + " | ".join(cells) + " |")
-  if not rows:
-    return []
-  return ["", "## BatchNorm statistics: moving averages vs re-estimated", "",
-          "With `reestimate_batch_norm: true` every stage, after restoring its best",
-          "validation weights (selected with the moving averages), measures validation and",
-          "test accuracy with BatchNorm's moving averages (momentum 0.9), then sets the",
-          "statistics to the mean batch statistics over the training clouds (batches of 32,",
-          "as in training) and measures again (`*_before_batch_norm` vs `*_accuracy` in the",
-          "JSON's `stages`). The weights are the same; only the sign thresholds",
-          "h = sign(BN(x)) move. Stage 2 starts from (and, in the cascade, distils) the",
-          "re-estimated intermediate. Mean ± std over the seeds listed, in %.", "",
-          "| experiment | stage | seeds | val moving | val re-est. | Δ val | test moving "
+  return ["| experiment | stage | seeds | val moving | val re-est. | Δ val | test moving "
           "| test re-est. | Δ test |",
-          "|---|---|---|---|---|---|---|---|---|"] + rows + [
-              "", "Reading (5 seeds of digits_bin_edgeconv): on test, re-estimation moves every",
-              "stage by less than the seeds' spread, so stale statistics do not explain the gap",
-              "between the binary student and its FP32 twin. Validation drops because the best",
-              "epoch was chosen on the moving-average figure (a selection bias)."]
+          "|---|---|---|---|---|---|---|---|---|"] + rows
 
 
-# Issue 5's accuracy targets: a fixed floor, or "within 5 pt of the FP32 teacher".
-TARGETS = {"cora_gcn": 0.79, "cora_sage": 0.79, "citeseer_gcn": 0.66,
-           "citeseer_gcn_kd": 0.66,
-           "digits_bin_edgeconv": "teacher-5", "digits_xor_edgeconv": "teacher-5",
-           "digits_bin_edgeconv_8ep": "teacher-5", "digits_xor_edgeconv_8ep": "teacher-5",
-           "digits_bin_edgeconv_movingbn": "teacher-5",
-           "digits_xor_edgeconv_movingbn": "teacher-5",
-           "digits_bin_edgeconv_wide": "teacher-5",
-           "digits_xor_edgeconv_wide": "teacher-5",
-           "digits_bin_edgeconv_wide_fp32kd": "teacher-5"}
-MIN_RATIO = 20.0
 
 
 def _sized(rs) -> dict:
@@ -442,11 +329,8 @@ def _sized(rs) -> dict:
 
 
 def _status(by_name) -> list:
-  """The targets of the issue against the means above (computed, not hand-written)."""
-  lines = ["## Status against the issue's targets", "",
-           "Computed by `render` from the records above: means over the seeds listed",
-           "(the issue asks for 5 seeds); `binary` is the staged student when the",
-           "experiment is staged, else the scratch model.", ""]
+  """The targets (experiments.yaml) against the means above, one line per experiment."""
+  lines = []
   for name, rs in by_name.items():
     staged = [r["test_accuracy"] for r in rs if r["stages"][0]["stage"] != "scratch"]
     scratch = [r["scratch_test_accuracy"] for r in rs if r["scratch_test_accuracy"] is not None]
@@ -468,7 +352,7 @@ def _status(by_name) -> list:
       parts.append(f"lce {ratio:.1f}x smaller than float32 (target {MIN_RATIO:.0f}x: "
                    f"{'met' if ratio >= MIN_RATIO else 'NOT met'})")
     lines.append("- " + "; ".join(parts) + ".")
-  return lines + [""]
+  return lines
 
 
 def main():
@@ -477,7 +361,9 @@ def main():
   run_parser = sub.add_parser("run")
   run_parser.add_argument("--experiments", default=",".join(EXPERIMENTS))
   run_parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-  sub.add_parser("render")
+  render_parser = sub.add_parser("render")
+  render_parser.add_argument("--check", action="store_true",
+                             help="Compare docs/binary.md with a fresh render; exit 1 if stale.")
   args = parser.parse_args()
   if args.command == "run":
     names = args.experiments.split(",")
@@ -485,8 +371,9 @@ def main():
     if unknown:
       raise SystemExit(f"unknown experiments {unknown}; expected {', '.join(EXPERIMENTS)}")
     run(names, args.seeds)
-  else:
-    render()
+  elif not render(check=args.check):
+    raise SystemExit(f"{DOC} is not what `python tools/binary_results.py render` makes of "
+                     f"{RESULTS}; re-render it.")
 
 
 if __name__ == "__main__":
