@@ -6,7 +6,8 @@ from edgegnn import data
 import tensorflow as tf  # after edgegnn (Keras 2)
 
 from edgegnn.binary import BinEdgeConv, XorEdgeConv
-from edgegnn.binary.staged import BinarizeConfig, _soft_target_loss, binarize, graph_states
+from edgegnn.binary.staged import BinarizeConfig, binarize, graph_states
+from edgegnn.distill.soft_targets import soft_target_loss
 from edgegnn.models import ModelSpec
 from edgegnn.training import TrainConfig, train
 
@@ -104,14 +105,14 @@ def test_soft_targets_are_t_squared_kl_and_sharpen_below_one():
     p = np.exp(teacher / t) / np.exp(teacher / t).sum(-1, keepdims=True)
     log_q = student / t - np.log(np.exp(student / t).sum(-1, keepdims=True))
     expected = t * t * np.mean(np.sum(p * (np.log(p) - log_q), -1))
-    got = float(_soft_target_loss(tf.constant(student), tf.constant(teacher), t))
+    got = float(soft_target_loss(tf.constant(student), tf.constant(teacher), t))
     np.testing.assert_allclose(got, expected, rtol=1e-6)
-  assert float(_soft_target_loss(tf.constant(teacher), tf.constant(teacher), 0.25)) == \
+  assert float(soft_target_loss(tf.constant(teacher), tf.constant(teacher), 0.25)) == \
       pytest.approx(0.0, abs=1e-9)
 
 
 def test_reestimated_batch_norm_statistics_are_those_of_the_training_graph(cora):
-  from edgegnn.binary import staged
+  from edgegnn.engine import statistics_feeds
   from edgegnn.training import make_task, reestimate_batch_norm
   config = BinarizeConfig.from_dict({"model": {"architecture": "gcn", "hidden_units": 8},
                                      "epochs": 2, "staged": False, "scratch": True,
@@ -128,7 +129,7 @@ def test_reestimated_batch_norm_statistics_are_those_of_the_training_graph(cora)
   # weights, same feed) leaves them unchanged, and a training-mode pass with momentum 0
   # gives the same values.
   stats = [(n.moving_mean.numpy(), n.moving_variance.numpy()) for n in norms]
-  feeds_ = staged._statistics_feeds(result.model, make_task(cora), 32)
+  feeds_ = statistics_feeds(result.model, make_task(cora), 32)
   assert len(feeds_) == 1
   reestimate_batch_norm(result.model, feeds_)
   for n, (mean, variance) in zip(norms, stats):
@@ -144,7 +145,7 @@ def test_reestimated_batch_norm_statistics_are_those_of_the_training_graph(cora)
 
 
 def test_statistics_feeds_of_a_graph_task_are_the_training_batches():
-  from edgegnn.binary import staged
+  from edgegnn.engine import statistics_feeds
   from edgegnn.binary import BinarySpec, build_binary_model
   from edgegnn.training import make_task
   ds = data.load("mutag")
@@ -152,7 +153,7 @@ def test_statistics_feeds_of_a_graph_task_are_the_training_batches():
   model = build_binary_model(BinarySpec("bin_edgeconv", hidden_units=8, num_layers=2),
                              num_features=ds.num_features, num_classes=ds.num_classes,
                              batched=True)
-  batches = list(staged._statistics_feeds(model, task, 16))
+  batches = list(statistics_feeds(model, task, 16))
   train = len(task.split("train"))
   assert len(batches) == -(-train // 16)
   assert sum(int(b["node_graph_index"].max()) + 1 for b in batches) == train

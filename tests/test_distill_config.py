@@ -1,9 +1,13 @@
 """DistillConfig validation, method aliases, hidden states of zoo models."""
+import copy
+import dataclasses
+import pickle
+
 import numpy as np
 import pytest
 
 from edgegnn.data import Graph
-from edgegnn.distill import DistillConfig, get, methods
+from edgegnn.distill import METHOD_CONFIGS, DistillConfig, GLNNConfig, get, methods
 from edgegnn.distill.hidden_states import with_hidden_states
 from edgegnn.models import ModelSpec, build_model, feeds
 
@@ -25,27 +29,86 @@ def test_from_dict_rejects_unknown_key_with_suggestion():
   with pytest.raises(ValueError, match="Did you mean 'temperature'"):
     DistillConfig.from_dict({"method": "kd", "temprature": 2.0})
   with pytest.raises(TypeError, match="must be a list"):
-    DistillConfig.from_dict({"lsp_layers": "conv0"})
+    DistillConfig.from_dict({"method": "lsp", "lsp_layers": "conv0"})
 
 
 @pytest.mark.parametrize("values,words", [
     ({"temperature": 0.0}, "temperature"), ({"alpha": 1.2}, "alpha"),
-    ({"lsp_kernel": "cosine"}, "distance, rbf"), ({"soft_nodes": "val"}, "soft_nodes"),
-    ({"gfkd_samples": 1}, "gfkd_samples"), ({"cpf_confidence": "x"}, "cpf_confidence"),
+    ({"method": "lsp", "lsp_kernel": "cosine"}, "distance, rbf"),
+    ({"soft_nodes": "val"}, "soft_nodes"),
+    ({"method": "gfkd", "gfkd_samples": 1}, "gfkd_samples"),
+    ({"method": "cpf", "cpf_confidence": "x"}, "cpf_confidence"),
     ({"method": "lsp", "lsp_layers": []}, "lsp_layers"),
-    ({"lsp_direction": "both"}, "student_teacher, teacher_student"),
-    ({"lsp_temperature": 0.0}, "lsp_temperature"),
-    ({"gfkd_min_nodes": 30, "gfkd_nodes": 28}, "gfkd_min_nodes"),
-    ({"gfkd_entropy_weight": -1.0}, "gfkd_entropy_weight"),
-    ({"gfkd_bn_layers": -1}, "gfkd_bn_layers"),
-    ({"gfkd_snapshot_every": -1}, "gfkd_snapshot_every"),
-    ({"gfkd_max_degree": -1}, "gfkd_max_degree"),
-    ({"gfkd_feature_support": 1.0}, "gfkd_feature_support"),
-    ({"gfkd_feature_support": -0.1}, "gfkd_feature_support"),
-    ({"sd_gate": "nodes"}, "sd_gate must be one of layer, node")])
+    ({"method": "lsp", "lsp_direction": "both"}, "student_teacher, teacher_student"),
+    ({"method": "lsp", "lsp_temperature": 0.0}, "lsp_temperature"),
+    ({"method": "gfkd", "gfkd_min_nodes": 30, "gfkd_nodes": 28}, "gfkd_min_nodes"),
+    ({"method": "gfkd", "gfkd_entropy_weight": -1.0}, "gfkd_entropy_weight"),
+    ({"method": "gfkd", "gfkd_bn_layers": -1}, "gfkd_bn_layers"),
+    ({"method": "gfkd", "gfkd_snapshot_every": -1}, "gfkd_snapshot_every"),
+    ({"method": "gfkd", "gfkd_max_degree": -1}, "gfkd_max_degree"),
+    ({"method": "gfkd", "gfkd_feature_support": 1.0}, "gfkd_feature_support"),
+    ({"method": "gfkd", "gfkd_feature_support": -0.1}, "gfkd_feature_support"),
+    ({"method": "gnn-sd", "sd_gate": "nodes"}, "sd_gate must be one of layer, node"),
+    ({"method": "kd", "epochs": 0}, "epochs"), ({"weight_decay": -1e-4}, "weight_decay")])
 def test_invalid_values_name_the_key(values, words):
   with pytest.raises(ValueError, match=words):
     DistillConfig.from_dict(values)
+
+
+# Each method's options, besides the common ones (method, epochs, learning_rate,
+# weight_decay): an independent list of what each method reads.
+OWN_OPTIONS = {
+    "kd": {"patience", "temperature", "alpha", "soft_nodes"},
+    "glnn": {"patience", "temperature", "alpha", "soft_nodes"},
+    "lsp": {"patience", "temperature", "alpha", "soft_nodes", "lsp_weight", "lsp_kernel",
+            "lsp_sigma", "lsp_temperature", "lsp_direction", "lsp_layers"},
+    "cpf": {"patience", "temperature", "cpf_steps", "cpf_confidence", "cpf_hidden_units",
+            "cpf_dropout", "cpf_edge_dropout"},
+    "gnn-sd": {"patience", "sd_weight", "sd_layers", "sd_self_loops", "sd_gate"},
+    "gfkd": {"temperature", "batch_size"} | {
+        "gfkd_" + k for k in ("graphs", "nodes", "min_nodes", "steps", "learning_rate",
+                              "samples", "bn_weight", "entropy_weight", "bn_layers",
+                              "edge_prior", "one_hot", "snapshot_every",
+                              "target_concentration", "adversarial_rounds",
+                              "adversarial_weight", "adversarial_epochs", "hint_weight",
+                              "hint_layers", "max_degree", "feature_support")},
+}
+COMMON = {"method", "epochs", "learning_rate", "weight_decay"}
+
+
+@pytest.mark.parametrize("method", sorted(OWN_OPTIONS))
+def test_each_method_config_holds_only_its_own_options(method):
+  cls = METHOD_CONFIGS[method]
+  assert {f.name for f in dataclasses.fields(cls)} == COMMON | OWN_OPTIONS[method]
+  assert type(DistillConfig(method=method)) is cls
+  assert type(DistillConfig.from_dict({"method": method})) is cls
+
+
+@pytest.mark.parametrize("method,option", [("kd", "gfkd_graphs"), ("glnn", "lsp_weight"),
+                                           ("gnn-sd", "temperature"), ("gfkd", "patience"),
+                                           ("cpf", "alpha"), ("lsp", "sd_weight")])
+def test_an_option_of_another_method_is_an_error_naming_both(method, option):
+  owners = sorted(m for m, own in OWN_OPTIONS.items() if option in own)
+  value = {"gfkd_graphs": 512, "lsp_weight": 1.0, "temperature": 2.0, "patience": 5,
+           "alpha": 0.5, "sd_weight": 0.1}[option]
+  for build in (lambda: DistillConfig.from_dict({"method": method, option: value},
+                                                "distill(s)"),
+                lambda: DistillConfig(method=method, **{option: value})):
+    with pytest.raises(ValueError) as error:
+      build()
+    message = str(error.value)
+    assert f"method {method}" in message and option in message
+    assert all(owner in message for owner in owners)
+
+
+def test_dataclass_copies_keep_the_method_class():
+  config = DistillConfig(method="glnn", alpha=0.0)
+  assert dataclasses.replace(config, alpha=0.5) == GLNNConfig(alpha=0.5)
+  assert copy.deepcopy(config) == config and pickle.loads(pickle.dumps(config)) == config
+  with pytest.raises(ValueError, match="does not match GLNNConfig"):
+    dataclasses.replace(config, method="gfkd")
+  with pytest.raises(ValueError, match="distill.method: Unknown distillation method"):
+    DistillConfig.from_dict({"method": "fitnets"})
 
 
 def test_lsp_pairs_and_round_trip():

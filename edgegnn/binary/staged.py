@@ -38,8 +38,6 @@ validation accuracy (ties: lower loss) when the dataset has a validation split.
 from __future__ import annotations
 
 import dataclasses
-import time
-import weakref
 from typing import Any, ClassVar, Mapping, Optional
 
 import numpy as np
@@ -47,6 +45,7 @@ import numpy as np
 from edgegnn import _keras_env  # noqa: F401
 import tensorflow as tf
 
+from edgegnn import engine
 from edgegnn import layers as gl
 from edgegnn.binary import knn
 from edgegnn.binary.edge_conv import BinEdgeConv, XorEdgeConv
@@ -54,9 +53,10 @@ from edgegnn.binary.models import BinarySpec, build_binary_model
 from edgegnn.binary.summary import binary_summary
 from edgegnn.config_fields import MappingConfig
 from edgegnn.distill import lsp
+from edgegnn.distill.soft_targets import soft_target_loss
 from edgegnn.models import feeds
-from edgegnn.training.batch_norm import reestimate_batch_norm
 from edgegnn.training.tasks import NodeTask, make_task
+from edgegnn.training.trainer import has_validation, task_batches
 
 _GRAPH_LAYERS = (gl.GCNConv, gl.SAGEConv, gl.GATConv, gl.MessagePassing, gl.GINConv,
                  gl.EdgeConv, BinEdgeConv, XorEdgeConv)
@@ -98,7 +98,7 @@ class BinarizeConfig(MappingConfig):
       validation weights), set every BatchNormalization's moving statistics to the mean
       over the training batches (`batch_size` graphs each; the whole graph for a node
       task) of its batch statistics, mu = mean_k mean_{B_k}(x), sigma^2 = mean_k
-      var_{B_k}(x) (`edgegnn.training.reestimate_batch_norm`), before the stage is
+      var_{B_k}(x) (`edgegnn.engine.reestimate_batch_norm`), before the stage is
       evaluated, handed to the next stage (as its initialisation and, with
       `final_teacher: intermediate`, its teacher) and exported. In a binary model the
       moving statistics are the thresholds of h = sign(BN(x)) at evaluation; the moving
@@ -197,14 +197,6 @@ def _embedding(z: tf.Tensor, kernel: str) -> tf.Tensor:
   return unit
 
 
-def _soft_target_loss(student_logits, teacher_logits, temperature):
-  t = temperature
-  target = tf.nn.softmax(teacher_logits / t)
-  log_student = tf.nn.log_softmax(student_logits / t)
-  log_target = tf.nn.log_softmax(teacher_logits / t)
-  return t * t * tf.reduce_mean(tf.reduce_sum(target * (log_target - log_student), -1))
-
-
 def _union(source_a, target_a, source_b, target_b, num_nodes):
   """Deduplicated union of two edge lists (TF form of `lsp.union_edges`)."""
   key = tf.concat([target_a * num_nodes + source_a, target_b * num_nodes + source_b], 0)
@@ -259,132 +251,53 @@ class _Stage:
                             sigma=self.config.lsp_sigma)
     return total
 
-  def _loss(self, feed, labels, rows, training):
-    outs = self.student_probe(feeds.select(feed, self.student_names), training=training)
-    logits, s_states = outs[0], outs[1:]
-    chosen = tf.gather(logits, rows) if rows is not None else logits
-    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, chosen))
+  def _loss(self, outputs, batch: engine.Batch) -> tf.Tensor:
+    """The module's loss of the student's training-mode `outputs` (logits, graph states)."""
+    logits, s_states = outputs[0], outputs[1:]
+    chosen = tf.gather(logits, batch.rows) if batch.rows is not None else logits
+    loss = engine.cross_entropy(chosen, batch.labels)
     if self.teacher_probe is not None:
-      t_outs = self.teacher_probe(feeds.select(feed, self.teacher_names), training=False)
+      t_outs = self.teacher_probe(feeds.select(batch.inputs, self.teacher_names),
+                                  training=False)
       t_logits, t_states = t_outs[0], t_outs[1:]
       if self.config.kd_weight:
-        loss += self.config.kd_weight * _soft_target_loss(logits, t_logits,
-                                                          self.config.temperature)
+        loss += self.config.kd_weight * soft_target_loss(logits, t_logits,
+                                                         self.config.temperature)
       if self.pairs:
-        loss += self.config.lsp_weight * self._lsp_terms(s_states, t_states, feed)
+        loss += self.config.lsp_weight * self._lsp_terms(s_states, t_states, batch.inputs)
     return loss
 
   def run(self) -> dict[str, Any]:
     tf.keras.utils.set_random_seed(self.seed)
     task, model = self.task, self.student
-    variables = model.trainable_variables
-
-    def apply(feed, labels, rows):
-      with tf.GradientTape() as tape:
-        loss = self._loss(feed, labels, rows, True)
-      grads = tape.gradient(loss, variables)
-      self.optimizer.apply_gradients(
-          [(g, v) for g, v in zip(grads, variables) if g is not None])
-      return loss
-
-    start = time.perf_counter()
-    if isinstance(task, NodeTask):
-      full = {k: tf.constant(v) for k, v in task.full_feed().items()}
-      rows = tf.constant(task.split("train"), tf.int32)
-      labels = tf.constant(task.labels[task.split("train")], tf.int32)
-      step = tf.function(lambda: apply(full, labels, rows))
-      run_epoch = lambda epoch: float(step())
-    else:
-      graph_step = tf.function(lambda feed, labels: apply(feed, labels, None),
-                               reduce_retracing=True)
-
-      def run_epoch(epoch):
-        rng = np.random.default_rng([self.seed, epoch])
-        return float(np.mean([float(graph_step(feed, labels)) for feed, labels in
-                              task.batches(task.split("train"), self.config.batch_size, rng)]))
-    has_val = task.split("val") is not None and len(task.split("val")) > 0
-    best, best_weights, wait, epochs_run = None, None, 0, 0
-    history = []
-    for epoch in range(self.epochs):
-      run_epoch(epoch)
-      epochs_run = epoch + 1
-      if not has_val:
-        continue
-      score = evaluate(model, task, "val")
-      history.append(round(score[0], 4))
-      if best is None or score > best:
-        best, best_weights, wait = score, model.get_weights(), 0
-      else:
-        wait += 1
-        if self.config.patience and wait >= self.config.patience:
-          break
-    if best_weights is not None:
-      model.set_weights(best_weights)
+    early_stopping = (engine.EarlyStopping(lambda: engine.evaluate(model, task, "val"),
+                                           self.config.patience)
+                      if has_validation(task) else None)
+    fitted = engine.fit(model, self._loss, task_batches(task, self.config.batch_size, self.seed),
+                        epochs=self.epochs, optimizer=self.optimizer,
+                        outputs_model=self.student_probe, early_stopping=early_stopping,
+                        description=self.name)
     before = {}
     if self.config.reestimate_batch_norm:
-      before = {f"{split}_accuracy_before_batch_norm": evaluate(model, task, split)[0]
+      before = {f"{split}_accuracy_before_batch_norm": engine.evaluate(model, task, split)[0]
                 for split in ("val", "test")}
-      before["batch_norm_reestimated"] = reestimate_batch_norm(
-          model, _statistics_feeds(model, task, self.config.batch_size))
-    metrics = {"stage": self.name, "epochs_run": epochs_run,
+      before["batch_norm_reestimated"] = engine.reestimate_batch_norm(
+          model, engine.statistics_feeds(model, task, self.config.batch_size))
+    metrics = {"stage": self.name, "epochs_run": fitted.epochs_run,
                "teacher": self.teacher.name if self.teacher is not None else None,
                "learning_rate": self.learning_rate,
-               "seconds": round(time.perf_counter() - start, 2),
-               "val_history": history}
+               "seconds": round(fitted.seconds, 2),
+               "val_history": [round(r["val_accuracy"], 4) for r in fitted.history
+                               if "val_accuracy" in r]}
     metrics.update(before)
     for split in ("train", "val", "test"):
-      metrics[f"{split}_accuracy"] = evaluate(model, task, split)[0]
+      metrics[f"{split}_accuracy"] = engine.evaluate(model, task, split)[0]
     return metrics
 
 
-def _statistics_feeds(model: tf.keras.Model, task, batch_size: int):
-  """The training feeds BatchNorm statistics are re-estimated from: the whole graph
-  (node task) or the training graphs in batches of `batch_size` (unshuffled)."""
-  names = feeds.model_input_names(model)
-  if isinstance(task, NodeTask):
-    return [feeds.select(task.full_feed(), names)]
-  return (feeds.select(feed, names) for feed, _ in
-          task.batches(task.split("train"), batch_size))
-
-
-# One compiled inference function per model (eager calls of the k-NN models cost ~30x).
-_FORWARD: "weakref.WeakKeyDictionary[tf.keras.Model, Any]" = weakref.WeakKeyDictionary()
-
-# Graphs per inference batch. A merged batch of B graphs of n points builds B n x B n
-# k-NN distance matrices (`edgegnn.layers.KnnCandidates` masks the cross-graph pairs), so
-# the cost per graph grows with B: 32 graphs, as in training, not 256.
-PREDICT_BATCH = 32
-
-
-def _forward(model: tf.keras.Model):
-  if model not in _FORWARD:
-    _FORWARD[model] = tf.function(lambda feed: model(feed, training=False)["logits"],
-                                  reduce_retracing=True)
-  return _FORWARD[model]
-
-
-def predict_logits(model: tf.keras.Model, task, index=None) -> np.ndarray:
-  """Logits for every node (node task) or for the graphs `index` (graph task)."""
-  names = feeds.model_input_names(model)
-  if isinstance(task, NodeTask):
-    return model(feeds.select(task.full_feed(), names), training=False)["logits"].numpy()
-  forward = _forward(model)
-  return np.concatenate([forward(feeds.select(feed, names)).numpy()
-                         for feed, _ in task.batches(index, PREDICT_BATCH)])
-
-
-def evaluate(model: tf.keras.Model, task, split: str) -> tuple[float, float]:
-  """(accuracy, -loss) of `model` on a split (NaN if the split is empty)."""
-  index = task.split(split)
-  if index is None or len(index) == 0:
-    return float("nan"), float("nan")
-  logits = predict_logits(model, task, index)
-  if isinstance(task, NodeTask):
-    logits = logits[index]
-  labels = task.labels[index]
-  loss = float(tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
-      labels.astype(np.int32), logits)))
-  return float(np.mean(np.argmax(logits, -1) == labels)), -loss
+# The pipeline's name for `edgegnn.engine.predict` (logits of every node, or of the graphs
+# `index`).
+predict_logits = engine.predict
 
 
 def _build(spec: BinarySpec, precision: str, dataset, task) -> tf.keras.Model:
@@ -437,7 +350,7 @@ def binarize(teacher: Optional[tf.keras.Model], dataset, config: BinarizeConfig,
   stages, metrics = [], {"seed": seed, "fold": fold}
   student = None
   if config.staged:
-    metrics["teacher_test_accuracy"] = evaluate(teacher, task, "test")[0]
+    metrics["teacher_test_accuracy"] = engine.evaluate(teacher, task, "test")[0]
     tf.keras.utils.set_random_seed(seed)
     intermediate = _build(spec, "binary_weights", dataset, task)
     stages.append(_Stage(intermediate, teacher, task, config, config.lsp_kernel, seed,

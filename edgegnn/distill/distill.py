@@ -25,7 +25,8 @@ from edgegnn.distill import cpf, gfkd, methods, node_trainer, self_distillation,
 from edgegnn.distill.config import DistillConfig
 from edgegnn.distill.lsp import lsp_loss
 from edgegnn.models import ModelSpec, build_model
-from edgegnn.training.trainer import TrainResult, accuracy
+from edgegnn.engine import accuracy
+from edgegnn.training.trainer import TrainResult
 
 # Raw (binary bag-of-words) inputs: measured better than row-normalised ones for the MLP.
 GLNN_STUDENT = ModelSpec("mlp", hidden_units=256, num_layers=2, dropout=0.5)
@@ -89,8 +90,10 @@ def _node_objective(method: methods.Method, config: DistillConfig, dataset,
   num_nodes = graph.num_nodes
   train_rows = tf.constant(dataset.train_index, tf.int32)
   train_labels = tf.constant(dataset.labels[dataset.train_index], tf.int32)
-  soft_rows = _soft_rows(dataset, config.soft_nodes)
-  soft_rows = None if soft_rows is None else tf.constant(soft_rows)
+
+  def soft_rows():   # the rows of config.soft_nodes (kd, glnn, lsp)
+    rows = _soft_rows(dataset, config.soft_nodes)
+    return None if rows is None else tf.constant(rows)
 
   def ce(logits):
     return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
@@ -98,9 +101,10 @@ def _node_objective(method: methods.Method, config: DistillConfig, dataset,
 
   if method.name in ("kd", "glnn"):
     teacher_logits = tf.constant(node_trainer.node_outputs(teacher, dataset)["logits"])
+    kd_rows = soft_rows()
     return (lambda out: soft_targets.kd_loss(
         out["logits"], teacher_logits, train_labels, config.temperature, config.alpha,
-        label_rows=train_rows, soft_rows=soft_rows)), ()
+        label_rows=train_rows, soft_rows=kd_rows)), ()
 
   if method.name == "cpf":
     teacher_probs = tf.nn.softmax(
@@ -115,13 +119,14 @@ def _node_objective(method: methods.Method, config: DistillConfig, dataset,
     teacher_out = node_trainer.node_outputs(teacher, dataset, [t for _, t in pairs])
     teacher_states = {t: tf.constant(teacher_out[t]) for _, t in pairs}
     teacher_logits = tf.constant(teacher_out["logits"])
+    lsp_rows = soft_rows()
 
     def lsp_objective(out):
       loss = config.alpha * ce(out["logits"])
       if config.alpha < 1:
         loss += (1 - config.alpha) * soft_targets.soft_target_loss(
-            out["logits"] if soft_rows is None else tf.gather(out["logits"], soft_rows),
-            teacher_logits if soft_rows is None else tf.gather(teacher_logits, soft_rows),
+            out["logits"] if lsp_rows is None else tf.gather(out["logits"], lsp_rows),
+            teacher_logits if lsp_rows is None else tf.gather(teacher_logits, lsp_rows),
             config.temperature)
       for s, t in pairs:
         loss += config.lsp_weight * lsp_loss(out[s], teacher_states[t], source, target,

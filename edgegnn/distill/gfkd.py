@@ -78,12 +78,13 @@ from edgegnn import _keras_env  # noqa: F401
 import tensorflow as tf
 
 from edgegnn.distill import soft_targets
+from edgegnn.engine import Batch, accuracy, fit, loss_and_gradients, predict
 from edgegnn.distill.fake_graphs import (FakeGraphGenerator, generated_batches,
                                          teacher_feature_mix)
 from edgegnn.distill.hidden_states import with_hidden_states
 from edgegnn.models import feeds
 from edgegnn.training.tasks import GraphTask
-from edgegnn.training.trainer import TrainResult, accuracy, predict
+from edgegnn.training.trainer import TrainResult
 
 
 def _batch_norm_layers(model: tf.keras.Model) -> list[tf.keras.layers.BatchNormalization]:
@@ -174,28 +175,34 @@ def fit_generator(teacher: tf.keras.Model, generator: FakeGraphGenerator, *, ste
   names = feeds.model_input_names(teacher)
   student_names = feeds.model_input_names(student) if adversarial_weight else ()
   use_bn = bn_weight > 0 and bool(_batch_norm_layers(teacher))
-  history = []
-  for step in range(steps):
+
+  def generator_step(_batch) -> dict[str, float]:
+    """One generator update: exact feature gradients, REINFORCE edge gradients."""
     per_sample, feature_grads, adjacencies = [], [], []
     for _ in range(samples):
       sample, adjacency = generator.sample_structure(rng)
-      with tf.GradientTape() as tape:
+      parts = {}
+
+      def objective():
         feed = generator.feed(adjacency, generator.node_features())
         with (recording_batch_norm_inputs(teacher) if use_bn
               else contextlib.nullcontext([])) as records:
-          logits = teacher(feeds.select(feed, names), training=False)["logits"]
-        per_graph = generator.target_loss(logits)
+          parts["logits"] = teacher(feeds.select(feed, names), training=False)["logits"]
+        per_graph = generator.target_loss(parts["logits"])
         if adversarial_weight:
           student_logits = student(feeds.select(feed, student_names), training=False)["logits"]
-          disagreement = jensen_shannon(logits, student_logits)
-          per_graph -= adversarial_weight * disagreement
+          parts["disagreement"] = jensen_shannon(parts["logits"], student_logits)
+          per_graph -= adversarial_weight * parts["disagreement"]
         used = records[:bn_layers] if bn_layers else records
-        prior = bn_weight * batch_norm_prior(used) if use_bn else tf.constant(0.0)
-        loss = tf.reduce_mean(per_graph) + prior
+        parts["prior"] = bn_weight * batch_norm_prior(used) if use_bn else tf.constant(0.0)
+        parts["per_graph"] = per_graph
+        loss = tf.reduce_mean(per_graph) + parts["prior"]
         if entropy_weight:
           loss += entropy_weight * generator.feature_entropy()
-      feature_grads.append(tape.gradient(loss, generator.feature_logits))
-      per_sample.append((per_graph + prior).numpy())
+        return loss
+      _, (feature_grad,) = loss_and_gradients(objective, [generator.feature_logits])
+      feature_grads.append(feature_grad)
+      per_sample.append((parts["per_graph"] + parts["prior"]).numpy())
       adjacencies.append(sample)     # scored against B, not the capped A (fake_graphs doc)
     p = generator.edge_probabilities().numpy()
     edge_grad = score_function_gradient(np.stack(per_sample), np.stack(adjacencies), p)
@@ -205,14 +212,18 @@ def fit_generator(teacher: tf.keras.Model, generator: FakeGraphGenerator, *, ste
     optimizer.apply_gradients([
         (tf.add_n(feature_grads) / samples, generator.feature_logits),
         (tf.constant(edge_grad.astype(np.float32)), generator.edge_logits)])
-    history.append({"step": step, "loss": float(losses.mean()),
-                    "teacher_agreement": float(np.mean(np.argmax(logits.numpy(), -1)
-                                                       == generator.targets))})
+    record = {"loss": float(losses.mean()),
+              "teacher_agreement": float(np.mean(np.argmax(parts["logits"].numpy(), -1)
+                                                 == generator.targets))}
     if adversarial_weight:
-      history[-1]["student_disagreement"] = float(tf.reduce_mean(disagreement))
-    if on_step is not None:
-      on_step(step + 1)
-  return history
+      record["student_disagreement"] = float(tf.reduce_mean(parts["disagreement"]))
+    return record
+
+  callbacks = [lambda epoch, record: on_step(epoch + 1)] if on_step is not None else []
+  fitted = fit(generator, None, [Batch({})], epochs=steps, step=generator_step,
+               callbacks=callbacks)
+  return [{"step": r["epoch"], **{k: v for k, v in r.items() if k != "epoch"}}
+          for r in fitted.history]
 
 
 def train_on_generator(teacher: tf.keras.Model, student: tf.keras.Model,
@@ -241,34 +252,21 @@ def train_on_generator(teacher: tf.keras.Model, student: tf.keras.Model,
   tf.keras.utils.set_random_seed(seed)
   rng = np.random.default_rng([seed, 2])
   teacher_names = feeds.model_input_names(teacher)
-  student_names = feeds.model_input_names(student)
   if hint_weight:
     teacher, student_probe = _hint_probes(teacher, student, hints)
   else:
     student_probe = student
-  optimizer = tf.keras.optimizers.Adam(learning_rate)
-  variables = student.trainable_variables
-  decayed = [v for v in variables if "kernel" in v.name]
 
-  @tf.function(reduce_retracing=True)
-  def step(student_feed, teacher_outputs):
-    with tf.GradientTape() as tape:
-      outputs = student_probe(student_feed, training=True)
-      loss = soft_targets.soft_target_loss(outputs["logits"], teacher_outputs["logits"],
-                                           temperature)
-      if hint_weight:
-        loss += hint_weight * tf.add_n([
-            tf.reduce_mean(tf.square(outputs[name] - teacher_outputs[name]))
-            for name in hints]) / len(hints)
-      if weight_decay and decayed:
-        loss += weight_decay * tf.add_n([tf.nn.l2_loss(v) for v in decayed])
-    grads = tape.gradient(loss, variables)
-    optimizer.apply_gradients([(g, v) for g, v in zip(grads, variables) if g is not None])
-    return loss
+  def loss(outputs, batch):
+    value = soft_targets.soft_target_loss(outputs["logits"], batch.targets["logits"],
+                                          temperature)
+    if hint_weight:
+      value += hint_weight * tf.add_n([
+          tf.reduce_mean(tf.square(outputs[name] - batch.targets[name]))
+          for name in hints]) / len(hints)
+    return value
 
-  history = []
-  for epoch in range(epochs):
-    losses = []
+  def epoch_batches(epoch):
     batches = [feed for generator in pool
                for feed in generated_batches(generator, batch_size, rng, one_hot)]
     if len(pool) > 1:
@@ -277,9 +275,10 @@ def train_on_generator(teacher: tf.keras.Model, student: tf.keras.Model,
       if on_batch is not None:
         on_batch(feed)
       teacher_outputs = teacher(feeds.select(feed, teacher_names), training=False)
-      losses.append(float(step(feeds.select(feed, student_names), teacher_outputs)))
-    history.append({"epoch": epoch, "train_loss": float(np.mean(losses))})
-  return history
+      yield Batch(feed, targets=dict(teacher_outputs))
+
+  return fit(student, loss, epoch_batches, epochs=epochs, learning_rate=learning_rate,
+             weight_decay=weight_decay, outputs_model=student_probe).history
 
 
 def default_hint_layers(student: tf.keras.Model) -> list[str]:

@@ -9,13 +9,15 @@ binarization stages, federated clients, data-parallel workers, GFKD's generator)
 
 A method supplies only its loss (or, where it must, its own step); the engine owns the
 GradientTape, the optimizer, weight decay (`decayed_variables`), learning-rate schedules,
-early stopping with best weights, checkpoints and resume, and progress.
+early stopping with best weights, checkpoints and resume, and progress; after `fit`,
+`reestimate_batch_norm(model, statistics_feeds(model, task, batch_size))` sets BatchNorm's
+statistics to those of the final weights.
 
 The batch format (`Batch`): one optimisation step's data.
 
   inputs:  the model's input feeds, keyed by input name (`feeds.graph_feed` /
-           `feeds.batch_feed` / a sampled subgraph's feed); keys the model does not take
-           are dropped (`feeds.select`).
+           `feeds.batch_feed` / a sampled subgraph's feed); the model is called with the
+           ones it takes (`feeds.select`), the loss sees them all.
   labels:  int32 class ids, one per loss row (None for losses without labels).
   rows:    int32 indices of the model's output rows that carry the loss, in the order of
            `labels`: the labelled training nodes of a full graph, or the SEED nodes of a
@@ -31,14 +33,16 @@ The loss is `loss(outputs, batch) -> scalar`, where `outputs` is the dict the mo
 `outputs_model`, a model sharing its weights that also returns hidden states) returns in
 training mode for `batch.inputs`; `cross_entropy_loss` is the labelled-rows CE.
 """
+from edgegnn.engine.batch_norm import reestimate_batch_norm, statistics_feeds
 from edgegnn.engine.batches import Batch, graph_batches, node_batch
 from edgegnn.engine.decay import decayed_variables, l2_penalty
 from edgegnn.engine.early_stopping import EarlyStopping
 from edgegnn.engine.evaluation import accuracy, cross_entropy, evaluate, predict
-from edgegnn.engine.fit import FitResult, cross_entropy_loss, fit
+from edgegnn.engine.fit import FitResult, cross_entropy_loss, fit, logits_loss
 from edgegnn.engine.schedules import halving
 from edgegnn.engine.steps import TrainStep, loss_and_gradients
 
 __all__ = ["Batch", "graph_batches", "node_batch", "decayed_variables", "l2_penalty",
            "EarlyStopping", "accuracy", "cross_entropy", "evaluate", "predict", "FitResult",
-           "cross_entropy_loss", "fit", "halving", "TrainStep", "loss_and_gradients"]
+           "cross_entropy_loss", "fit", "logits_loss", "halving", "TrainStep", "loss_and_gradients",
+           "reestimate_batch_norm", "statistics_feeds"]

@@ -85,3 +85,14 @@ def reestimate_batch_norm(model: tf.keras.Model,
     n.moving_mean.assign(np.mean(batch_means, 0))
     n.moving_variance.assign(np.mean(batch_variances, 0))
   return len(norms)
+
+
+def statistics_feeds(model: tf.keras.Model, task, batch_size: int):
+  """The training feeds BatchNorm statistics are re-estimated from: the whole graph
+  (node task) or the training graphs in batches of `batch_size` (unshuffled)."""
+  from edgegnn.models import feeds as model_feeds  # pylint: disable=g-import-not-at-top
+  names = model_feeds.model_input_names(model)
+  if task.kind == "node":
+    return [model_feeds.select(task.full_feed(), names)]
+  return (model_feeds.select(feed, names) for feed, _ in
+          task.batches(task.split("train"), batch_size))

@@ -7,14 +7,12 @@ whose `inputs` are the sampled subgraph and whose `rows` are its seed nodes.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterable, Mapping, Optional
 
 import numpy as np
 
 from edgegnn import _keras_env  # noqa: F401
 import tensorflow as tf
-
-from edgegnn.models import feeds
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,7 +20,8 @@ class Batch:
   """One step's data (see `edgegnn.engine`'s module doc).
 
   Attributes:
-    inputs: model input feeds keyed by input name.
+    inputs: model input feeds keyed by input name (the model gets the ones it takes; the
+      loss sees all, e.g. a teacher's inputs or a batch's `node_graph_index`).
     labels: int32 class ids of the loss rows (None: the loss reads no labels).
     rows: int32 output rows that carry the loss, in the order of `labels` (training
       nodes, or a sampled subgraph's seed nodes); None: every output row.
@@ -33,10 +32,10 @@ class Batch:
   rows: Optional[Any] = None
   targets: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
-  def for_model(self, names: Sequence[str]) -> "Batch":
-    """This batch with tensors, its inputs restricted to `names` (a model's inputs)."""
+  def as_tensors(self) -> "Batch":
+    """This batch with tensors (labels and rows int32)."""
     as_tensor = lambda x: None if x is None else tf.convert_to_tensor(x)
-    return Batch({k: tf.convert_to_tensor(v) for k, v in feeds.select(self.inputs, names).items()},
+    return Batch({k: tf.convert_to_tensor(v) for k, v in self.inputs.items()},
                  None if self.labels is None else tf.cast(as_tensor(self.labels), tf.int32),
                  None if self.rows is None else tf.cast(as_tensor(self.rows), tf.int32),
                  {k: as_tensor(v) for k, v in self.targets.items()})
@@ -49,7 +48,7 @@ def node_batch(task, split: str = "train") -> Batch:
   """The whole graph as one batch whose loss rows are the `split` nodes of a node task."""
   index = task.split(split)
   return Batch(task.full_feed(), task.labels[index].astype(np.int32),
-               np.asarray(index, np.int32))
+               np.asarray(index, np.int32)).as_tensors()
 
 
 def graph_batches(task, batch_size: int, seed: int,

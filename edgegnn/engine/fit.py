@@ -30,13 +30,19 @@ Callback = Callable[[int, dict], None]
 Step = Callable[[Batch], Any]
 
 
-def cross_entropy_loss(outputs: Mapping[str, tf.Tensor], batch: Batch) -> tf.Tensor:
-  """Mean cross-entropy of the logits at `batch.rows` (all rows if None) against
-  `batch.labels`: plain supervised training."""
-  logits = outputs["logits"]
-  if batch.rows is not None:
-    logits = tf.gather(logits, batch.rows)
-  return cross_entropy(logits, batch.labels)
+def logits_loss(loss_fn: Callable[[tf.Tensor, tf.Tensor], tf.Tensor]) -> Loss:
+  """The `fit` loss of a supervised loss_fn(logits, labels): `loss_fn` of the logits at
+  `batch.rows` (every row if None) and `batch.labels`."""
+  def loss(outputs: Mapping[str, tf.Tensor], batch: Batch) -> tf.Tensor:
+    logits = outputs["logits"]
+    if batch.rows is not None:
+      logits = tf.gather(logits, batch.rows)
+    return loss_fn(logits, batch.labels)
+  return loss
+
+
+# Plain supervised training: mean cross-entropy of the loss rows.
+cross_entropy_loss = logits_loss(cross_entropy)
 
 
 @dataclasses.dataclass

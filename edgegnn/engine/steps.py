@@ -54,7 +54,7 @@ class TrainStep:
     self.weight_decay = float(weight_decay)
     self.decoupled = bool(decoupled_weight_decay)
     self.outputs_model = outputs_model or model
-    self.input_names = feeds.model_input_names(self.outputs_model)
+    self.input_names = feeds.model_input_names(model)
     self.variables = model.trainable_variables
     self.decayed = decayed_variables(model) if weight_decay else []
     # tf.function takes nested structures of tensors, so the batch crosses as its fields.
@@ -64,7 +64,8 @@ class TrainStep:
 
   def objective(self, batch: Batch) -> tf.Tensor:
     """The loss of `batch` in training mode, with the coupled L2 term."""
-    value = self.loss(self.outputs_model(dict(batch.inputs), training=True), batch)
+    inputs = feeds.select(batch.inputs, self.input_names)
+    value = self.loss(self.outputs_model(inputs, training=True), batch)
     if self.decayed and not self.decoupled:
       value += self.weight_decay * l2_penalty(self.decayed)
     return value
@@ -81,5 +82,5 @@ class TrainStep:
     return value
 
   def __call__(self, batch: Batch) -> tf.Tensor:
-    batch = batch.for_model(self.input_names)
+    batch = batch.as_tensors()
     return self._compiled(dict(batch.inputs), batch.labels, batch.rows, dict(batch.targets))

@@ -23,10 +23,11 @@ from edgegnn import _keras_env  # noqa: F401
 import tensorflow as tf
 from flwr.client import NumPyClient
 
-from edgegnn.federated.client_data import ClientData, NodeClientData
+from edgegnn import engine
+from edgegnn.federated.client_data import ClientData
 from edgegnn.federated.weights import WeightLayout, WireError
 from edgegnn.models import feeds
-from edgegnn.training import cross_entropy
+from edgegnn.engine import cross_entropy
 
 LossFn = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
 OptimizerFn = Callable[[], tf.keras.optimizers.Optimizer]
@@ -38,16 +39,12 @@ class ClientUpdate(Protocol):
     ...
 
 
-def decayed_kernels(model: tf.keras.Model) -> list[tf.Variable]:
-  """The variables an L2 penalty applies to (kernels, not biases or norms)."""
-  return [v for v in model.trainable_variables if "kernel" in v.name or "vector" in v.name]
-
-
 class LocalTraining:
-  r"""FP32 client update: `local_epochs` passes of a fresh optimizer over the client data.
+  r"""FP32 client update: `local_epochs` passes of a fresh optimizer over the client data
+  (`edgegnn.engine.fit` with a `TrainStep` kept per model).
 
   Minimises  L(w) = 1/|B| sum_{i in B} CE(f_w(x)_i, y_i)  per batch B, with weight
-  decay on the kernels either coupled (an L2 term lambda/2 sum ||W||^2 in the loss, whose
+  decay on `engine.decayed_variables` either coupled (an L2 term lambda/2 sum ||W||^2 in the loss, whose
   gradient lambda W goes through the optimizer) or decoupled (after each step,
   W <- W - lr * lambda * W, as in AdamW). The optimizer starts fresh each round (its
   slots are zeroed), as in FedAvg, where client optimizer state does not outlive a round.
@@ -83,50 +80,32 @@ class LocalTraining:
     self.batch_size = batch_size
     self.weight_decay = weight_decay
     self.decoupled_weight_decay = decoupled_weight_decay
-    self._compiled: dict[int, tuple[Any, Any, Any]] = {}
+    self._steps: dict[int, engine.TrainStep] = {}
 
-  def _compile(self, model: tf.keras.Model):
-    if id(model) in self._compiled:
-      return self._compiled[id(model)]
-    optimizer = self.optimizer_fn()
-    names = feeds.model_input_names(model)
-    decayed = decayed_kernels(model)
-
-    def step(feed, labels, rows):
-      with tf.GradientTape() as tape:
-        logits = model(feed, training=True)["logits"]
-        if rows is not None:
-          logits = tf.gather(logits, rows)
-        loss = self.loss_fn(logits, labels)
-        if self.weight_decay and decayed and not self.decoupled_weight_decay:
-          loss += self.weight_decay * tf.add_n([tf.nn.l2_loss(v) for v in decayed])
-      grads = tape.gradient(loss, model.trainable_variables)
-      optimizer.apply_gradients(zip(grads, model.trainable_variables))
-      if self.weight_decay and decayed and self.decoupled_weight_decay:
-        shrink = 1.0 - tf.cast(optimizer.learning_rate, tf.float32) * self.weight_decay
-        for v in decayed:
-          v.assign(v * shrink)
-      return loss
-
-    node_step = tf.function(lambda f, l, r: step(f, l, r), reduce_retracing=True)
-    graph_step = tf.function(lambda f, l: step(f, l, None), reduce_retracing=True)
-    self._compiled[id(model)] = (optimizer, names, (node_step, graph_step))
-    return self._compiled[id(model)]
+  def _step(self, model: tf.keras.Model) -> engine.TrainStep:
+    """The model's compiled step (built once: its optimizer is reset every round)."""
+    if id(model) not in self._steps:
+      self._steps[id(model)] = engine.TrainStep(
+          model, engine.logits_loss(self.loss_fn), self.optimizer_fn(),
+          weight_decay=self.weight_decay, decoupled_weight_decay=self.decoupled_weight_decay)
+    return self._steps[id(model)]
 
   def __call__(self, model: tf.keras.Model, data: ClientData, *, server_round: int,
                seed: int) -> dict[str, float]:
-    optimizer, names, (node_step, graph_step) = self._compile(model)
-    for variable in optimizer.variables:
+    step = self._step(model)
+    for variable in step.optimizer.variables:
       variable.assign(tf.zeros_like(variable))
     rng = np.random.default_rng([seed, server_round])
     losses = []
-    for _ in range(self.local_epochs):
-      for feed, labels, rows in data.batches(self.batch_size, rng):
-        feed = feeds.select(feed, names)
-        if isinstance(data, NodeClientData):
-          losses.append(float(node_step(feed, labels, rows)))
-        else:
-          losses.append(float(graph_step(feed, labels)))
+
+    def counted_step(batch):
+      loss = step(batch)
+      losses.append(float(loss))
+      return loss
+    engine.fit(model, None,
+               lambda epoch: (engine.Batch(feed, labels, rows)
+                              for feed, labels, rows in data.batches(self.batch_size, rng)),
+               epochs=self.local_epochs, step=counted_step)
     return {"train_loss": float(np.mean(losses))}
 
 

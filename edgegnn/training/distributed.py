@@ -25,7 +25,7 @@ import json
 import os
 import pathlib
 import time
-from typing import Any, ClassVar, Mapping, Optional, Sequence
+from typing import Any, ClassVar, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
@@ -40,8 +40,9 @@ class DistributedConfig(MappingConfig):
   """A data-parallel node-classification run.
 
   Attributes:
-    dataset: a node-classification dataset: a bundled name or a path (.npz, or a .yaml/.json
-      source file; `edgegnn.data.load_source`, docs/data.md).
+    dataset: a node-classification dataset: a bundled name, a path (.npz, or a .yaml/.json
+      source file) or a source mapping (`edgegnn.data.sources.resolve`, docs/data.md);
+      stored resolved (absolute paths), so every worker process reads the same files.
     epochs: full-graph training steps (no early stopping: every worker runs all of them).
     learning_rate: Adam learning rate.
     seed: seeds weights and dropout; every worker uses the same one, so the initial
@@ -51,7 +52,7 @@ class DistributedConfig(MappingConfig):
       weight decay 5e-4, row-normalised input).
   """
   SECTION: ClassVar[str] = "distributed"
-  dataset: str = "cora"
+  dataset: Union[str, Mapping[str, Any]] = "cora"
   epochs: int = 20
   learning_rate: float = 0.01
   seed: int = 0
@@ -59,6 +60,8 @@ class DistributedConfig(MappingConfig):
   model: Optional[Mapping[str, Any]] = None
 
   def __post_init__(self):
+    from edgegnn.data import sources  # pylint: disable=g-import-not-at-top
+    object.__setattr__(self, "dataset", sources.resolve(self.dataset))
     if self.epochs < 1:
       raise ValueError(f"distributed.epochs must be >= 1, got {self.epochs}.")
     if self.learning_rate <= 0:
@@ -104,16 +107,18 @@ def train_worker(config: DistributedConfig, ports: Sequence[int], index: int,
       communication_options=tf.distribute.experimental.CommunicationOptions(
           implementation=implementation[config.collective]))
 
-  from edgegnn import data  # pylint: disable=g-import-not-at-top
-  from edgegnn.models import build_model, feeds  # pylint: disable=g-import-not-at-top
+  from edgegnn import data, engine  # pylint: disable=g-import-not-at-top
+  from edgegnn.data import sources  # pylint: disable=g-import-not-at-top
+  from edgegnn.engine import accuracy  # pylint: disable=g-import-not-at-top
+  from edgegnn.models import build_model  # pylint: disable=g-import-not-at-top
   from edgegnn.training.tasks import NodeTask, make_task  # pylint: disable=g-import-not-at-top
-  from edgegnn.training.trainer import accuracy  # pylint: disable=g-import-not-at-top
 
   dataset = data.load_source(config.dataset)
   task = make_task(dataset)
   if not isinstance(task, NodeTask):
-    raise ValueError(f"distributed.dataset {config.dataset!r} is a graph-classification "
-                     "dataset; distributed training covers node classification (e.g. cora).")
+    raise ValueError(f"distributed.dataset {sources.describe(config.dataset)} is a graph-"
+                     "classification dataset; distributed training covers node classification "
+                     "(e.g. cora).")
   spec = config.model_spec()
   num_workers = strategy.num_replicas_in_sync
   tf.keras.utils.set_random_seed(config.seed)
@@ -121,36 +126,31 @@ def train_worker(config: DistributedConfig, ports: Sequence[int], index: int,
     model = build_model(spec, num_features=dataset.num_features,
                         num_classes=dataset.num_classes, task="node", layout="sparse")
     optimizer = tf.keras.optimizers.Adam(learning_rate=config.learning_rate)
-  names = feeds.model_input_names(model)
-  full = {k: tf.constant(v) for k, v in feeds.select(task.full_feed(), names).items()}
   train_index = task.split("train")
   own_rows = train_index[index::len(ports)]
-  rows = tf.constant(own_rows, tf.int32)
-  labels = tf.constant(task.labels[own_rows], tf.int32)
+  batch = engine.Batch(task.full_feed(), task.labels[own_rows].astype(np.int32),
+                       own_rows.astype(np.int32)).as_tensors()
   total = float(len(train_index))
-  decayed = [v for v in model.trainable_variables if "kernel" in v.name or "vector" in v.name]
 
-  def replica_step():
-    with tf.GradientTape() as tape:
-      logits = tf.gather(model(full, training=True)["logits"], rows)
-      loss = tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
-      loss = loss / total
-      if spec.weight_decay:
-        loss += spec.weight_decay / num_workers * tf.add_n([tf.nn.l2_loss(v) for v in decayed])
-    grads = tape.gradient(loss, model.trainable_variables)
-    optimizer.apply_gradients(zip(grads, model.trainable_variables))  # all-reduce (sum)
-    return loss
+  def worker_loss(outputs, batch):
+    logits = tf.gather(outputs["logits"], batch.rows)
+    return tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(batch.labels, logits)
+                         ) / total
 
-  @tf.function
-  def step():
-    return strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(replica_step), axis=None)
-
+  # Each replica's L2 term is wd / N: the all-reduce sums the N replicas' gradients.
+  train_step = engine.TrainStep(model, worker_loss, optimizer,
+                                weight_decay=spec.weight_decay / num_workers)
+  step = tf.function(lambda: strategy.reduce(
+      tf.distribute.ReduceOp.SUM, strategy.run(lambda: train_step.apply(batch)), axis=None))
   start = time.perf_counter()
-  history = [float(step())]  # traces, and waits for every worker to join the collective
-  first = time.perf_counter() - start
-  history += [float(step()) for _ in range(config.epochs - 1)]
+  first = []   # the first step traces and waits for every worker to join the collective
+  fitted = engine.fit(model, None, [batch], epochs=config.epochs, step=lambda _: step(),
+                      callbacks=[lambda epoch, record: first.append(time.perf_counter() - start)
+                                 if epoch == 0 else None])
+  history = [record["train_loss"] for record in fitted.history]
   seconds = time.perf_counter() - start
-  logits = model(full, training=False)["logits"].numpy()
+  first = first[0]
+  logits = engine.predict(model, task)
   metrics = {"worker": index, "num_workers": num_workers, "epochs": config.epochs,
              "seed": config.seed, "collective": config.collective,
              "train_rows_this_worker": int(len(own_rows)), "train_loss": history,
@@ -181,7 +181,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
   parser.add_argument("--ports", required=True,
                       help="comma-separated loopback ports, one per worker (e.g. 23456,23457)")
   parser.add_argument("--out", default=None, help="directory for metrics.json, weights.npz")
-  parser.add_argument("--dataset", default="cora")
+  parser.add_argument("--dataset", default="cora",
+                      help="a bundled name, or a .npz / .yaml / .json source file")
   parser.add_argument("--epochs", type=int, default=20)
   parser.add_argument("--learning-rate", type=float, default=0.01)
   parser.add_argument("--seed", type=int, default=0)
