@@ -1,6 +1,7 @@
 // A minimal Android library module that runs an edgegnn artifact by signature.
 // Copy this directory into an Android project (include(":edgegnn") in settings.gradle.kts).
-// Not built in the edgegnn repository (no Android SDK here); see docs/devices.md.
+// The edgegnn repository compile-checks its Kotlin against stubs (compile_check/) and runs
+// GraphInputs on the JVM; it has no Android SDK to build the module. See docs/devices.md.
 plugins {
   id("com.android.library")
   id("org.jetbrains.kotlin.android")
