@@ -179,11 +179,15 @@ class NeighbourSampler:
     graph: the full graph (dense or CSR features).
     fanouts: in-neighbours per node at each hop (seed side first).
     seed: the random seed of seed order and neighbour draws.
+
+  Empty `fanouts` give batches of the seeds alone (no edges): mini-batches for models that
+  read no graph, such as an MLP.
   """
 
   def __init__(self, graph: Graph, fanouts, seed: int = 0):
     self.graph = graph
-    self.fanouts = SamplingConfig(fanouts=tuple(fanouts)).fanouts
+    fanouts = tuple(fanouts)
+    self.fanouts = SamplingConfig(fanouts=fanouts).fanouts if fanouts else ()
     self.seed = int(seed)
     self.index = InNeighbours(graph)
     self.max_in_degree = int(self.index.degree.max(initial=0))
@@ -220,8 +224,9 @@ class NeighbourSampler:
       node_ids = np.concatenate(nodes)
     finally:
       local[np.concatenate(nodes)] = -1
-    return SampledBatch(graph=self._subgraph(node_ids, np.concatenate(sources),
-                                             np.concatenate(targets)),
+    empty = [np.zeros(0, np.int32)]
+    return SampledBatch(graph=self._subgraph(node_ids, np.concatenate(sources + empty),
+                                             np.concatenate(targets + empty)),
                         node_ids=node_ids, num_seeds=len(seeds),
                         full_in_degree=self.index.degree[node_ids], hop=np.concatenate(hops),
                         max_in_degree=self.max_in_degree)
