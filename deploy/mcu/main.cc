@@ -1,23 +1,14 @@
-// Minimal TFLM application for an edgegnn artifact.
+// Minimal TFLM application for an edgegnn artifact. Build it with the Makefile beside it:
 //
-// Generate the model sources first (Python, on the host):
-//   from edgegnn.deploy import mcu
-//   model = open("model_int8.tflite", "rb").read()
-//   arena = mcu.find_arena_size(model)              # measured on tflite-micro
-//   mcu.write_c_sources(model, arena + 1024, "deploy/mcu")  # margin for optimized kernels
-// which writes edgegnn_model.cc / edgegnn_model.h next to this file.
+//   make sources MODEL=model_int8.tflite   # arena measured on tflite-micro, + MARGIN bytes
+//   make tflm                              # TFLM at TFLM_REVISION (the Python package's)
+//   make run                               # libtensorflow-microlite.a, this app, one invoke
 //
-// Build and run on the host against a TFLM checkout:
-//   git clone https://github.com/tensorflow/tflite-micro && cd tflite-micro
-//   make -f tensorflow/lite/micro/tools/make/Makefile -j2 microlite
-//   TFLM=$PWD; LIB=$(ls $TFLM/gen/*/lib/libtensorflow-microlite.a | head -1)
-//   DL=$TFLM/tensorflow/lite/micro/tools/make/downloads
-//   cd /path/to/edgegnn/deploy/mcu
-//   FLAGS="-std=c++17 -O2 -DTF_LITE_STATIC_MEMORY -I$TFLM -I$DL/flatbuffers/include -I$DL/gemmlowp"
-//   g++ $FLAGS main.cc edgegnn_model.cc $LIB -o edgegnn_app && ./edgegnn_app
-// For a board, build the library for it instead, e.g. TARGET=cortex_m_generic
-// TARGET_ARCH=cortex-m4 OPTIMIZED_KERNEL_DIR=cmsis_nn, and compile these two files
-// with the board's toolchain (arm-none-eabi-g++) into the firmware.
+// `make sources` runs `python -m edgegnn.runtime.mcu MODEL .`, which writes
+// edgegnn_model.cc / edgegnn_model.h next to this file. For a board, build the library for
+// it instead (e.g. TARGET=cortex_m_generic TARGET_ARCH=cortex-m4 OPTIMIZED_KERNEL_DIR=cmsis_nn)
+// and compile these two files with the board's toolchain (arm-none-eabi-g++) into the
+// firmware.
 
 #include <cstdint>
 #include <cstring>

@@ -5,12 +5,19 @@ as a 16-byte aligned array) and `<symbol>.h` (declarations, the arena size and a
 macro registering exactly the model's ops) for `deploy/mcu/main.cc`. The arena size
 comes from `arena.find_arena_size` (re-exported here with `probe_arena`).
 
+From a shell (`deploy/mcu/Makefile` runs this): measure the arena, add a margin for
+optimized kernels, write the sources:
+
+    python -m edgegnn.runtime.mcu MODEL.tflite OUT_DIR [--margin 1024] [--symbol NAME]
+
 Imports numpy and the standard library only.
 """
 from __future__ import annotations
 
+import argparse
 import os
 import re
+import sys
 from pathlib import Path
 
 from edgegnn import atomic
@@ -155,3 +162,26 @@ def write_c_sources(model_bytes: bytes, arena_size: int, out_dir: str | os.PathL
     c_tmp.write_text(source, encoding="utf-8")
     h_tmp.write_text(header, encoding="utf-8")
   return c_path, h_path
+
+
+def main(argv: list[str] | None = None) -> int:
+  """`python -m edgegnn.runtime.mcu MODEL OUT_DIR`: measure the arena, write the sources."""
+  parser = argparse.ArgumentParser(prog="python -m edgegnn.runtime.mcu",
+                                   description=main.__doc__)
+  parser.add_argument("model", help="a fully integer .tflite artifact")
+  parser.add_argument("out_dir", help="where to write SYMBOL.cc and SYMBOL.h")
+  parser.add_argument("--margin", type=int, default=1024,
+                      help="bytes added to the measured arena (optimized kernels' scratch)")
+  parser.add_argument("--symbol", default="edgegnn_model", help="C identifier of the array")
+  args = parser.parse_args(argv)
+  if args.margin < 0:
+    parser.error("--margin must be >= 0")
+  model = Path(args.model).read_bytes()
+  arena = find_arena_size(model)
+  c_path, h_path = write_c_sources(model, arena + args.margin, args.out_dir, args.symbol)
+  print(f"arena {arena} bytes (+{args.margin} margin); wrote {c_path} and {h_path}")
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
