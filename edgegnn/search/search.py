@@ -1,0 +1,146 @@
+"""The LPGNAS search round: supernet weights and architecture logits trained together.
+
+Every epoch alternates (first-order, as in DARTS / LPGNAS):
+
+1. a weight step on the training nodes: Adam on W, b, attention vectors,
+   loss = CE(train) + weight_decay/2 * ||W||^2;
+2. an architecture step on the validation nodes (after `warmup_epochs` of weight steps
+   only): Adam on the architecture logits,
+   loss = CE(val) + size_weight * E[weight bytes] / reference bytes,
+   the reference being the int8 two-layer GCN with 16 hidden units
+   (`space.reference_bytes`).
+
+The genotype is the argmax of every softmax at the end (`Supernet.genotype`).
+
+    result = search(data.load("cora"), SearchConfig(), seed=0)
+    result.genotype.describe()    # e.g. "gcn/relu/16/w8a8 | gat/none/7/w8a8"
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import ClassVar
+
+import numpy as np
+
+from edgegnn.config_fields import MappingConfig
+from edgegnn.search import space as space_lib
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchConfig(MappingConfig):
+  """A search round (the `search` stage's settings).
+
+  Attributes:
+    space: the choices per layer (`SearchSpace`).
+    epochs: alternating weight / architecture epochs.
+    warmup_epochs: weight steps only at first (the architecture logits start uniform).
+    learning_rate, weight_decay: the weights' Adam step and L2 coefficient.
+    arch_learning_rate: the architecture logits' Adam step.
+    size_weight: lambda of the size term (0: accuracy only).
+    dropout: on every layer's input, weight steps only.
+  """
+  SECTION: ClassVar[str] = "search"
+  space: space_lib.SearchSpace = space_lib.SearchSpace()
+  epochs: int = 200
+  warmup_epochs: int = 20
+  learning_rate: float = 0.01
+  weight_decay: float = 5e-4
+  arch_learning_rate: float = 0.05
+  size_weight: float = 0.5
+  dropout: float = 0.5
+
+  def __post_init__(self):
+    if self.epochs < 1 or not 0 <= self.warmup_epochs < self.epochs:
+      raise ValueError(f"search: need epochs >= 1 and 0 <= warmup_epochs < epochs, got "
+                       f"{self.epochs}, {self.warmup_epochs}.")
+    for name in ("learning_rate", "arch_learning_rate"):
+      if getattr(self, name) <= 0:
+        raise ValueError(f"search.{name} must be > 0, got {getattr(self, name)}.")
+    for name in ("weight_decay", "size_weight"):
+      if getattr(self, name) < 0:
+        raise ValueError(f"search.{name} must be >= 0, got {getattr(self, name)}.")
+    if not 0.0 <= self.dropout < 1.0:
+      raise ValueError(f"search.dropout must be in [0, 1), got {self.dropout}.")
+
+
+@dataclasses.dataclass
+class SearchResult:
+  genotype: space_lib.Genotype
+  seconds: float
+  probabilities: list[dict]
+  history: list[dict]          # every 10th epoch: val accuracy, expected bytes
+  supernet_val_accuracy: float
+
+  def to_dict(self) -> dict:
+    return {"genotype": self.genotype.to_dict(), "describe": self.genotype.describe(),
+            "seconds": round(self.seconds, 1), "probabilities": self.probabilities,
+            "history": self.history,
+            "supernet_val_accuracy": round(self.supernet_val_accuracy, 4)}
+
+
+def search(dataset, config: SearchConfig, seed: int = 0) -> SearchResult:
+  """Runs one search round on a node-classification `dataset` (full graph)."""
+  from edgegnn import _keras_env  # noqa: F401  pylint: disable=g-import-not-at-top
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  from edgegnn.models import feeds  # pylint: disable=g-import-not-at-top
+  from edgegnn.search.supernet import Supernet  # pylint: disable=g-import-not-at-top
+
+  if dataset.task != "node":
+    raise ValueError(f"search: LPGNAS searches node-classification models; {dataset.name} "
+                     "is a graph-level dataset.")
+  start = time.perf_counter()
+  tf.keras.utils.set_random_seed(seed)
+  feed = feeds.graph_feed(dataset.graph, "sparse")
+  inputs = (tf.constant(feed["node_features"], tf.float32), tf.constant(feed["edge_source"]),
+            tf.constant(feed["edge_target"]))
+  labels = tf.constant(dataset.labels, tf.int32)
+  train_rows = tf.constant(dataset.train_index, tf.int32)
+  val_rows = tf.constant(dataset.val_index, tf.int32)
+  net = Supernet(config.space, dataset.num_features, dataset.num_classes,
+                 dropout=config.dropout)
+  net(inputs)                                                   # builds every variable
+  reference = float(space_lib.reference_bytes(dataset.num_features, dataset.num_classes))
+  weights, arch = net.weight_variables(), net.architecture_variables()
+  kernels = [v for v in weights if "kernel" in v.name]
+  weight_opt = tf.keras.optimizers.Adam(config.learning_rate)
+  arch_opt = tf.keras.optimizers.Adam(config.arch_learning_rate)
+
+  def cross_entropy(logits, rows):
+    return tf.reduce_mean(tf.keras.losses.sparse_categorical_crossentropy(
+        tf.gather(labels, rows), tf.gather(logits, rows), from_logits=True))
+
+  @tf.function
+  def weight_step():
+    with tf.GradientTape() as tape:
+      loss = cross_entropy(net(inputs, training=True), train_rows)
+      loss += config.weight_decay * tf.add_n([tf.nn.l2_loss(k) for k in kernels])
+    weight_opt.apply_gradients(zip(tape.gradient(loss, weights), weights))
+    return loss
+
+  @tf.function
+  def arch_step():
+    with tf.GradientTape() as tape:
+      size = net.expected_weight_bytes() / reference
+      loss = cross_entropy(net(inputs, training=False), val_rows) + config.size_weight * size
+    arch_opt.apply_gradients(zip(tape.gradient(loss, arch), arch))
+    return loss, size
+
+  @tf.function
+  def val_accuracy():
+    predicted = tf.argmax(tf.gather(net(inputs, training=False), val_rows), -1,
+                          output_type=tf.int32)
+    return tf.reduce_mean(tf.cast(predicted == tf.gather(labels, val_rows), tf.float32))
+
+  history = []
+  for epoch in range(config.epochs):
+    weight_step()
+    if epoch >= config.warmup_epochs:
+      arch_step()
+    if epoch % 10 == 9 or epoch == config.epochs - 1:
+      history.append({"epoch": epoch + 1, "val_accuracy": round(float(val_accuracy()), 4),
+                      "expected_weight_bytes": round(float(net.expected_weight_bytes()), 1),
+                      "genotype": net.genotype().describe()})
+  return SearchResult(genotype=net.genotype(), seconds=time.perf_counter() - start,
+                      probabilities=net.probability_table(), history=history,
+                      supernet_val_accuracy=float(np.float32(val_accuracy())))
