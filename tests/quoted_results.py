@@ -1,17 +1,20 @@
-"""The measured lines that docs/distillation.md and the README quote, and the arithmetic that
+"""The measured lines that docs/distillation.md and the README quote, the distillation rows, and the arithmetic that
 turns them into the quoted figures (shared by the results-docs tests)."""
 import json
 import pathlib
 
 import numpy as np
 
-import tools.distill_results as distill_results
+import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SELECTION = json.loads((ROOT / "docs" / "results" / "distill_selection.json").read_text())
 DISTILLATION = (ROOT / "docs" / "distillation.md").read_text()
 README = (ROOT / "README.md").read_text()
-DISTILL_RUNS = distill_results.load_runs()
+DISTILL_RUNS = json.loads((ROOT / "docs" / "results" / "distill_runs.json").read_text())
+# The distillation rows (experiments/distillation/rows.yaml), by name, as plain mappings.
+ROWS = {r["name"]: r for r in yaml.safe_load(
+    (ROOT / "experiments" / "distillation" / "rows.yaml").read_text())["rows"]}
 
 
 def selection(command):
@@ -42,3 +45,14 @@ def row_mean(row, key):
   runs = [r for r in DISTILL_RUNS if r["row"] == row]
   assert len(runs) == 5, (row, len(runs))
   return f"{100 * np.mean([r[key] for r in runs]):.1f}"
+
+
+def meets_target(target: str, runs: list[dict]) -> bool:
+  """The row's target on the means of its runs (the rule the page's done-when column uses)."""
+  student = np.mean([r["student"] for r in runs])
+  teacher = np.mean([r["teacher"] for r in runs if "teacher" in r] or [np.nan])
+  baseline = np.mean([r["baseline"] for r in runs if "baseline" in r] or [np.nan])
+  return {"teacher+2": student >= teacher + 0.02,
+          "baseline+12&teacher-2": student >= baseline + 0.12 and student >= teacher - 0.02,
+          "baseline": student > baseline, ">=baseline": student >= baseline,
+          ">=0.70": student >= 0.70}[target]

@@ -15,7 +15,6 @@ import numpy as np
 import yaml
 
 from edgegnn.training import TrainConfig
-import tools.distill_results as distill_results
 import tools.select_on_validation as select_on_validation
 
 from quoted_results import DISTILL_RUNS, DISTILLATION, README, SELECTION, row_mean, selection
@@ -103,7 +102,7 @@ def test_quoted_gfkd_rebn_figures_are_the_json_lines():
 
 
 def test_distillation_page_is_rendered_from_the_json():
-  assert DISTILLATION == distill_results.render(DISTILL_RUNS)
+  _tool_check("tools/distill_results.py", "--render-only", "--check")
 
 
 def _dq(case, model):
@@ -150,7 +149,7 @@ def test_quoted_gfkd_adversarial_figures_are_the_json_lines():
   lines = {(r["seed"], r["v"]): r for e in SELECTION
            if e["command"].startswith("python tools/distill_sweep.py gfkd FOLD")
            and e["command"].endswith(rebn) for r in e["runs"]}
-  for fold in (0, 1, 4):                          # session 9's lines of the same setting
+  for fold in (0, 1, 4):                          # the pool's lines of the same setting
     lines[fold, "pool"] = lines[fold, "rebn_bn2_snap10"]
   acc = lambda fold, v: (f"{100 * lines[fold, v]['train_fold_acc']:.1f}"
                          if (fold, v) in lines else "-")
@@ -206,7 +205,7 @@ def test_quoted_gfkd_valence_and_support_figures_are_the_json_lines():
   lines = {(r["seed"], r["v"]): r for e in SELECTION
            if e["command"].startswith("python tools/distill_sweep.py gfkd FOLD")
            and e["command"].endswith(rebn) for r in e["runs"]}
-  for fold in (0, 1, 4):                          # session 9's lines of the pool's setting
+  for fold in (0, 1, 4):                          # the pool's lines of that setting
     lines[fold, "pool"] = lines[fold, "rebn_bn2_snap10"]
   acc = lambda fold, v: (f"{100 * lines[fold, v]['train_fold_acc']:.1f}"
                          if (fold, v) in lines else "-")

@@ -2,9 +2,11 @@
 docs/results/distill_selection.json (tools/distill_sweep.py), and the reading docs/limits.md
 gives holds: no paired test gain for a 4-layer GCN; beyond that depth (6, 8 layers), each
 method at its step chosen on validation, a gain that grows as plain training degrades."""
-import tools.distill_results as distill_results
+from edgegnn.distill import DistillConfig
+from edgegnn.models import ModelSpec
+from edgegnn.training import TrainConfig
 
-from quoted_results import (DISTILL_RUNS, DISTILLATION, mean_val, mean_val_at, paired,
+from quoted_results import (DISTILL_RUNS, DISTILLATION, ROWS, mean_val, mean_val_at, paired,
                             row_mean, selection)
 
 
@@ -50,7 +52,7 @@ def test_quoted_gnn_sd_ten_seed_step_figures_are_the_json_means():
   assert f"plain / GNN-SD with beta 0.01: {quoted}." in DISTILLATION
 
 
-def test_quoted_gnn_sd_session_13_figures_are_the_json_lines():
+def test_quoted_gnn_sd_node_gate_and_width_figures_are_the_json_lines():
   """The NDR-per-layer diagnostic, the node gate, the 64-wide GCN and the paired reading."""
   ndr = selection("python tools/distill_sweep.py sd-ndr 0,1,2 w0.01,w1")
   per_layer = lambda v: ", ".join("/".join(f"{x:.3f}" for x in r["ndr_mean"][:3])
@@ -82,7 +84,7 @@ def test_quoted_gnn_sd_session_13_figures_are_the_json_lines():
   assert sorted({r["seed"] for r in wide}) == list(range(10))
   val = {v: float(mean_val(wide, v)) for v in ("w0.01", "w0.1", "w1")}
   assert max(val, key=val.get) == "w0.1"                    # the row's beta
-  assert distill_results.ROWS["sd-cora-h64"].config.sd_weight == 0.1
+  assert DistillConfig.from_dict(ROWS["sd-cora-h64"]["distill"]).sd_weight == 0.1
   for quoted in (
       f"plain {mean_val(wide, 'baseline')}, beta 0.01 {mean_val(wide, 'w0.01')}, 0.1 "
       f"{mean_val(wide, 'w0.1')}, 1 {mean_val(wide, 'w1')}. Paired against plain, beta 0.1 "
@@ -143,13 +145,16 @@ def _depth_sweep(layers):
           range(10)), (lr, variant)
   best = {"plain": _best_step(deep, ("baseline",)), "sd": _best_step(deep, DEPTH_BETAS)}
   (_, plain_lr, _), (_, sd_lr, sd_variant) = best["plain"], best["sd"]
-  row = distill_results.ROWS[f"sd-cora-{layers}l"]
-  assert row.student.num_layers == layers and row.baseline[0].num_layers == layers
-  assert (row.baseline[1].learning_rate, row.config.learning_rate) == (plain_lr, sd_lr)
-  assert f"w{row.config.sd_weight:g}" == sd_variant
+  row = ROWS[f"sd-cora-{layers}l"]
+  student, config = ModelSpec.from_dict(row["student"]), DistillConfig.from_dict(row["distill"])
+  baseline = ModelSpec.from_dict(row["baseline"]["model"])
+  assert student.num_layers == layers and baseline.num_layers == layers
+  assert (TrainConfig.from_dict(row["baseline"]["train"]).learning_rate,
+          config.learning_rate) == (plain_lr, sd_lr)
+  assert f"w{config.sd_weight:g}" == sd_variant
   chosen = ([r for r in deep if r["lr"] == plain_lr and r["v"] == "baseline"]
             + [r for r in deep if r["lr"] == sd_lr and r["v"] == sd_variant])
-  rows = {r["seed"]: r for r in DISTILL_RUNS if r["row"] == row.name}
+  rows = {r["seed"]: r for r in DISTILL_RUNS if r["row"] == row["name"]}
   assert sorted(rows) == list(range(5))
   for r in chosen:                    # the row is seeds 0-4 of these runs (deterministic)
     if r["seed"] in rows:

@@ -21,7 +21,6 @@ import argparse
 import json
 import pathlib
 import platform
-import re
 import tempfile
 import time
 
@@ -38,6 +37,7 @@ from edgegnn.binary.staged import BinarizeConfig, binarize, export_model, predic
 from edgegnn.deploy import bench, convert, verify
 from edgegnn.models import ModelSpec, build_model, feeds, transfer_weights
 from edgegnn.training import TrainConfig, make_task, train
+from page_template import fill_template
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "docs" / "binary_results.json"
@@ -275,25 +275,7 @@ def render_text(records) -> str:
             "artifacts_table": _artifacts_table(by_name),
             "op_lists": _op_lists(by_name),
             "status": _status(by_name)}
-  return fill_template(PAGE.read_text(), blocks)
-
-
-def fill_template(template: str, blocks: dict) -> str:
-  """TEMPLATE with every line `{{name}}` replaced by BLOCKS[name] (a list of lines; an empty
-  list removes the line). An unknown or unused marker is an error."""
-  out, used = [], set()
-  for line in template.splitlines():
-    marker = re.fullmatch(r"\{\{(\w+)\}\}", line.strip())
-    if marker:
-      if marker.group(1) not in blocks:
-        raise ValueError(f"{PAGE}: unknown marker {line.strip()}; known: {', '.join(blocks)}")
-      used.add(marker.group(1))
-      out += blocks[marker.group(1)]
-    else:
-      out.append(line)
-  if set(blocks) - used:
-    raise ValueError(f"{PAGE}: no marker for {', '.join(sorted(set(blocks) - used))}")
-  return "\n".join(out) + ("\n" if template.endswith("\n") else "")
+  return fill_template(PAGE, blocks)
 
 
 def _batch_norm_table(by_name) -> list:
