@@ -1,10 +1,14 @@
 """Builds frozen config dataclasses from mappings, rejecting unknown keys and wrong types.
 
 Used for every section of a pipeline file, so a typo fails before any training with the
-section and key named.
+section and key named. A field typed as another config dataclass (a stage's `model:
+ModelSpec`) is built from its nested mapping the same way, its errors naming the whole
+path (`stages[0].train(gcn).model.hidden_units`). Imports nothing but the standard
+library: pipeline files are checked without TensorFlow.
 """
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import difflib
 import math
@@ -61,9 +65,23 @@ def _check_type(where: str, key: str, value: Any, annotation: Any) -> Any:
       raise ValueError(f"{where}.seeds must be in 0..2147483647 (random seeds), got "
                        f"{list(value)}.")
     return tuple(value)
-  if origin is dict and not isinstance(value, Mapping):
+  if origin in (dict, collections.abc.Mapping) and not isinstance(value, Mapping):
     raise TypeError(f"{where}.{key} must be a mapping, got {value!r}.")
+  if isinstance(base, type) and dataclasses.is_dataclass(base):
+    return _nested(f"{where}.{key}", value, base)
   return value
+
+
+def _nested(where: str, value: Any, cls: type) -> Any:
+  """A section typed as config dataclass `cls` (e.g. a stage's `model: ModelSpec`), built
+  from its mapping by `cls.from_dict` (which may complete it, e.g. a stage's fixed
+  quantization method) or `from_mapping`."""
+  if isinstance(value, cls):
+    return value
+  if not isinstance(value, Mapping):
+    raise TypeError(f"{where} must be a mapping of keys to values, got {value!r}.")
+  build = getattr(cls, "from_dict", None)
+  return build(value, where) if build is not None else from_mapping(cls, value, where)
 
 
 def from_mapping(cls: type[T], values: Mapping[str, Any], where: str) -> T:

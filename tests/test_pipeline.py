@@ -1,6 +1,7 @@
 """Pipeline files, the CLI, report.json, caching, and the microcontroller export path."""
 import json
 import pathlib
+import re
 import shutil
 import subprocess
 
@@ -35,7 +36,7 @@ def _write(tmp_path, raw):
 
 @pytest.mark.parametrize("mutate,message", [
     (lambda r: r["stages"][0]["train"]["model"].update(architecure="gcn"),
-     "stages[0].train: Unknown key gcn.model.architecure. Did you mean 'architecture'"),
+     "Unknown key stages[0].train(gcn).model.architecure. Did you mean 'architecture'"),
     (lambda r: r["stages"][0]["train"]["train"].update(epochs="ten"),
      "train.epochs must be an integer"),
     (lambda r: r["stages"].append({"quantize": {}}), "unknown stage kind 'quantize'"),
@@ -51,7 +52,7 @@ def _write(tmp_path, raw):
      "the staged distillation needs `teacher: <stage name>`"),
     (lambda r: r["stages"].append({"binarize": {"name": "b", "teacher": "gcn",
                                                 "binarize": {"epocs": 5}}}),
-     "Unknown key binarize(b).binarize.epocs. Did you mean 'epochs'?"),
+     "Unknown key stages[2].binarize(b).binarize.epocs. Did you mean 'epochs'?"),
     (lambda r: r["stages"].append({"binarize": {"name": "b", "teacher": "gcn", "binarize": {
         "model": {"architecture": "gat"}}}}), "unknown 'gat'; expected one of gcn, sage"),
 ])
@@ -124,12 +125,28 @@ def test_pipeline_writes_the_report_contract_and_caches(tmp_path):
   assert (out / "report.html").stat().st_size > 10000
   assert sorted(p.name for p in (out / "plots").iterdir()) == [
       "accuracy_vs_latency.png", "accuracy_vs_size.png", "layer_bits.png"]
-  # Everything is cached on a second run.
-  second = runner.invoke(main, ["run", str(tmp_path / "p.yaml"), "--out", str(out),
-                                "--no-progress"])
-  assert second.exit_code == 0
-  assert second.output.count("[cached]") == 2
+  # Every stage logged its number, kind and name, with its time.
+  lines = first.output.splitlines()
+  starts = [line for line in lines if line.startswith("stage ")]
+  assert starts == ["stage 1/2 train gcn", "stage 2/2 export gcn_sparse"]
+  ends = [re.match(r"\[ *[\d.]+s\] (stage \d/2 \w+ \w+): ", line) for line in lines]
+  assert [m.group(1) for m in ends if m] == starts
+  # Everything is cached on a second run; --json puts the summary alone on stdout.
+  second = CliRunner(mix_stderr=False).invoke(main, ["run", str(tmp_path / "p.yaml"), "--out",
+                                                     str(out), "--no-progress", "--json"])
+  assert second.exit_code == 0, second.stderr
+  assert second.stderr.count("[cached]") == 2
   assert json.loads((out / "report.json").read_text()) == report
+  summary = json.loads(second.stdout)
+  assert [(s["kind"], s["name"], s["cached"]) for s in summary["stages"]] == [
+      ("train", "gcn", True), ("export", "gcn_sparse", True)]
+  assert {a["path"]: a["bytes"] for a in summary["artifacts"]} == {
+      str(out / a["path"]): a["bytes"] for a in report["artifacts"]}
+  assert [m["test_accuracy"] for m in summary["models"]] == [model["test_accuracy"]]
+  for path in [*summary["report"].values(), *summary["figures"].values()]:
+    assert pathlib.Path(path).is_file(), path
+  regenerated = CliRunner(mix_stderr=False).invoke(main, ["report", str(out), "--json"])
+  assert json.loads(regenerated.stdout)["figures"] == summary["figures"]
   # inspect and bench work on the artifact, with --json.
   artifact = str(out / report["artifacts"][0]["path"])
   inspected = json.loads(runner.invoke(main, ["inspect", artifact, "--json"]).output)

@@ -76,7 +76,7 @@ def _export(model, **options):
      "batch-norm layer and needs a GIN teacher with batch_norm: true; teacher 'gin' has "
      "architecture 'gin', batch_norm False. Set gfkd_feature_support to 0"),
     (_pipeline("cora", CPF_TEACHER, dict(CPF, distill=dict(CPF["distill"], studnet={}))),
-     "Unknown key stages[1].distill.studnet. Did you mean 'student'?"),
+     "Unknown key stages[1].distill(cpf).studnet. Did you mean 'student'?"),
 ])
 def test_invalid_distill_stages_fail_at_load_naming_method_task_and_fix(raw, message):
   with pytest.raises(pipeline.PipelineError) as error:

@@ -1,4 +1,10 @@
-"""ModelSpec: what to build, as a pipeline file's `model:` section states it."""
+"""ModelSpec: what to build, as a pipeline file's `model:` section states it.
+
+Checked against option tables held here as plain data, so a pipeline file is validated
+without importing TensorFlow; the layers that implement the options (`edgegnn.layers.
+activations`, `attention`, `readout`) hold the same names (tests/test_stage_registry.py
+compares them).
+"""
 from __future__ import annotations
 
 import dataclasses
@@ -10,6 +16,12 @@ ARCHITECTURES = ("gcn", "gat", "sage", "gin", "edgeconv", "mlp", "mp")
 LAYOUTS = ("sparse", "dense", "neighbors")
 # How node features are fed: dense rows, or their non-zeros (edgegnn.layers.sparse_features).
 FEATURE_ENCODINGS = ("dense", "sparse", "binary")
+# The aliases of `edgegnn.layers.activations.get` (case-insensitive).
+ACTIVATIONS = ("none", "sigmoid", "tanh", "softplus", "relu", "leaky_relu", "relu6", "elu")
+# The edge attention kinds of mp layers (`edgegnn.layers.attention.ATTENTIONS`).
+ATTENTIONS = ("const", "gcn", "gat", "sym-gat", "cos", "linear", "gene-linear")
+# The graph-level poolings (`edgegnn.layers.readout.REDUCTIONS`).
+READOUTS = ("sum", "mean", "max", "mean+max")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,12 +76,10 @@ class ModelSpec(MappingConfig):
     if self.input_normalization not in ("none", "row"):
       raise ValueError("model.input_normalization must be 'none' or 'row', "
                        f"got {self.input_normalization!r}.")
-    from edgegnn.layers import activations, attention, readout  # validates aliases
-    activations.get(self.activation)
-    if self.attention not in attention.ATTENTIONS:
-      raise ValueError(f"model.attention: unknown {self.attention!r}; expected one of "
-                       f"{', '.join(attention.ATTENTIONS)}.")
-    if self.readout not in readout.REDUCTIONS:
-      raise ValueError(f"model.readout: unknown {self.readout!r}; expected one of "
-                       f"{', '.join(readout.REDUCTIONS)}.")
+    for name, valid, value in (("activation", ACTIVATIONS, self.activation.lower()),
+                               ("attention", ATTENTIONS, self.attention),
+                               ("readout", READOUTS, self.readout)):
+      if value not in valid:
+        raise ValueError(f"model.{name}: unknown {getattr(self, name)!r}; expected one of "
+                         f"{', '.join(valid)}.")
 

@@ -1,7 +1,10 @@
-"""Pipelines: YAML files of stages, validated whole, run with caching and resume."""
-from edgegnn.pipeline.config import Pipeline, PipelineError, load, parse
-from edgegnn.pipeline.stages import ExportStage, TrainStage
-from edgegnn.pipeline.runner import Runner, plan
+"""Pipelines: YAML files of stages, validated whole, run with caching and resume.
 
-__all__ = ["ExportStage", "Pipeline", "PipelineError", "TrainStage", "load", "parse", "Runner",
-           "plan"]
+Stage kinds are plug-ins (`edgegnn.pipeline.registry`); reading and checking a pipeline
+file imports no TensorFlow.
+"""
+from edgegnn.pipeline.config import Pipeline, PipelineError, load, parse
+from edgegnn.pipeline.plan import plan
+from edgegnn.pipeline.runner import Runner
+
+__all__ = ["Pipeline", "PipelineError", "load", "parse", "Runner", "plan"]

@@ -21,8 +21,9 @@ checked at parse time.
 
 Every key is checked: an unknown key or a wrong type fails naming the stage and key; so
 does a stage that does not fit the dataset's task (e.g. distill method gfkd on cora) or the
-model it reads (e.g. a CPF student exported in the dense layout). The stage kinds and their
-options are in `edgegnn.pipeline.stages`.
+model it reads (e.g. a CPF student exported in the dense layout). The stage kinds are
+looked up in `edgegnn.pipeline.registry`; their options are their config dataclasses in
+`edgegnn.pipeline.stages`. Parsing imports no TensorFlow.
 """
 from __future__ import annotations
 
@@ -32,9 +33,9 @@ from typing import Any, Optional
 
 import yaml
 
-from edgegnn.config_fields import from_mapping
+from edgegnn.pipeline import registry
+from edgegnn.pipeline.stages.base import PipelineContext, Stage
 from edgegnn.safe_paths import check_name
-from edgegnn.pipeline.stages import STAGES, DistillStage, ExportStage, PtqStage, Stage
 
 
 class PipelineError(ValueError):
@@ -56,33 +57,32 @@ class Pipeline:
   compare_with_stock: bool = False
 
 
-def _parse_stage(index: int, raw: Any) -> Stage:
+def _where(index: int, kind: str, body: Any) -> str:
+  """How errors name a stage: `stages[1].distill(mlp)` (its name, or the model it reads)."""
+  label = None
+  if isinstance(body, dict):
+    label = next((body[k] for k in ("name", "model") if isinstance(body.get(k), str)), None)
+  return f"stages[{index}].{kind}" + (f"({label})" if label else "")
+
+
+def _parse_stage(index: int, raw: Any) -> tuple[Stage, str]:
+  """(stage, where) of the `index`th entry of `stages:`."""
   if not isinstance(raw, dict) or len(raw) != 1:
     raise PipelineError(f"stages[{index}] must be a mapping with one stage kind "
-                        f"({', '.join(STAGES)}), got {raw!r}.")
+                        f"({', '.join(registry.names())}), got {raw!r}.")
   (kind, body), = raw.items()
-  if kind not in STAGES:
-    raise PipelineError(f"stages[{index}]: unknown stage kind {kind!r}; expected one of "
-                        f"{', '.join(STAGES)}.")
+  where = _where(index, str(kind), body)
   try:
-    stage = from_mapping(STAGES[kind], body or {}, f"stages[{index}].{kind}")
+    stage_kind = registry.get(kind)
+  except ValueError as e:
+    raise PipelineError(f"stages[{index}]: {e}") from None
+  try:
+    stage = stage_kind.config.from_dict(body or {}, where)
     # The name becomes OUT/models/NAME and OUT/artifacts/NAME.*: an identifier only.
     check_name(stage.produces, f"stages[{index}].{kind}.name")
-    return stage
+    return stage, where
   except (TypeError, ValueError) as e:
     raise PipelineError(str(e)) from None
-
-
-def _check_in_context(stage: Stage, dataset: str, task: str,
-                      earlier: dict[str, Stage]) -> None:
-  """The checks of a stage that need the dataset's task ("node" or "graph") or the earlier
-  stage whose model it reads; raises ValueError."""
-  if isinstance(stage, DistillStage):
-    stage.check_task(dataset, task)
-    if stage.teacher:
-      stage.check_teacher(earlier[stage.teacher])
-  if isinstance(stage, (ExportStage, PtqStage)):
-    stage.check_source(earlier[stage.model])
 
 
 def _dataset_of(value: Any, source: Optional[str]) -> tuple[str, Optional[dict], str]:
@@ -114,25 +114,27 @@ def parse(raw: Any, source: Optional[str] = None, default_name: str = "pipeline"
     raise PipelineError(f"dataset: {e}") from None
   if not isinstance(raw["stages"], list) or not raw["stages"]:
     raise PipelineError("stages must be a non-empty list.")
-  stages = tuple(_parse_stage(i, s) for i, s in enumerate(raw["stages"]))
+  parsed = [_parse_stage(i, s) for i, s in enumerate(raw["stages"])]
   produced: dict[str, Stage] = {}
-  for i, stage in enumerate(stages):
+  for stage, where in parsed:
     for need in stage.requires():
       if need not in produced:
-        raise PipelineError(f"stages[{i}] uses model {need!r}, which no earlier stage "
+        raise PipelineError(f"{where} uses model {need!r}, which no earlier stage "
                             f"produces (earlier: {sorted(produced) or 'none'}).")
-      if isinstance(produced[need], ExportStage):
-        models = sorted(n for n, s in produced.items() if not isinstance(s, ExportStage))
-        raise PipelineError(f"stages[{i}] uses {need!r}, which is an export stage's artifacts, "
-                            f"not a model; name the model it exports ({produced[need].model!r}"
-                            f"; models: {models}).")
+      if not produced[need].produces_model:
+        models = sorted(n for n, s in produced.items() if s.produces_model)
+        raise PipelineError(f"{where} uses {need!r}, which is a {produced[need].kind} stage's "
+                            f"artifacts, not a model; name the model it reads "
+                            f"({', '.join(map(repr, produced[need].requires()))}; models: "
+                            f"{models}).")
     if stage.produces in produced:
-      raise PipelineError(f"stages[{i}]: the name {stage.produces!r} is used twice.")
+      raise PipelineError(f"{where}: the name {stage.produces!r} is used twice.")
     try:
-      _check_in_context(stage, dataset, task, produced)
+      stage.check_context(PipelineContext(dataset, task, dict(produced)))
     except ValueError as e:
-      raise PipelineError(f"stages[{i}]: {e}") from None
+      raise PipelineError(f"{where}: {e}") from None
     produced[stage.produces] = stage
+  stages = tuple(stage for stage, _ in parsed)
   name = raw.get("name", default_name)
   try:
     check_name(name, "name")
