@@ -1,14 +1,14 @@
 """Stage kind distill: a student trained from a teacher stage's model with one method of
 `edgegnn.distill` (kd, lsp, glnn, cpf, gnn-sd on node datasets; gfkd on graph datasets).
 
-Each method takes only its own options in the `distill:` section (`METHOD_OPTIONS`); an
-option of another method (`method: kd` with `gfkd_graphs: 512`) fails when the file loads,
-naming the method and listing its options.
+The `distill:` section is built as its method's own config dataclass
+(`edgegnn.distill.config.METHOD_CONFIGS`), so an option of another method (`method: kd`
+with `gfkd_graphs: 512`) fails when the file loads, naming both methods.
 """
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar, Mapping, Optional
+from typing import Any, ClassVar, Optional
 
 from edgegnn.distill.config import DistillConfig
 from edgegnn.models.spec import ModelSpec
@@ -16,37 +16,6 @@ from edgegnn.pipeline import registry
 from edgegnn.pipeline.context import StageContext, model_entry
 from edgegnn.pipeline.stages.base import PipelineContext, Stage, check_seeds
 from edgegnn.quantization.config import QuantizationConfig
-
-# The options every method reads, then each method's own (the DistillConfig fields its
-# objective and training loop read in `edgegnn.distill.distill` and `gfkd`).
-_TRAINING = ("method", "epochs", "learning_rate", "weight_decay")
-_SOFT_TARGETS = ("temperature", "alpha", "soft_nodes")
-_FIELDS = tuple(f.name for f in dataclasses.fields(DistillConfig))
-METHOD_OPTIONS = {
-    "kd": _TRAINING + ("patience",) + _SOFT_TARGETS,
-    "glnn": _TRAINING + ("patience",) + _SOFT_TARGETS,
-    "lsp": _TRAINING + ("patience",) + _SOFT_TARGETS
-           + tuple(f for f in _FIELDS if f.startswith("lsp_")),
-    "cpf": _TRAINING + ("patience", "temperature")
-           + tuple(f for f in _FIELDS if f.startswith("cpf_")),
-    "gnn-sd": _TRAINING + ("patience",) + tuple(f for f in _FIELDS if f.startswith("sd_")),
-    "gfkd": _TRAINING + ("temperature", "batch_size")
-            + tuple(f for f in _FIELDS if f.startswith("gfkd_")),
-}
-
-
-def check_method_options(raw: Mapping[str, Any], where: str) -> None:
-  """Raises ValueError if the `distill:` mapping `raw` sets an option its method does not
-  read. Unknown keys are left to `from_mapping`, which suggests the closest one."""
-  from edgegnn.distill import methods  # pylint: disable=g-import-not-at-top
-  method = methods.get(str(raw.get("method", "kd"))).name
-  valid = METHOD_OPTIONS[method]
-  foreign = [k for k in raw if k in _FIELDS and k not in valid]
-  if foreign:
-    owners = {k: [m for m, options in METHOD_OPTIONS.items() if k in options] for k in foreign}
-    of = "; ".join(f"{k} is an option of {', '.join(owners[k])}" for k in foreign)
-    raise ValueError(f"{where}: method {method} does not read {', '.join(foreign)} ({of}). "
-                     f"Options of method {method}: {', '.join(valid)}.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,7 +30,7 @@ class DistillStage(Stage):
   Attributes:
     name: the student's name.
     distill: the `edgegnn.distill.DistillConfig` mapping: `method` (kd, lsp, glnn, cpf,
-      gnn-sd, gfkd) and that method's options (`METHOD_OPTIONS`).
+      gnn-sd, gfkd) and that method's options (its `METHOD_CONFIGS` dataclass).
     student: the student's `ModelSpec` mapping. Optional for the methods that build their
       own: glnn (default: the `GLNN_STUDENT` MLP; a given spec must be an mlp) and cpf
       (default: CPF's label propagation + feature transformation student, options
@@ -80,14 +49,6 @@ class DistillStage(Stage):
   teacher: Optional[str] = None
   quantization: Optional[QuantizationConfig] = None
   seeds: tuple[int, ...] = (0,)
-
-  @classmethod
-  def from_dict(cls, values: Optional[Mapping[str, Any]] = None, where: Optional[str] = None):
-    """As `Stage.from_dict`, refusing options of another method in `distill:`."""
-    raw = (values or {}).get("distill")
-    if isinstance(raw, Mapping):
-      check_method_options(raw, f"{where or cls.kind}.distill")
-    return super().from_dict(values, where)
 
   def __post_init__(self):
     from edgegnn.distill import methods  # pylint: disable=g-import-not-at-top
