@@ -1,10 +1,17 @@
-"""tools/select_on_validation.py: per-method choice on validation only, ties to the first
-listed, and clear errors for a missing report, no matching model or untrained stages."""
+"""tools/select_on_validation.py, run as users run it: per-method choice on validation only,
+ties to the first listed, the table it prints, and clear errors for a missing report, no
+matching model or untrained stages (nothing written then)."""
 import json
+import pathlib
+import subprocess
+import sys
 
-import pytest
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
-import tools.select_on_validation as sov
+
+def _select(*args):
+  return subprocess.run([sys.executable, "tools/select_on_validation.py", *map(str, args)],
+                        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
 
 
 def _report(tmp_path, models, name="report.json"):
@@ -26,31 +33,27 @@ def test_selects_per_method_on_validation_not_test(tmp_path):
       _model("dq_a", "dq", [0.80, 0.80], [0.70, 0.72]),
       _model("dq_b", "dq", [0.80, 0.80], [0.99, 0.99]),     # tie on validation: first wins
       _model("fp32", "fp32", [0.9], [0.9])])
-  found = sov.candidates([report], ["qat_*", "dq_*"])
-  assert [c["model"] for c in found] == ["qat_a", "qat_b", "dq_a", "dq_b"]
-  assert found[2]["test_mean"] == pytest.approx(0.71)
-  assert found[2]["test_std"] == pytest.approx(0.01)
-  assert sov.select(found) == {"qat": "qat_b", "dq": "dq_a"}
-
-
-def test_main_writes_json_and_table(tmp_path, capsys):
-  report = _report(tmp_path, [_model("a", "dq", [0.5], [0.4]), _model("b", "dq", [0.6], [0.3])])
   out = tmp_path / "sel.json"
-  sov.main([str(report), "--out", str(out)])
+  done = _select(report, "--models", "qat_*", "dq_*", "--out", out)
+  assert done.returncode == 0, done.stderr
   result = json.loads(out.read_text())
-  assert result["selected_on_validation"] == {"dq": "b"}
-  assert "| b | dq | 60.0 | 30.0 ± 0.0 | yes |" in capsys.readouterr().out
-  assert sov.markdown_table(result).splitlines()[2] == "| a | dq | 50.0 | 40.0 ± 0.0 |  |"
+  assert [c["model"] for c in result["models"]] == ["qat_a", "qat_b", "dq_a", "dq_b"]
+  dq_a = result["models"][2]
+  assert abs(dq_a["test_mean"] - 0.71) < 1e-9 and abs(dq_a["test_std"] - 0.01) < 1e-9
+  assert result["selected_on_validation"] == {"qat": "qat_b", "dq": "dq_a"}
+  table = done.stdout.splitlines()
+  assert table[2] == "| qat_a | qat | 61.0 | 90.0 ± 0.0 |  |"
+  assert table[3] == "| qat_b | qat | 71.0 | 50.0 ± 0.0 | yes |"
 
 
 def test_bad_input_is_named_and_nothing_is_written(tmp_path):
   out = tmp_path / "sel.json"
-  with pytest.raises(FileNotFoundError, match="no such report.json"):
-    sov.main([str(tmp_path / "missing.json"), "--out", str(out)])
+  done = _select(tmp_path / "missing.json", "--out", out)
+  assert done.returncode != 0 and "no such report.json" in done.stderr
   report = _report(tmp_path, [_model("a", "dq", [0.5], [0.4])])
-  with pytest.raises(ValueError, match=r"no model of .* matches qat\*"):
-    sov.main([str(report), "--models", "qat*", "--out", str(out)])
+  done = _select(report, "--models", "qat*", "--out", out)
+  assert done.returncode != 0 and "matches qat*" in done.stderr
   ptq = {"name": "ptq_int8", "method": "ptq", "runs": [{"seed": 0, "test_accuracy": 0.5}]}
-  with pytest.raises(ValueError, match="no per-run validation accuracy"):
-    sov.main([str(_report(tmp_path, [ptq], "ptq.json")), "--out", str(out)])
+  done = _select(_report(tmp_path, [ptq], "ptq.json"), "--out", out)
+  assert done.returncode != 0 and "no per-run validation accuracy" in done.stderr
   assert not out.exists()

@@ -17,7 +17,6 @@ import pathlib
 import shlex
 import sys
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 # pylint: disable=g-import-not-at-top,wrong-import-position
 from edgegnn.atomic import atomic_write_text
 from edgegnn.training import accuracy_targets

@@ -24,7 +24,6 @@ import pathlib
 import platform
 import sys
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 from edgegnn import data  # noqa: E402
 from edgegnn.atomic import atomic_write_text  # noqa: E402
 from edgegnn.pipeline import stock_comparison  # noqa: E402

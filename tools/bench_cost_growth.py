@@ -54,7 +54,6 @@ import time
 import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 from edgegnn.atomic import atomic_write_bytes, atomic_write_text  # noqa: E402
 
 VARIANTS = ("stock-float32", "edgegnn-sparse-dense", "edgegnn-sparse-binary",

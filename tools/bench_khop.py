@@ -27,7 +27,6 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 from edgegnn import data  # noqa: E402
 from edgegnn.atomic import atomic_write_text  # noqa: E402
 from edgegnn.deploy.khop import KHopExtractor  # noqa: E402

@@ -18,13 +18,12 @@ import platform
 import subprocess
 import sys
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 from edgegnn.atomic import atomic_write_text  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 _CHILD = r"""
 import json, sys, time
-sys.path.insert(0, sys.argv[1])
+# argv[1]: the package root (edgegnn is installed; kept for the command line's shape)
 import numpy as np
 from edgegnn.data.synthetic import synthetic_dataset
 def kb(field):

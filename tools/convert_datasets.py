@@ -19,7 +19,6 @@ import zipfile
 
 import numpy as np
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 from edgegnn.data import registry  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 Arrays = dict[str, np.ndarray]

@@ -6,7 +6,7 @@ invokes and reports its own peak memory (VmHWM reset after loading the inputs).
 Prints one line `COST_GROWTH {json}`. Imports numpy and ai-edge-litert only, no TensorFlow.
 """
 import json, os, sys, time
-sys.path.insert(0, sys.argv[1])
+# argv[1] (the package root) is kept for the command line's shape; edgegnn is installed.
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 from edgegnn.deploy import tflite_file

@@ -38,8 +38,6 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import distill_results as dr  # noqa: E402
 from edgegnn import data  # noqa: E402
 from edgegnn.distill import (distill, fake_graphs, gfkd, methods, node_trainer,  # noqa: E402

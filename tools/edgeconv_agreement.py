@@ -11,7 +11,6 @@ import pathlib
 import sys
 import tempfile
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 # pylint: disable=g-import-not-at-top,wrong-import-position
 from edgegnn import data
 from edgegnn.deploy import convert as convert_lib

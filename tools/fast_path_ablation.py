@@ -30,7 +30,6 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 from edgegnn import _keras_env  # noqa: E402,F401
 import tensorflow as tf  # noqa: E402
 

@@ -7,8 +7,8 @@ Each file is run from scratch with `edgegnn run FILE --out TMP --no-progress` in
 directory (no cache), timed end to end. Its `report.json` is reduced to what the README
 quotes: every model's test accuracy, and every artifact's format, layout, bytes, accuracy and
 agreement with its Keras model. The entries are merged into `--json` (default
-`docs/results/pipelines.json`, keyed by the pipeline file's name), written atomically;
-`tests/test_results_docs.py` checks the README's quotes against it.
+`docs/results/pipelines.json`, keyed by the pipeline file's name), written atomically.
+`--summarize OUT/report.json` prints that reduction of an existing run and runs nothing.
 """
 from __future__ import annotations
 
@@ -21,15 +21,15 @@ import sys
 import tempfile
 import time
 
+from edgegnn.atomic import atomic_write_text
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from edgegnn.atomic import atomic_write_text  # noqa: E402
 
 DEFAULT_JSON = ROOT / "docs" / "results" / "pipelines.json"
 
 
 def summarize(report: dict) -> dict:
-  """The README's figures of one report.json."""
+  """The recorded figures of one report.json."""
   return {
       "models": {m["name"]: {"test_accuracy": m["test_accuracy"],
                              **({"teacher": m["teacher"]} if "teacher" in m else {})}
@@ -57,9 +57,16 @@ def run_pipeline(path: pathlib.Path) -> dict:
 
 def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument("pipelines", nargs="+", type=pathlib.Path)
+  parser.add_argument("pipelines", nargs="*", type=pathlib.Path)
   parser.add_argument("--json", type=pathlib.Path, default=DEFAULT_JSON)
+  parser.add_argument("--summarize", type=pathlib.Path, default=None,
+                      help="print the figures kept of this report.json; run nothing")
   args = parser.parse_args(argv)
+  if args.summarize is not None:
+    print(json.dumps(summarize(json.loads(args.summarize.read_text())), indent=1))
+    return
+  if not args.pipelines:
+    parser.error("name the pipeline files to run (or --summarize REPORT.json)")
   results = json.loads(args.json.read_text()) if args.json.exists() else {}
   for path in args.pipelines:
     entry = run_pipeline(path.resolve())
