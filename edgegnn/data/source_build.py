@@ -216,8 +216,14 @@ def check_split(rows: Any, name: str, size: int, where: str, what: str) -> np.nd
     j = int(np.flatnonzero(outside)[0])
     raise SourceError(f"{where}: {name}[{j}] is {rows[j]}, outside [0, {size}) ({size} "
                       f"{what}s).")
-  if np.unique(rows).size != rows.size:
-    raise SourceError(f"{where}: {name} lists a {what} twice; each row once.")
+  unique, first = np.unique(rows, return_index=True)
+  if unique.size != rows.size:
+    repeats = np.ones(rows.size, bool)
+    repeats[first] = False
+    j = int(np.flatnonzero(repeats)[0])
+    raise SourceError(f"{where}: {name}[{j}] is {rows[j]}, already listed at "
+                      f"{name}[{int(np.flatnonzero(rows == rows[j])[0])}]; list each {what} "
+                      "once.")
   return rows
 
 

@@ -257,9 +257,15 @@ def _sparse_file(conf: Mapping[str, Any], ids, nodes_path: pathlib.Path,
     raise SourceError(f"{path}: {index_key} reaches {index.max()} but width is {width}; "
                       "raise sparse_features.width or fix the index.")
   keys = rows * width + index
-  if np.unique(keys).size != keys.size:
-    raise SourceError(f"{path}: a (node, {index_key}) pair appears twice; list each non-zero "
-                      "once (sum the values first).")
+  unique, first = np.unique(keys, return_index=True)
+  if unique.size != keys.size:
+    repeats = np.ones(keys.size, bool)
+    repeats[first] = False
+    row = int(np.flatnonzero(repeats)[0])
+    earlier = int(np.flatnonzero(keys == keys[row])[0])
+    raise SourceError(f"{path}: node {ids[int(rows[row])].as_py()!r} has {index_key} "
+                      f"{index[row]} on data rows {earlier} and {row} (lines {earlier + 2} and "
+                      f"{row + 2}); list each non-zero once (sum the values first).")
   order = np.argsort(keys, kind="stable")
   splits = np.zeros(len(ids) + 1, np.int64)
   np.cumsum(np.bincount(rows, minlength=len(ids)), out=splits[1:])
