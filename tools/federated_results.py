@@ -1,7 +1,10 @@
 """Regenerates docs/federated.md: federated vs centralized accuracy (mean ± std over seeds).
 
-    PYTHONPATH=. python tools/federated_results.py --experiments cora_subgraph --seeds 0 1 2
-    PYTHONPATH=. python tools/federated_results.py --table-only
+    python tools/federated_results.py --experiments cora_subgraph --seeds 0 1 2
+    python tools/federated_results.py --table-only
+
+The experiments and targets are experiments/federated/experiments.yaml; the page's notes
+are experiments/federated/notes.md.
 
 Each finished run is cached in OUT/EXPERIMENT/seedS.json (federated) and
 OUT/EXPERIMENT/central_seedS.json (centralized, same architecture), so the table is
@@ -19,6 +22,7 @@ import sys
 import time
 
 import numpy as np
+import yaml
 
 import edgegnn  # noqa: F401  (Keras 2 before TensorFlow)
 from edgegnn import data
@@ -29,39 +33,13 @@ from edgegnn.federated.run import run_federated
 from edgegnn.models import ModelSpec
 from edgegnn.training import TrainConfig, train
 
-GCN = ModelSpec("gcn", hidden_units=16, dropout=0.5, weight_decay=5e-4, input_normalization="row")
-GIN = ModelSpec("gin", hidden_units=32, num_layers=4, dropout=0.5, readout="sum")
-
-EXPERIMENTS = {
-    "cora_subgraph": dict(dataset="cora", spec=GCN, federated=dict(
-        setting="subgraph", num_clients=5, rounds=100, local_epochs=10, learning_rate=0.01,
-        engine="inprocess", eval_every=5), central=dict(epochs=200, patience=100)),
-    # The pre-fix client update (L2 decay through a stateless Adam), kept as the ablation.
-    "cora_subgraph_l2": dict(dataset="cora", spec=GCN, federated=dict(
-        setting="subgraph", num_clients=5, rounds=100, local_epochs=10, learning_rate=0.01,
-        weight_decay_mode="l2", engine="inprocess", eval_every=5),
-        central=dict(epochs=200, patience=100)),
-    # One client holding the whole graph: the federated code path without federation.
-    "cora_one_client": dict(dataset="cora", spec=GCN, federated=dict(
-        setting="subgraph", num_clients=1, rounds=20, local_epochs=10, learning_rate=0.01,
-        engine="inprocess", eval_every=5), central=dict(epochs=200, patience=100)),
-    "cora_subgraph_dq": dict(dataset="cora", spec=GCN, federated=dict(
-        setting="subgraph", num_clients=5, rounds=100, local_epochs=10, learning_rate=0.01,
-        engine="inprocess", eval_every=5, quantization={"method": "dq"}),
-        central=None, baseline="cora_subgraph",
-        export=dict(fmt="tflite-int8", layout="neighbors", target="mobile")),
-    "proteins_iid": dict(dataset="proteins", spec=GIN, federated=dict(
-        setting="graph", num_clients=4, rounds=50, local_epochs=1, iid=True, engine="inprocess",
-        eval_every=5), central=dict(epochs=50, lr_decay_every=0, patience=0)),
-    # Same centralized baseline as proteins_iid (the split only changes the federation).
-    "proteins_dirichlet": dict(dataset="proteins", spec=GIN, federated=dict(
-        setting="graph", num_clients=4, rounds=50, local_epochs=1, iid=False, alpha=0.5,
-        engine="inprocess", eval_every=5), central=dict(epochs=50, lr_decay_every=0, patience=0),
-        central_from="proteins_iid"),
-    "mutag_iid": dict(dataset="mutag", spec=GIN, federated=dict(
-        setting="graph", num_clients=4, rounds=50, local_epochs=1, iid=True, engine="inprocess",
-        eval_every=5), central=dict(epochs=50, patience=0)),
-}
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SWEEP = ROOT / "experiments" / "federated" / "experiments.yaml"
+NOTES = ROOT / "experiments" / "federated" / "notes.md"
+_SWEEP = yaml.safe_load(SWEEP.read_text())
+EXPERIMENTS = _SWEEP["experiments"]
+# (kind, threshold) on the seed means: ratio (federated / centralized), gap_pt, export_gap_pt.
+TARGETS = {name: (t["kind"], t["threshold"]) for name, t in _SWEEP["targets"].items()}
 
 
 def run(name: str, seeds, out: pathlib.Path) -> None:
@@ -71,7 +49,7 @@ def run(name: str, seeds, out: pathlib.Path) -> None:
     path = out / name / f"seed{seed}.json"
     if not path.exists():
       config = FederatedConfig.from_dict(exp["federated"])
-      result = run_federated(exp["spec"], dataset, config, seed, out / name / f"run{seed}",
+      result = run_federated(ModelSpec.from_dict(exp["spec"]), dataset, config, seed, out / name / f"run{seed}",
                              log=lambda line: None)
       if exp.get("export"):
         result["export"] = export_global_model(
@@ -82,7 +60,8 @@ def run(name: str, seeds, out: pathlib.Path) -> None:
     central_path = out / exp.get("central_from", name) / f"central_seed{seed}.json"
     if exp["central"] is not None and not central_path.exists():
       started = time.perf_counter()
-      result = train(exp["spec"], dataset, TrainConfig.from_dict(exp["central"]), seed=seed,
+      result = train(ModelSpec.from_dict(exp["spec"]), dataset,
+                     TrainConfig.from_dict(exp["central"]), seed=seed,
                      fold=exp["federated"].get("fold", 0), progress=False)
       metrics = dict(result.metrics, seconds=time.perf_counter() - started)
       atomic_write_text(central_path, json.dumps(metrics))
@@ -91,11 +70,6 @@ def run(name: str, seeds, out: pathlib.Path) -> None:
 
 def _mean_std(values):
   return f"{100 * np.mean(values):.2f} ± {100 * np.std(values):.2f}"
-
-
-# Done-when targets of issue 6: (kind, threshold) on the seed means.
-TARGETS = {"cora_subgraph": ("ratio", 0.95), "proteins_iid": ("gap_pt", 3.0),
-           "proteins_dirichlet": ("gap_pt", 6.0), "cora_subgraph_dq": ("export_gap_pt", 1.5)}
 
 
 def _load(out: pathlib.Path, name: str):
@@ -171,64 +145,6 @@ def _partition_rows(summary: dict) -> list[str]:
   return rows
 
 
-NOTES = """
-## Why Cora subgraph FL fell short of the target, and the fix
-
-The cause was the client update, not the partition or the evaluation. Clients are
-stateless (FedAvg): their Adam is rebuilt every round, so its moments restart at zero.
-For a coordinate whose gradient on a client is only the L2 term lambda * w, a fresh
-Adam's step is -lr * m_hat / sqrt(v_hat) = -lr * sign(w), whatever lambda is. Cora's
-features are a 1433-word bag of words and Louvain clients are topical communities: a
-word absent from a client's subgraph has exactly that gradient in the first-layer
-kernel. With 5 clients, 4 of them shrink such a word's weights by up to
-local_epochs * lr = 0.1 per round while the one client holding the word learns it, and
-the average forgets it. Centrally (one Adam over all data, moments kept) this does not
-happen: every word has data gradient in the same optimizer. The fix is decoupled weight
-decay on the clients (`FederatedConfig.weight_decay_mode: decoupled`, the default;
-W <- W - lr * lambda * W after each step, as AdamW), which shrinks by the factor
-(1 - lr * lambda) per step instead. `tests/test_federated.py::
-test_stateless_adam_turns_l2_decay_into_sign_steps_and_decoupled_decay_does_not` pins
-both numbers (0.5 -> 0.400 coupled, 0.5 -> 0.495 decoupled over 10 steps). The
-`cora_subgraph_l2` row is the pre-fix update on the same partition and rounds (seed 0
-only): it learns more slowly (test 0.599 / 0.632 at rounds 10 / 15 against 0.662 /
-0.696, see the runs' `history`) and ends lower. The 68.5 % quoted in issue 6 was
-measured on an earlier revision; this revision's pre-fix update ends at the figure in
-that row.
-
-The other suspects, checked:
-- Label coverage: each client holds 20 to 37 of the 140 labels with strong class skew
-  (table above; several clients hold 0 or 1 label of some class). FedAvg averages this
-  out once the decay no longer erases what other clients learn.
-- The code path: `cora_one_client` (one client holding the whole graph, stateless Adam
-  restarted every round, 20 rounds x 10 epochs) is within 1.4 pt of centralized training.
-- Evaluation: the headline is the global model on the whole graph (the metric of the
-  centralized baseline and the graph a deployed model is run on); FedGraphNN's
-  client-subgraph metric is reported beside it and is within about 1 pt.
-- Partition: Louvain keeps about 89 % of the edges (table above): few are lost.
-- BN / dropout: this GCN has no BatchNorm; dropout 0.5 is as in the centralized run.
-- Server optimizers: FedAvgM / FedAdam are available (`strategy`) but were not needed.
-
-## Graph level (PROTEINS, MUTAG)
-
-MUTAG (fold 0: 18 test graphs, majority class 61.1 %) is reported for completeness: with
-this 50-epoch GIN budget both the federated and the centralized models stay at or near
-the majority-class rate, so the row says nothing about federation; the GIN targets of
-edgegnn/training/accuracy_targets.py use 350 epochs with learning-rate halving.
-
-GIN (4 layers, 32 units, BatchNorm in the MLPs, sum readout), fold 0 of the 10-fold
-split (PROTEINS: 111 test graphs, so one graph is 0.9 pt). FedAvg pools the BatchNorm
-statistics by the law of total variance. The per-round test curves (`history` in
-runs/federated_results/proteins_*/seedS.json, every 5 rounds) are not monotone: in 5 of
-the 6 PROTEINS runs the global model's accuracy drops by 10-25 pt at some evaluated
-round after round 10 and recovers at least partly later (one Dirichlet seed sits at the majority-class
-rate 0.595 for 25 rounds), so the final-round figure carries a large seed spread.
-The cause is not isolated yet (candidates: BatchNorm moving statistics lagging the
-averaged weights, since a client makes only about 8 steps per round at momentum 0.99;
-the constant client learning rate with a sum readout). The centralized baseline is the
-last epoch of the same 50 epochs, also without model selection.
-"""
-
-
 def _command(name, seeds):
   return (f"`PYTHONPATH=. python tools/federated_results.py --experiments {name} "
           f"--seeds {' '.join(map(str, seeds))}`")
@@ -297,7 +213,7 @@ def table(out: pathlib.Path, summary: dict) -> str:
             "| seed | edges kept | label skew | client: labels per class 0..6 |",
             "|---|---|---|---|"]
   lines += _partition_rows(summary)
-  lines += ["", NOTES.strip()]
+  lines += ["", NOTES.read_text().strip()]
   return "\n".join(lines) + "\n"
 
 
