@@ -65,11 +65,12 @@ def test_dry_run_validates_every_stage_without_tensorflow(path):
 
 def test_a_pipeline_runs_by_its_shipped_name(tmp_path):
   done = subprocess.run([sys.executable, "-m", "edgegnn.cli", "run", "quickstart",
-                         "--dry-run", "--json"], capture_output=True, text=True,
-                        cwd=tmp_path, timeout=300, check=False)
+                         "--dry-run", "--json", "--out", "elsewhere"], capture_output=True,
+                        text=True, cwd=tmp_path, timeout=300, check=False)
   assert done.returncode == 0, done.stderr
   plan = json.loads(done.stdout)
   assert plan["pipeline"] == "quickstart" and len(plan["stages"]) == 8
+  assert plan["out"] == "elsewhere"
   assert pathlib.Path(plan["source"]).resolve() == (ROOT / "pipelines" / "quickstart.yaml").resolve()
   assert not any(tmp_path.iterdir())  # a dry run writes nothing
 

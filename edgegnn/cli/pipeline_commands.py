@@ -1,6 +1,7 @@
 """`edgegnn datasets`, `edgegnn pipelines`, `edgegnn run` and `edgegnn report`."""
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 
 import click
@@ -47,6 +48,8 @@ def run(pipeline_file, out, dry_run, no_progress, as_json):
     pipeline = pipeline_lib.load(shipped.resolve(pipeline_file))
   except (ValueError, TypeError) as e:
     _fail(e)
+  if out is not None:  # the plan, the runner and the summary name the directory used
+    pipeline = dataclasses.replace(pipeline, out=out)
   log = _stderr if as_json else info
   plan = pipeline_lib.plan(pipeline)
   if dry_run and as_json:
@@ -56,7 +59,7 @@ def run(pipeline_file, out, dry_run, no_progress, as_json):
     log(line)
   if dry_run:
     return
-  runner = pipeline_lib.Runner(pipeline, out=out, log=log,
+  runner = pipeline_lib.Runner(pipeline, log=log,
                                progress=not (no_progress or quiet() or as_json))
   try:
     runner.run()
@@ -65,7 +68,7 @@ def run(pipeline_file, out, dry_run, no_progress, as_json):
   if as_json:
     emit_json(_run_document(runner))
     return
-  result(f"report: {runner.out / 'report.json'}")
+  result(f"report: {runner.out / 'report.json'}, {runner.files.markdown}, {runner.files.html}")
 
 
 def _stderr(line: str) -> None:

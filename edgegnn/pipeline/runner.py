@@ -135,7 +135,6 @@ class Runner:
     self._write_report()
     from edgegnn.pipeline import report as report_lib  # pylint: disable=g-import-not-at-top
     self.files = report_lib.write_report(self.out, self.report)
-    self.log(f"report: {self.files.markdown}, {self.files.html}")
     return self.report
 
   def _merge(self, result: dict[str, Any]) -> None:
