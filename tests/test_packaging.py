@@ -2,6 +2,7 @@
 environment, the optional extras, pipelines and kits inside the wheel, `edgegnn kit`, and a
 missing extra reported by name."""
 import importlib.metadata
+import json
 import pathlib
 import shutil
 import subprocess
@@ -130,3 +131,43 @@ def test_wheel_ships_pipelines_datasets_and_kits(tmp_path):
   metadata = zipfile.ZipFile(wheel).read(
       next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
   assert "Provides-Extra: binary" in metadata and "Provides-Extra: all" in metadata
+
+
+@pytest.mark.slow
+def test_core_wheel_in_a_fresh_venv_runs_the_main_job_plan_and_a_float_artifact(tmp_path):
+  """The wheel with core dependencies only (pip, the registry, constraints.txt): the
+  quickstart's plan by name, then train -> convert -> bench of a float32 artifact, with no
+  library log on stderr; a missing extra is named. Minutes: it downloads TensorFlow."""
+  source = tmp_path / "src"
+  skip = shutil.ignore_patterns("__pycache__", "*.egg-info", "build")
+  for part in ("edgegnn", "deploy"):
+    shutil.copytree(ROOT / part, source / part, symlinks=True, ignore=skip)
+  for part in ("pyproject.toml", "README.md", "LICENSE"):
+    shutil.copy(ROOT / part, source / part)
+  dist, venv, work = tmp_path / "dist", tmp_path / "venv", tmp_path / "work"
+  work.mkdir()
+  run = lambda *args, **kw: subprocess.run([str(a) for a in args], capture_output=True,
+                                           text=True, check=False, cwd=work, **kw)
+  assert run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w",
+             dist, source, timeout=600).returncode == 0
+  assert run(sys.executable, "-m", "venv", venv, timeout=300).returncode == 0
+  (wheel,) = dist.glob("edgegnn-*.whl")
+  done = run(venv / "bin" / "pip", "install", "-q", "-c", ROOT / "constraints.txt", wheel,
+             timeout=3600)
+  assert done.returncode == 0, done.stderr[-3000:]
+  edgegnn = venv / "bin" / "edgegnn"
+  assert run(edgegnn, "train", "--dataset", "cora", "--epochs", "5", "--out", "m",
+             timeout=1800).returncode == 0
+  converted = run(edgegnn, "convert", "m", "--format", "tflite-float32", "-o", "gcn.tflite",
+                  "--json", timeout=1800)
+  assert converted.returncode == 0 and converted.stderr == "", converted.stderr
+  assert json.loads(converted.stdout)["agreement"] >= 0.99
+  bench = run(edgegnn, "bench", "gcn.tflite", "--runs", "20", "--json", timeout=600)
+  assert bench.returncode == 0 and bench.stderr == "", bench.stderr
+  assert json.loads(bench.stdout)["latency_ms"]["p50"] > 0
+  missing = run(venv / "bin" / "python", "-c",
+                "from edgegnn import extras; extras.require('binary', 'larq')", timeout=300)
+  assert "edgegnn[binary]" in missing.stderr
+  plan = run(edgegnn, "run", "quickstart", "--dry-run", timeout=600)
+  assert plan.returncode == 0, plan.stderr
+  assert "binarize" in plan.stdout
