@@ -146,7 +146,7 @@ def _partition_rows(summary: dict) -> list[str]:
 
 
 def _command(name, seeds):
-  return (f"`PYTHONPATH=. python tools/federated_results.py --experiments {name} "
+  return (f"`python tools/federated_results.py --experiments {name} "
           f"--seeds {' '.join(map(str, seeds))}`")
 
 
