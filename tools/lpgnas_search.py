@@ -2,6 +2,7 @@
 compare with the DQ INT8 GCN trained, exported and timed in the same run.
 
     .venv/bin/python tools/lpgnas_search.py --dataset cora --out docs/results/lpgnas_cora.json
+    .venv/bin/python tools/lpgnas_search.py --render docs/results/lpgnas_*.json
 
 Steps: one search round (`edgegnn.search.search`, seed 0, timed); the argmax genotype
 retrained from scratch with Degree-Quant at its per-layer precisions for every seed; the
@@ -139,6 +140,41 @@ def run(dataset_name: str, seeds, config: SearchConfig, train_config: TrainConfi
           "note": "measured on a 2-core machine shared with other jobs"}
 
 
+BEGIN, END = "<!-- lpgnas:begin -->", "<!-- lpgnas:end -->"
+
+
+def render(paths) -> str:
+  """The results table of docs/lpgnas.md from the tool's JSON files."""
+  rows = ["| dataset | size weight | genotype (attention/activation/width/precision per layer) "
+          "| search s | LPGNAS test % (val %) | DQ INT8 GCN test % (val %) | LPGNAS artifact "
+          "| bytes (x DQ) | p50 ms (x DQ) | agreement | target |",
+          "|---|---|---|---|---|---|---|---|---|---|---|"]
+  for path in paths:
+    r = json.loads(pathlib.Path(path).read_text())
+    lp, ref = r["summary"]["lpgnas"], r["summary"]["dq_int8_gcn"]
+    a = r["artifacts"]["lpgnas"]
+    rows.append(
+        f"| {r['dataset']} | {r['search']['config']['size_weight']:g} | "
+        f"{r['search']['describe']} | {r['search']['seconds']:.0f} | "
+        f"{lp['test_mean']:.1f} ± {lp['test_std']:.1f} ({lp['val_mean']:.1f}) | "
+        f"{ref['test_mean']:.1f} ± {ref['test_std']:.1f} ({ref['val_mean']:.1f}) | "
+        f"{a['format']} | {a['bytes']} ({a['x_dq_int8_gcn_bytes']:.2f}x) | "
+        f"{a['latency_ms_p50']:.2f} ({a['x_dq_int8_gcn_p50']:.2f}x) | {a['agreement']:.3f} | "
+        f"{'met' if r['target']['met'] else 'NOT met'} |")
+  commands = "\n".join(f"    {json.loads(pathlib.Path(p).read_text())['command']}"
+                        for p in paths)
+  return "\n".join(rows) + "\n\nCommands (one run each; 5 seeds of both models):\n\n" + commands
+
+
+def _render_into(doc: pathlib.Path, paths) -> None:
+  text = doc.read_text()
+  if BEGIN not in text or END not in text:
+    raise SystemExit(f"{doc} has no {BEGIN} ... {END} block to fill.")
+  head, rest = text.split(BEGIN, 1)
+  _, tail = rest.split(END, 1)
+  atomic_write_text(doc, f"{head}{BEGIN}\n{render(paths)}\n{END}{tail}")
+
+
 def main(argv=None) -> int:
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--dataset", default="cora")
@@ -147,8 +183,16 @@ def main(argv=None) -> int:
   parser.add_argument("--size-weight", type=float, default=0.5)
   parser.add_argument("--arch-learning-rate", type=float, default=0.05)
   parser.add_argument("--epochs", type=int, default=200)
-  parser.add_argument("--out", required=True, type=pathlib.Path)
+  parser.add_argument("--out", type=pathlib.Path, help="the JSON file to write")
+  parser.add_argument("--render", nargs="+", metavar="JSON",
+                      help="fill docs/lpgnas.md's table from these JSON files and exit")
   args = parser.parse_args(argv)
+  if args.render:
+    _render_into(pathlib.Path(__file__).resolve().parents[1] / "docs" / "lpgnas.md",
+                 args.render)
+    return 0
+  if args.out is None:
+    parser.error("--out is required (or --render)")
   config = SearchConfig(epochs=args.search_epochs, size_weight=args.size_weight,
                         arch_learning_rate=args.arch_learning_rate)
   train_config = TrainConfig(epochs=args.epochs, patience=100)
