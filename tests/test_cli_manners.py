@@ -87,3 +87,29 @@ def test_keras3_guard_fires_when_tf_keras_already_resolved_to_keras3():
                         cwd=ROOT, env=env, timeout=120, check=False)
   assert done.returncode != 0
   assert "ImportError" in done.stderr and "Keras 3" in done.stderr
+
+
+def test_filter_passes_progress_redraws_at_once_and_holds_only_possible_noise():
+  import select
+  import threading
+  source_r, source_w = os.pipe()
+  sink_r, sink_w = os.pipe()
+  forward = threading.Thread(target=log_manners._forward, args=(source_r, sink_w))
+  forward.start()
+
+  def arrived(timeout=5.0):
+    ready, _, _ = select.select([sink_r], [], [], timeout)
+    return os.read(sink_r, 65536) if ready else b""
+
+  try:
+    os.write(source_w, b"\rtrain gcn:  10%|#         | 20/200")     # a tqdm redraw, no newline
+    assert arrived() == b"\rtrain gcn:  10%|#         | 20/200"
+    os.write(source_w, b"\nW0000 00:00:1796687967.203554   23927 tf_tfl")  # could be noise
+    assert arrived() == b"\n"
+    os.write(source_w, b"_flatbuffer_helpers.cc:390] Ignored output_format.\nours\n")
+    assert arrived() == b"ours\n"                                   # the noise line is dropped
+  finally:
+    os.close(source_w)
+    forward.join(10)
+    for fd in (source_r, sink_r, sink_w):
+      os.close(fd)

@@ -30,6 +30,18 @@ NATIVE_NOISE = re.compile(
     r"|To enable the following instructions: .* rebuild TensorFlow)")
 
 
+# The fixed starts of the non-timestamped noise lines (see NATIVE_NOISE).
+_NOISE_PREFIXES = (b"WARNING: All log messages", b"INFO: Created TensorFlow Lite",
+                   b"INFO: Initialized TensorFlow Lite", b"To enable the following instructions")
+
+
+def _may_become_noise(partial: bytes) -> bool:
+  """True while a partial line could still turn out to be a NATIVE_NOISE line."""
+  if partial[:1].isdigit() or re.match(rb"[IW](\d|$)", partial):
+    return True
+  return any(p.startswith(partial) or partial.startswith(p) for p in _NOISE_PREFIXES)
+
+
 def quiet_libraries(verbose: bool) -> None:
   """Sets the libraries' log levels; call before TensorFlow is imported."""
   if verbose:
@@ -63,15 +75,34 @@ def filter_native_stderr() -> None:
   child = os.fork()
   if child == 0:  # the filter: forwards until every writer has closed the pipe
     os.close(write_end)
-    with os.fdopen(read_end, "rb") as source, os.fdopen(real_stderr, "wb", buffering=0) as sink:
-      for line in source:
-        if not NATIVE_NOISE.match(line.decode("utf-8", "replace")):
-          sink.write(line)
-    os._exit(0)  # pylint: disable=protected-access
+    try:
+      _forward(read_end, real_stderr)
+    finally:
+      os._exit(0)  # pylint: disable=protected-access
   os.close(read_end)
   os.dup2(write_end, 2)
   os.close(write_end)
   atexit.register(_restore_stderr, real_stderr, child)
+
+
+def _forward(source: int, sink: int) -> None:
+  """Copies SOURCE to SINK as it arrives, dropping complete `NATIVE_NOISE` lines. A partial
+  line is held only while it could still become one (no library line holds a carriage
+  return, so progress bars redrawn with '\\r' pass at once)."""
+  pending = b""
+  while True:
+    chunk = os.read(source, 65536)
+    if not chunk:
+      break
+    *lines, pending = (pending + chunk).split(b"\n")
+    out = b"".join(line + b"\n" for line in lines
+                   if not NATIVE_NOISE.match(line.decode("utf-8", "replace")))
+    if pending and (b"\r" in pending or not _may_become_noise(pending)):
+      out, pending = out + pending, b""
+    if out:
+      os.write(sink, out)
+  if pending and not NATIVE_NOISE.match(pending.decode("utf-8", "replace")):
+    os.write(sink, pending)
 
 
 def _restore_stderr(real_stderr: int, child: int) -> None:
