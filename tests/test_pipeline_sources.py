@@ -1,7 +1,7 @@
 """Your own graph end to end: a pipeline on an npz file trains, exports and verifies; the
-model directory records the source so `edgegnn convert` reloads it from anywhere; Cora
-written into npz trains exactly like the bundled `cora`; a CSV graph trains the same model
-as the same arrays given in Python."""
+model directory records the source so `edgegnn convert` reloads it from anywhere (and from
+its new place with --dataset); Cora written into each format trains exactly like the bundled
+`cora`. (Each format against the same arrays given in Python: test_source_pipelines.py.)"""
 import json
 import subprocess
 import sys
@@ -16,7 +16,7 @@ from edgegnn.cli import main
 from edgegnn.models import ModelSpec
 from edgegnn.training import TrainConfig, train
 
-from test_data_sources import small_graph, write_csv, write_npz
+from test_data_sources import small_graph, write_npz
 
 TRAIN = {"train": {"name": "gcn", "model": {"architecture": "gcn", "hidden_units": 8},
                    "train": {"epochs": 5, "patience": 5, "seeds": [0]}}}
@@ -101,22 +101,6 @@ def test_cora_as_npz_trains_to_the_same_accuracy_as_bundled_cora(tmp_path):
   for key in ("test_accuracy", "val_accuracy", "train_accuracy"):
     assert own["models"][0]["runs"][0][key] == bundled["models"][0]["runs"][0][key], key
   assert own["models"][0]["test_accuracy"] > 0.5
-
-
-def test_csv_graph_trains_the_same_model_as_the_python_arrays(tmp_path):
-  from edgegnn.data import Graph, NodeClassificationDataset  # pylint: disable=g-import-not-at-top
-  features, source, target, labels, splits = small_graph()
-  python = NodeClassificationDataset(
-      name="py", graph=Graph(features, source, target), labels=labels, num_classes=3,
-      train_index=splits["train"], val_index=splits["val"], test_index=splits["test"])
-  from_csv = data.load_source(write_csv(tmp_path), tmp_path)
-  spec = ModelSpec(architecture="gcn", hidden_units=8)
-  config = TrainConfig(epochs=5, patience=5)
-  a = train(spec, python, config, seed=0, progress=False)
-  b = train(spec, from_csv, config, seed=0, progress=False)
-  assert a.metrics["test_accuracy"] == b.metrics["test_accuracy"]
-  for wa, wb in zip(a.model.get_weights(), b.model.get_weights()):
-    np.testing.assert_array_equal(wa, wb)
 
 
 @pytest.mark.parametrize("dataset", ["mygraph.npz", "source.yaml"])
@@ -234,3 +218,34 @@ def test_cora_as_csv_ogb_or_tfgnn_trains_like_bundled_cora(tmp_path, cora_refere
                   progress=False).metrics
   for key in ("test_accuracy", "val_accuracy", "train_accuracy"):
     assert metrics[key] == expected[key], key
+
+
+def test_convert_reloads_the_recorded_source_from_the_model_directory(tmp_path, monkeypatch):
+  """model.json's source: absolute paths as recorded; a relative one (hand-edited) starts at
+  the model directory, not the current one; moved files are named with the record, and
+  --dataset gives their new place."""
+  monkeypatch.chdir(tmp_path)
+  write_npz(tmp_path / "g.npz")
+  trained = CliRunner().invoke(main, ["train", "--dataset", "g.npz", "--epochs", "2",
+                                      "--hidden-units", "4", "--out", "model"])
+  assert trained.exit_code == 0, trained.output
+  meta_path = tmp_path / "model" / "model.json"
+  meta = json.loads(meta_path.read_text())
+  assert meta["extra"]["dataset_source"]["path"] == str(tmp_path / "g.npz")
+  (tmp_path / "moved").mkdir()
+  (tmp_path / "g.npz").rename(tmp_path / "moved" / "g.npz")
+  lost = CliRunner().invoke(main, ["convert", "model", "-o", "m.tflite"])
+  assert lost.exit_code == 1 and str(tmp_path / "g.npz") in lost.output
+  assert str(meta_path) in lost.output and "--dataset" in lost.output
+  assert not (tmp_path / "m.tflite").exists()
+  found = CliRunner().invoke(main, ["convert", "model", "--dataset", "moved/g.npz", "-o",
+                                    "m.tflite"])
+  assert found.exit_code == 0, found.output
+  meta["extra"]["dataset_source"]["path"] = "../moved/g.npz"
+  meta_path.write_text(json.dumps(meta))
+  (tmp_path / "elsewhere").mkdir()
+  monkeypatch.chdir(tmp_path / "elsewhere")
+  relative = CliRunner().invoke(main, ["convert", str(tmp_path / "model"), "-o", "m.tflite"])
+  assert relative.exit_code == 0, relative.output
+  sidecar = json.loads((tmp_path / "elsewhere" / "m.tflite.json").read_text())
+  assert sidecar["dataset_source"]["path"] == str(tmp_path / "moved" / "g.npz")

@@ -145,12 +145,13 @@ def load_dataset(directory: str | os.PathLike, meta: Optional[ModelMeta] = None)
   from edgegnn.data import sources  # pylint: disable=g-import-not-at-top
   meta = meta or load_meta(directory)
   recorded = meta.extra.get("dataset_source") or meta.dataset
+  directory = pathlib.Path(directory).resolve()
   try:
-    return sources.load_source(recorded, base_dir=pathlib.Path(directory).resolve())
+    return sources.load_source(recorded, base_dir=directory)
   except sources.SourceError as e:
-    raise sources.SourceError(f"{e} (the dataset source recorded in "
-                              f"{pathlib.Path(directory) / 'model.json'}; if the files moved, "
-                              "pass --dataset with their new place)") from None
+    raise sources.SourceError(f"{e} This is the dataset source recorded in "
+                              f"{directory / 'model.json'}; if its files moved, pass --dataset "
+                              "with their new place.") from None
 
 
 def serving_build(formats) -> bool:
