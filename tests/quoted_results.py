@@ -1,6 +1,7 @@
 """The measured lines that docs/distillation.md and the README quote, the distillation rows, and the arithmetic that
 turns them into the quoted figures (shared by the results-docs tests)."""
 import json
+import re
 import pathlib
 
 import numpy as np
@@ -56,3 +57,17 @@ def meets_target(target: str, runs: list[dict]) -> bool:
           "baseline+12&teacher-2": student >= baseline + 0.12 and student >= teacher - 0.02,
           "baseline": student > baseline, ">=baseline": student >= baseline,
           ">=0.70": student >= 0.70}[target]
+
+
+def figures(text):
+  """The numbers in TEXT, in order (digits glued to a word, as in float32 or FP32, are not)."""
+  return re.findall(r"(?<![\w.])[-+−]?\d+(?:\.\d+)?(?:e[-+]\d+)?", text)
+
+
+def assert_quoted(expected, page):
+  """The figures of EXPECTED (a quote computed from the JSON) appear in PAGE in the same
+  order, one after another: the numbers are checked, never the wording around them."""
+  want, have = figures(expected), figures(page)
+  assert want, f"no figure in {expected!r}"
+  assert any(have[i:i + len(want)] == want for i in range(len(have) - len(want) + 1)), (
+      f"the figures {want} ({expected!r}) are not quoted in that order")

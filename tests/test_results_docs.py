@@ -16,7 +16,8 @@ import yaml
 
 from edgegnn.training import TrainConfig
 
-from quoted_results import DISTILL_RUNS, DISTILLATION, README, SELECTION, row_mean, selection
+from quoted_results import (DISTILL_RUNS, DISTILLATION, README, SELECTION, assert_quoted,
+                            row_mean, selection)
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 RECORDS = json.loads((ROOT / "docs" / "binary_results.json").read_text())
@@ -49,7 +50,7 @@ def test_quoted_gfkd_step_figures_are_the_json_lines():
   quoted = (f"folds 0 / 1 is {acc[0, 'bn2_s100']} / {acc[1, 'bn2_s100']} after 100 steps, "
             f"{acc[0, 'bn2_s500']} / {acc[1, 'bn2_s500']} after 500 and {acc[0, 'bn2_s2000']} / "
             f"{acc[1, 'bn2_s2000']} after the authors' 2000")
-  assert quoted in DISTILLATION
+  assert_quoted(quoted, DISTILLATION)
 
 
 def test_quoted_gfkd_pool_figures_are_the_json_lines():
@@ -61,20 +62,20 @@ def test_quoted_gfkd_pool_figures_are_the_json_lines():
                     ("agree_teacher", "its agreement with the teacher")):
     before = " / ".join(pct(f, "bn2", key) for f in (0, 1, 4))
     after = " / ".join(pct(f, "bn2_snap10", key) for f in (0, 1, 4))
-    assert f"{what} from {before} % to {after} %" in DISTILLATION, key
+    assert_quoted(f"{what} from {before} % to {after} %", DISTILLATION)
   runs = sorted((r for r in DISTILL_RUNS if r["row"] == "gfkd-mutag-pool"),
                 key=lambda r: r["seed"])
   test = ", ".join(f"{100 * r['student']:.1f}" for r in runs[:-1])
-  assert f"test folds it scores {test} and {100 * runs[-1]['student']:.1f} %" in DISTILLATION
+  assert_quoted(f"test folds it scores {test} and {100 * runs[-1]['student']:.1f} %", DISTILLATION)
 
 
 def test_quoted_gfkd_rebn_figures_are_the_json_lines():
   rebn = '\'{"reestimate_batch_norm": true}\''
   (stats,) = selection(f"python tools/distill_sweep.py gfkd-bn-stats 0 {rebn}")
   real, fake = np.array([r[1:] for r in stats["real"]]), np.array([r[1:] for r in stats["fake_init"]])
-  assert (f"at most {real[:, 0].max():.2f} (means) and {real[:, 1].max():.1f} (variances; "
+  assert_quoted(f"at most {real[:, 0].max():.2f} (means) and {real[:, 1].max():.1f} (variances; "
           f"running-variance norm {real[:, 3].max():.1f}) in all {len(real)} batch-norm layers, "
-          f"against up to {fake[:, 0].max():.1f} and {fake[:, 1].max():.1f}") in DISTILLATION
+          f"against up to {fake[:, 0].max():.1f} and {fake[:, 1].max():.1f}", DISTILLATION)
   lines = {(r["seed"], r["v"]): r for e in SELECTION
            if e["command"].startswith("python tools/distill_sweep.py gfkd FOLD")
            and e["command"].endswith(rebn) for r in e["runs"]}
@@ -82,22 +83,22 @@ def test_quoted_gfkd_rebn_figures_are_the_json_lines():
   for what, variant in (("(the paper's)", "rebn_bnall"), ("on the first two layers", "rebn_bn2"),
                         ("all layers with the snapshot pool", "rebn_bnall_snap10"),
                         ("the first two with the pool", "rebn_bn2_snap10")):
-    assert f"{what} {acc(variant)} %" in DISTILLATION, variant
+    assert_quoted(f"{what} {acc(variant)} %", DISTILLATION)
   losses = [lines[f, "rebn_bnall"]["gen_loss"] for f in (0, 1, 4)]
-  assert f"still {min(losses):.0f}-{max(losses):.0f}:" in DISTILLATION
+  assert_quoted(f"still {min(losses):.0f}-{max(losses):.0f}:", DISTILLATION)
   stale = {(r["seed"], r["v"]): r for r in selection(
       "python tools/distill_sweep.py gfkd FOLD '{\"bn2\": ")}
   mean = lambda table, v: np.mean([table[f, v]["train_fold_acc"] for f in (0, 1, 4)])
-  assert (f"chosen (mean {100 * mean(lines, 'rebn_bn2_snap10'):.1f}, against "
-          f"{100 * mean(stale, 'bn2_snap10'):.1f} for") in DISTILLATION
-  assert (f"the fold-0 teacher scored {100 * stale[0, 'bn2']['teacher_train_acc']:.1f} % on its "
-          f"own training graphs") in DISTILLATION
-  assert f"lifts that teacher to {100 * lines[0, 'rebn_bn2']['teacher_train_acc']:.1f} %" in DISTILLATION
+  assert_quoted(f"chosen (mean {100 * mean(lines, 'rebn_bn2_snap10'):.1f}, against "
+          f"{100 * mean(stale, 'bn2_snap10'):.1f} for", DISTILLATION)
+  assert_quoted(f"the fold-0 teacher scored {100 * stale[0, 'bn2']['teacher_train_acc']:.1f} % on its "
+          f"own training graphs", DISTILLATION)
+  assert_quoted(f"lifts that teacher to {100 * lines[0, 'rebn_bn2']['teacher_train_acc']:.1f} %", DISTILLATION)
   runs = sorted((r for r in DISTILL_RUNS if r["row"] == "gfkd-mutag-rebn-pool"),
                 key=lambda r: r["seed"])
   test = ", ".join(f"{100 * r['student']:.1f}" for r in runs[:-1])
-  assert (f"test folds it scores {test} and {100 * runs[-1]['student']:.1f} % (teachers "
-          f"{100 * np.mean([r['teacher'] for r in runs]):.1f} % on average)") in DISTILLATION
+  assert_quoted(f"test folds it scores {test} and {100 * runs[-1]['student']:.1f} % (teachers "
+          f"{100 * np.mean([r['teacher'] for r in runs]):.1f} % on average)", DISTILLATION)
 
 
 def test_distillation_page_is_rendered_from_the_json():
@@ -150,10 +151,8 @@ def test_learning_rate_selection_is_the_json_and_the_reference_case_uses_it():
   seconds = {m["method"]: [] for m in result["models"]}
   for m in result["models"]:
     seconds[m["method"]].append(sum(r["seconds"] for r in m["runs"]))
-  assert (f"took {min(seconds['dq']):.0f}–{max(seconds['dq']):.0f} s of training (DQ) and "
-          f"{min(seconds['qat']):.0f}–{max(seconds['qat']):.0f} s (QAT)") in doc
-
-
+  assert_quoted(f"took {min(seconds['dq']):.0f}–{max(seconds['dq']):.0f} s of training (DQ) and "
+          f"{min(seconds['qat']):.0f}–{max(seconds['qat']):.0f} s (QAT)", doc)
 def test_quoted_gfkd_adversarial_figures_are_the_json_lines():
   """The adversarial GFKD sweep (each fold's training graphs), the prior-steps diagnostic and
   the gfkd-mutag-adv row's test folds, as quoted in docs/distillation.md."""
@@ -167,28 +166,27 @@ def test_quoted_gfkd_adversarial_figures_are_the_json_lines():
                          if (fold, v) in lines else "-")
   row = lambda v: " / ".join(acc(f, v) for f in range(5))
   mean = lambda v: f"{100 * np.mean([lines[f, v]['train_fold_acc'] for f in range(5)]):.1f}"
-  assert f"the pool alone {row('pool')} % (mean {mean('pool')})" in DISTILLATION
-  assert f"10 more epochs) {row('adv')} % (mean {mean('adv')})" in DISTILLATION
-  assert f"between the classes) {row('dir1')} %" in DISTILLATION
+  assert_quoted(f"the pool alone {row('pool')} % (mean {mean('pool')})", DISTILLATION)
+  assert_quoted(f"10 more epochs) {row('adv')} % (mean {mean('adv')})", DISTILLATION)
+  assert_quoted(f"between the classes) {row('dir1')} %", DISTILLATION)
   g256 = " / ".join(acc(f, "pool_g256") for f in (1, 2, 3))
-  assert f"graphs instead of 128: {g256} % on folds 1 / 2 / 3" in DISTILLATION
+  assert_quoted(f"graphs instead of 128: {g256} % on folds 1 / 2 / 3", DISTILLATION)
   hist = lines[3, "pool"]["pred_hist"]
-  assert f"fold 3: {hist[0]} of {sum(hist)} training graphs, {acc(3, 'pool')} %" in DISTILLATION
+  assert_quoted(f"fold 3: {hist[0]} of {sum(hist)} training graphs, {acc(3, 'pool')} %", DISTILLATION)
   assert all(max(lines[f, "pool_g256"]["pred_hist"]) == 169 for f in (1, 3))
   prior = selection("python tools/distill_sweep.py gfkd-prior-steps 1 0.05 400")
   by_lr = {r["lr"]: r["loss"] for r in prior}
-  assert (f"from {by_lr[0.05][0]} to {by_lr[0.05][-1]} after 400 steps at Adam step 0.05 and "
-          f"to {by_lr[0.2][-1]} at 0.2") in DISTILLATION
+  assert_quoted(f"from {by_lr[0.05][0]} to {by_lr[0.05][-1]} after 400 steps at Adam step 0.05 and "
+          f"to {by_lr[0.2][-1]} at 0.2", DISTILLATION)
   (stats,) = selection(f"python tools/distill_sweep.py gfkd-bn-stats 0 {rebn}")
   r_bn = lambda key: f"{sum(r[1] + r[2] for r in stats[key]):.1f}"
-  assert (f"R_BN of real training graphs is {r_bn('real')} (fold 0's teacher; fresh fake "
-          f"graphs: {r_bn('fake_init')})") in DISTILLATION
+  assert_quoted(f"R_BN of real training graphs is {r_bn('real')} (fold 0's teacher; fresh fake "
+          f"graphs: {r_bn('fake_init')})", DISTILLATION)
   runs = sorted((r for r in DISTILL_RUNS if r["row"] == "gfkd-mutag-adv"), key=lambda r: r["seed"])
   test = ", ".join(f"{100 * r['student']:.1f}" for r in runs[:-1])
-  assert (f"test folds: {test} and {100 * runs[-1]['student']:.1f} % "
+  assert_quoted(f"test folds: {test} and {100 * runs[-1]['student']:.1f} % "
           f"({100 * np.mean([r['student'] for r in runs]):.1f} on average, below "
-          f"gfkd-mutag-rebn-pool's {row_mean('gfkd-mutag-rebn-pool', 'student')})"
-          ) in DISTILLATION
+          f"gfkd-mutag-rebn-pool's {row_mean('gfkd-mutag-rebn-pool', 'student')})", DISTILLATION)
 
 
 def test_quoted_gfkd_temperature_and_hint_figures_are_the_json_lines():
@@ -197,17 +195,16 @@ def test_quoted_gfkd_temperature_and_hint_figures_are_the_json_lines():
            if e["command"].startswith("python tools/distill_sweep.py gfkd FOLD")
            and e["command"].endswith(rebn) for r in e["runs"]}
   acc = lambda fold, v: f"{100 * lines[fold, v]['train_fold_acc']:.1f}"
-  assert (f"temperature 5 gives {acc(1, 't5')} % on fold 1 and {acc(3, 't5')} % on fold 3; "
-          f"temperature 20 gives {acc(0, 't20')} / {acc(1, 't20')} / {acc(3, 't20')} %"
-          ) in DISTILLATION
+  assert_quoted(f"temperature 5 gives {acc(1, 't5')} % on fold 1 and {acc(3, 't5')} % on fold 3; "
+          f"temperature 20 gives {acc(0, 't20')} / {acc(1, 't20')} / {acc(3, 't20')} %", DISTILLATION)
   hist = lines[3, "hint1"]["pred_hist"]
-  assert (f"gives {acc(1, 'hint1')} % on fold 1 and {acc(3, 'hint1')} % on fold 3 "
-          f"({hist[0]} of {sum(hist)} graphs called class 0)") in DISTILLATION
+  assert_quoted(f"gives {acc(1, 'hint1')} % on fold 1 and {acc(3, 'hint1')} % on fold 3 "
+          f"({hist[0]} of {sum(hist)} graphs called class 0)", DISTILLATION)
   (bn,) = selection("python tools/distill_sweep.py gfkd-first-bn 1")
-  assert (f"residual {bn['residual']:.1e}, mean in-degree {bn['recovered_mean_degree']:.3f} "
+  assert_quoted(f"residual {bn['residual']:.1e}, mean in-degree {bn['recovered_mean_degree']:.3f} "
           f"against the real graphs' {bn['real_mean_degree']:.3f}; feature 2, the commonest "
           f"node type: {bn['recovered_mean_aggregate'][2]:.3f} against "
-          f"{bn['real_mean_aggregate'][2]:.3f}") in DISTILLATION
+          f"{bn['real_mean_aggregate'][2]:.3f}", DISTILLATION)
 
 
 def test_quoted_gfkd_valence_and_support_figures_are_the_json_lines():
@@ -230,7 +227,7 @@ def test_quoted_gfkd_valence_and_support_figures_are_the_json_lines():
                  f"support 0.01 with cap 4 {row('pool_support_cap4')} % (mean "
                  f"{mean('pool_support_cap4')})",
                  f"no fold below {min(acc(f, 'pool_support') for f in range(5))} %"):
-    assert quoted in DISTILLATION, quoted
+    assert_quoted(quoted, DISTILLATION)
   means = {v: float(mean(v)) for v in ("pool", "pool_cap3", "pool_support",
                                        "pool_support_cap4")}
   assert max(means, key=means.get) == "pool_support"          # the row's setting
@@ -238,24 +235,24 @@ def test_quoted_gfkd_valence_and_support_figures_are_the_json_lines():
              for f in range(5) for t in (0, 1, 3, 4))
   rare = [sum(lines[f, "pool"]["argmax_hist"][t] for t in (0, 1, 3, 4))
           / sum(lines[f, "pool"]["argmax_hist"]) for f in range(5)]
-  assert (f"made up {100 * min(rare):.1f}-{100 * max(rare):.1f} % of the pool's final "
-          "graphs' nodes") in DISTILLATION
+  assert_quoted(f"made up {100 * min(rare):.1f}-{100 * max(rare):.1f} % of the pool's final "
+          "graphs' nodes", DISTILLATION)
   assert min(rare) == rare[3]                                 # fold 3 had the least
   (margins,) = [e["runs"] for e in SELECTION
                 if e["command"].startswith("python tools/distill_sweep.py gfkd 3 ")
                 and "margin" in e["note"]]
   pool = {r["v"]: r for r in margins}["pool"]
   assert pool["train_fold_acc"] == lines[3, "pool"]["train_fold_acc"]     # deterministic
-  assert (f"ROC AUC {pool['margin_auc_teacher']:.3f} against the teacher's labels and "
+  assert_quoted(f"ROC AUC {pool['margin_auc_teacher']:.3f} against the teacher's labels and "
           f"{pool['margin_auc_labels']:.3f} against the true ones, but the margin's mean is "
           f"{pool['margin_mean']:.2f} and it calls {pool['pred_hist'][0]} of "
-          f"{sum(pool['pred_hist'])} graphs class 0") in DISTILLATION
+          f"{sum(pool['pred_hist'])} graphs class 0", DISTILLATION)
   runs = sorted((r for r in DISTILL_RUNS if r["row"] == "gfkd-mutag-support"),
                 key=lambda r: r["seed"])
   students = [100 * r["student"] for r in runs]
-  assert (", ".join(f"{s:.1f}" for s in students[:-1]) + f" and {students[-1]:.1f} % "
-          f"({np.mean(students):.1f} on average)") in DISTILLATION
-  assert f"std {np.std(students):.1f}; one test graph is {100 / 18:.1f} pt" in DISTILLATION
+  assert_quoted(", ".join(f"{s:.1f}" for s in students[:-1]) + f" and {students[-1]:.1f} % "
+          f"({np.mean(students):.1f} on average)", DISTILLATION)
+  assert_quoted(f"std {np.std(students):.1f}; one test graph is {100 / 18:.1f} pt", DISTILLATION)
 
 
 def _json(path):
