@@ -138,21 +138,27 @@ def test_op_by_op_run_matches_numpy_and_gives_dynamic_shapes():
   np.testing.assert_allclose(values[7], reference_out(), rtol=1e-5, atol=1e-6)
 
 
-def test_calibration_recovers_a_known_linear_cost():
-  samples = [cost_calibration.OpSample("FULLY_CONNECTED/float32", "FULLY_CONNECTED",
-                                       r, 0.002 + 0.01 + 3.0 * r)
-             for r in (0.001, 0.01, 0.1, 1.0)]
+def test_calibration_fit():
+  # One invoke costs 0.002 ms (the ops without work); FULLY_CONNECTED ops of roofline
+  # 0.001, 0.001, 0.001 and 1.0 ms take 0.011, 0.011, 0.011 and 3.0 ms beyond it.
+  fc = "FULLY_CONNECTED/float32"
+  samples = [cost_calibration.OpSample(fc, "FULLY_CONNECTED", r, 0.002 + w)
+             for r, w in ((0.001, 0.011), (0.001, 0.011), (0.001, 0.011), (1.0, 3.0))]
   samples += [cost_calibration.OpSample("SHAPE/none", "SHAPE", 0.0, 0.002)] * 3
+  samples += [cost_calibration.OpSample("GATHER/none", "GATHER", 0.5, 0.502)]
   fit = cost_calibration.fit_calibration(samples)
   assert fit.invoke_ms == pytest.approx(0.002)
-  fixed, slowdown = fit.lookup("FULLY_CONNECTED/float32")
-  assert fixed == pytest.approx(0.01, rel=1e-6)
-  assert slowdown == pytest.approx(3.0, rel=1e-6)
-  assert fit.lookup("GATHER/none") == fit.lookup("*")
+  slowdown = 3.033 / 1.003                       # total work / total roofline
+  fixed, got = fit.lookup(fc)
+  assert got == pytest.approx(slowdown)
+  assert fixed == pytest.approx(0.011 - slowdown * 0.001)   # median remainder
+  # GATHER was seen once: it falls back to the fit over every op ("*").
+  assert "GATHER/none" not in fit.slowdown and fit.lookup("GATHER/none") == fit.lookup("*")
   calibrated = UNIT.with_calibration(fit)
   report = cost.estimate(three_op_model(), calibrated)
-  fc_fixed, fc_slow = fit.lookup("FULLY_CONNECTED/float32")
-  assert report.ops[0].predicted_ms == pytest.approx(fc_fixed + fc_slow * 188 / 1e6)
+  assert report.ops[0].predicted_ms == pytest.approx(fixed + slowdown * 188 / 1e6)
+  assert report.predicted_ms == pytest.approx(
+      0.002 + sum(op.predicted_ms for op in report.ops))
 
 
 def test_unknown_target_and_missing_inputs_are_refused():
@@ -193,3 +199,11 @@ def test_host_target_is_the_measured_one():
       recorded["calibration"] | {"source": ""})
   assert recorded["num_artifacts"] >= 20
   assert recorded["spearman_calibrated_leave_one_model_out"] >= 0.9
+
+
+@pytest.mark.skipif(not RESULTS.is_file(), reason="tools/bench_cost_model.py not run")
+def test_docs_quote_the_rendered_table():
+  import tools.bench_cost_model as tool
+  table = tool.render(json.loads(RESULTS.read_text()))
+  docs = (RESULTS.parents[1] / "hardware.md").read_text()
+  assert table in docs

@@ -18,6 +18,7 @@ load average (the machine is shared: measured under load).
 
     .venv/bin/python tools/bench_cost_model.py [--out /tmp/edgegnn-cost-model] \
         [--json docs/results/cost_model_host.json] [--epochs 10] [--rounds 3]
+    .venv/bin/python tools/bench_cost_model.py --render docs/results/cost_model_host.json
 """
 from __future__ import annotations
 
@@ -34,7 +35,6 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import edgegnn  # noqa: F401,E402  (Keras 2 before TensorFlow)
-from bench_cost_model_artifacts import build_artifacts  # noqa: E402
 from edgegnn.atomic import atomic_write_text  # noqa: E402
 from edgegnn.deploy import cost, cost_calibration, cost_profile  # noqa: E402
 from edgegnn.deploy.cost_targets import HOST, TARGETS, Target  # noqa: E402
@@ -104,26 +104,37 @@ def host_peaks() -> dict:
                  "np.copyto of 64 MiB, bytes read + written, fastest of 10"}
 
 
-def measure(artifacts: list[dict], rounds: int, runs: int, op_runs: int) -> None:
-  """Adds "measured" (bench, interleaved rounds) and "op_runs" to each artifact."""
+def measure(artifacts: list[dict], host: Target, rounds: int, runs: int,
+            op_runs: int) -> None:
+  """Adds to each artifact: bench latencies (interleaved rounds), the cost model's
+  prediction inputs, and "ops": [index, op, kind, bound, roofline_ms, measured_ms]."""
+  mins = {a["name"]: [] for a in artifacts}
   p50s = {a["name"]: [] for a in artifacts}
   for r in range(rounds):
     for a in artifacts:
       result = bench.benchmark(a["path"], runs=runs, warmup=5, measure_memory=r == 0)
+      mins[a["name"]].append(result["latency_ms"]["min"])
       p50s[a["name"]].append(result["latency_ms"]["p50"])
       if r == 0:
         a["bench"] = {k: result[k] for k in ("runtime", "timed", "inputs_source",
                                              "peak_memory_bytes", "model_memory_bytes",
                                              "baseline_memory_bytes")}
-        a["bench"]["min_ms"] = result["latency_ms"]["min"]
-      print(f"round {r} {a['name']:<44} p50 {result['latency_ms']['p50']:8.3f} ms",
-            flush=True)
+      print(f"round {r} {a['name']:<44} min {result['latency_ms']['min']:8.3f} p50 "
+            f"{result['latency_ms']['p50']:8.3f} ms", flush=True)
   for a in artifacts:
-    a["measured_ms"] = float(np.median(p50s[a["name"]]))
-    a["measured_p50s"] = p50s[a["name"]]
+    a["measured_ms"] = float(np.median(mins[a["name"]]))
+    a["measured_p50_ms"] = float(np.median(p50s[a["name"]]))
+    a["measured_mins"], a["measured_p50s"] = mins[a["name"]], p50s[a["name"]]
     info = tflite_file.read_model(a["path"])
     inputs, _ = bench_inputs.resolve_inputs(info)
-    a["op_runs"], _ = cost_profile.profile_ops(info, inputs, runs=op_runs)
+    op_runs_found, _ = cost_profile.profile_ops(info, inputs, runs=op_runs)
+    report = cost.estimate(info, host)
+    a["ops"] = [[s.index, s.name, s.kind, s.bound, s.roofline_ms, run.latency_ms]
+                for s, run in zip(report.ops, op_runs_found)]
+    a["roofline_ms"] = report.roofline_ms
+    a["predicted_peak_memory_bytes"] = report.peak_memory_bytes
+    a["devices_roofline_ms"] = {name: cost.estimate(info, name).roofline_ms
+                                for name in TARGETS if name != "host"}
 
 
 def spearman(x, y) -> float:
@@ -131,38 +142,78 @@ def spearman(x, y) -> float:
   return float(stats.spearmanr(x, y).correlation)
 
 
-def evaluate(artifacts: list[dict], host: Target) -> dict:
-  """Leave-one-model-out predictions, full-fit calibration, rank correlations."""
-  reports = {a["name"]: cost.estimate(a["path"], host) for a in artifacts}
-  samples = {a["name"]: cost_calibration.op_samples(reports[a["name"]], a["op_runs"])
-             for a in artifacts}
+def _samples(a: dict) -> list:
+  return [cost_calibration.OpSample(kind, name, roofline, measured)
+          for _, name, kind, _, roofline, measured in a["ops"]]
+
+
+def _predict(a: dict, calibration) -> tuple[float, float]:
+  """(predicted ms, memory-bound share) of an artifact's ops under a calibration."""
+  times = []
+  for _, _, kind, bound, roofline, _ in a["ops"]:
+    fixed, slowdown = calibration.lookup(kind)
+    times.append((bound, fixed + slowdown * roofline))
+  total = calibration.invoke_ms + sum(t for _, t in times)
+  return total, sum(t for b, t in times if b == "memory") / max(total, 1e-12)
+
+
+def evaluate(artifacts: list[dict]) -> dict:
+  """Leave-one-model-out predictions, the full-fit calibration, rank correlations."""
   for a in artifacts:
-    held_out = [s for b in artifacts if b["group"] != a["group"] for s in samples[b["name"]]]
-    calibrated = host.with_calibration(cost_calibration.fit_calibration(held_out))
-    report = cost.estimate(a["path"], calibrated)
-    a["predicted_ms"] = report.predicted_ms
-    a["roofline_ms"] = report.roofline_ms
-    a["sum_of_ops_ms"] = float(sum(r.latency_ms for r in a["op_runs"]))
-    a["predicted_peak_memory_bytes"] = report.peak_memory_bytes
-    a["memory_bound_share"] = (sum(op.predicted_ms for op in report.ops if op.bound == "memory")
-                               / max(report.predicted_ms, 1e-12))
-    a["devices_roofline_ms"] = {name: cost.estimate(a["path"], name).roofline_ms
-                                for name in TARGETS if name != "host"}
-  measured = [a["measured_ms"] for a in artifacts]
-  every = [s for a in artifacts for s in samples[a["name"]]]
+    held_out = [s for b in artifacts if b["group"] != a["group"] for s in _samples(b)]
+    a["predicted_ms"], a["memory_bound_share"] = _predict(
+        a, cost_calibration.fit_calibration(held_out))
+    a["sum_of_ops_ms"] = float(sum(op[5] for op in a["ops"]))
   full = cost_calibration.fit_calibration(
-      every, source="tools/bench_cost_model.py: every op of every artifact")
+      [s for a in artifacts for s in _samples(a)],
+      source="tools/bench_cost_model.py: every op of every artifact")
+  measured = [a["measured_ms"] for a in artifacts]
+  p50 = [a["measured_p50_ms"] for a in artifacts]
+  predicted = np.array([a["predicted_ms"] for a in artifacts])
   return {
-      "spearman_calibrated_leave_one_model_out": spearman(
-          [a["predicted_ms"] for a in artifacts], measured),
+      "spearman_calibrated_leave_one_model_out": spearman(predicted, measured),
+      "spearman_calibrated_leave_one_model_out_vs_p50": spearman(predicted, p50),
       "spearman_roofline_uncalibrated": spearman([a["roofline_ms"] for a in artifacts],
                                                  measured),
       "spearman_sum_of_measured_ops": spearman([a["sum_of_ops_ms"] for a in artifacts],
                                                measured),
       "median_abs_log_ratio_calibrated": float(np.median(np.abs(np.log(
-          np.array([a["predicted_ms"] for a in artifacts]) / np.array(measured))))),
+          predicted / np.array(measured))))),
       "calibration": full.to_json(),
   }
+
+
+def _ms(value: float) -> str:
+  return f"{value:.3f}" if value < 10 else f"{value:.1f}"
+
+
+def render(result: dict) -> str:
+  """The markdown table of docs/hardware.md: every artifact, fastest measured first."""
+  lines = ["| artifact | format | layout | features | bytes | measured ms | p50 ms "
+           "| predicted ms | host roofline ms | memory-bound | Pi 4 (A72) ms | Pi 3 (A53) ms "
+           "| M7 ms |",
+           "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+  for a in sorted(result["artifacts"], key=lambda a: a["measured_ms"]):
+    device = a["devices_roofline_ms"]
+    lines.append(
+        f"| {a['name']} | {a['format'].replace('tflite-', '')} | {a['layout']} | "
+        f"{a['features']} | {a['bytes']:,} | {_ms(a['measured_ms'])} | "
+        f"{_ms(a['measured_p50_ms'])} | "
+        f"{_ms(a['predicted_ms'])} | {_ms(a['roofline_ms'])} | "
+        f"{100 * a['memory_bound_share']:.0f} % | {_ms(device['cortex-a72'])} | "
+        f"{_ms(device['cortex-a53'])} | {_ms(device['cortex-m7'])} |")
+  lines.append("")
+  lines.append(
+      f"Spearman rank correlation with the measured latency over {result['num_artifacts']} "
+      f"artifacts: calibrated host model (leave-one-model-out) "
+      f"**{result['spearman_calibrated_leave_one_model_out']:.3f}** (against the p50: "
+      f"{result['spearman_calibrated_leave_one_model_out_vs_p50']:.3f}); uncalibrated host "
+      f"roofline {result['spearman_roofline_uncalibrated']:.3f}; sum of the measured "
+      f"single-op latencies {result['spearman_sum_of_measured_ops']:.3f}. Median "
+      f"|log(predicted / measured)| {result['median_abs_log_ratio_calibrated']:.3f}. "
+      f"Load average {' '.join(result['loadavg_before'])} before, "
+      f"{' '.join(result['loadavg_after'])} after (shared machine).")
+  return "\n".join(lines)
 
 
 def main() -> None:
@@ -174,20 +225,34 @@ def main() -> None:
   parser.add_argument("--rounds", type=int, default=3)
   parser.add_argument("--runs", type=int, default=50)
   parser.add_argument("--op-runs", type=int, default=20)
+  parser.add_argument("--render", metavar="JSON", default=None,
+                      help="Print the markdown table of a result JSON and exit.")
+  parser.add_argument("--refit", action="store_true",
+                      help="Refit and re-evaluate the per-op measurements already in --json "
+                           "(no building, no timing) and rewrite it.")
   args = parser.parse_args()
+  if args.render:
+    print(render(json.loads(pathlib.Path(args.render).read_text())))
+    return
+  if args.refit:
+    result = json.loads(pathlib.Path(args.json).read_text())
+    result.update(evaluate(result["artifacts"]))
+    atomic_write_text(pathlib.Path(args.json), json.dumps(result, indent=1))
+    print(json.dumps({k: v for k, v in result.items() if k.startswith("spearman")}, indent=1))
+    return
   started = time.time()
   load_before = pathlib.Path("/proc/loadavg").read_text().split()[:3]
   peaks = host_peaks()
   host = Target(HOST.name, HOST.description, peaks["peak_macs_per_s"],
                 peaks["bandwidth_bytes_per_s"], sources=HOST.sources)
   print(f"host peaks {peaks}", flush=True)
+  from bench_cost_model_artifacts import build_artifacts  # pylint: disable=g-import-not-at-top
   artifacts, skipped = build_artifacts(pathlib.Path(args.out), args.epochs)
-  measure(artifacts, args.rounds, args.runs, args.op_runs)
-  summary = evaluate(artifacts, host)
+  measure(artifacts, host, args.rounds, args.runs, args.op_runs)
+  summary = evaluate(artifacts)
   load_after = pathlib.Path("/proc/loadavg").read_text().split()[:3]
-  rows = [{k: v for k, v in a.items() if k not in ("op_runs", "path")}
-          | {"artifact": os.path.basename(a["path"]), "ops": len(a["op_runs"])}
-          for a in artifacts]
+  rows = [{k: v for k, v in a.items() if k != "path"}
+          | {"artifact": os.path.basename(a["path"])} for a in artifacts]
   result = {
       "command": "nice .venv/bin/python tools/bench_cost_model.py "
                  f"--epochs {args.epochs} --rounds {args.rounds} --runs {args.runs} "
@@ -201,8 +266,12 @@ def main() -> None:
       "calibration_protocol": "leave-one-model-out: an artifact's prediction uses a "
                               "calibration fitted on the per-op latencies of the artifacts "
                               "of every other trained model only",
-      "measured": "edgegnn.runtime.bench.benchmark, 1 thread, invoke only; median over "
-                  "interleaved rounds of each round's p50",
+      "measured": "edgegnn.runtime.bench.benchmark, 1 thread, invoke only, fastest of "
+                  "--runs (measured_ms) and p50 (measured_p50_ms), each the median over "
+                  "interleaved rounds; per op: fastest of --op-runs invokes of its "
+                  "single-op model (edgegnn.deploy.cost_profile)",
+      "ops_columns": ["index", "op", "kind", "bound", "host_roofline_ms", "measured_ms"],
+      "targets": {name: t.to_json() for name, t in TARGETS.items() if name != "host"},
       "num_artifacts": len(artifacts), "skipped": skipped, **summary, "artifacts": rows}
   atomic_write_text(pathlib.Path(args.json), json.dumps(result, indent=1))
   print(json.dumps({k: v for k, v in result.items() if k.startswith("spearman")}, indent=1))

@@ -9,9 +9,11 @@ target's interpreter). A single-op model's time includes one interpreter invoke,
   work        = measured - invoke_ms (at least 0).
 
 Per kind, then per op name (all compute classes pooled) and over all ops ("*"), the work
-is fitted as fixed_ms + slowdown * roofline_ms by least squares on relative error (each op
-weighs the same whatever its size), both terms kept >= 0. A kind seen once gets the
-slowdown of its one sample.
+is fitted as fixed_ms + slowdown * roofline_ms: slowdown = the kind's total work over its
+total roofline time (so the large ops, which make a model's latency, set it), fixed = the
+median of the remainder (at least 0: the cost of the kind's small ops beyond their
+roofline). A kind or op name needs two samples; with fewer, `Calibration.lookup` falls
+back to the op name, then to "*".
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from edgegnn.deploy.cost_profile import OpRun
 from edgegnn.deploy.cost_targets import Calibration
 
 _NO_WORK_MS = 1e-4
+_MIN_SAMPLES = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,20 +53,11 @@ def op_samples(report: CostReport, runs: Sequence[OpRun]) -> list[OpSample]:
 
 
 def _fit(roofline: np.ndarray, work: np.ndarray) -> tuple[float, float]:
-  """(fixed, slowdown) >= 0 minimising sum(((fixed + slowdown * r - w) / w') ** 2)."""
-  weight = 1.0 / np.maximum(work, 1e-3) ** 2
-  if len(work) == 1 or np.ptp(roofline) <= 1e-12:
-    if roofline.max() > _NO_WORK_MS:
-      return 0.0, float(np.sum(weight * roofline * work) / np.sum(weight * roofline ** 2))
-    return float(np.median(work)), 1.0
-  a = np.stack([np.ones_like(roofline), roofline], axis=1) * np.sqrt(weight)[:, None]
-  (fixed, slowdown), *_ = np.linalg.lstsq(a, work * np.sqrt(weight), rcond=None)
-  if fixed < 0:
-    fixed, slowdown = 0.0, float(np.sum(weight * roofline * work)
-                                 / max(np.sum(weight * roofline ** 2), 1e-30))
-  if slowdown < 0:
-    fixed, slowdown = float(np.sum(weight * work) / np.sum(weight)), 0.0
-  return float(fixed), float(slowdown)
+  """(fixed, slowdown): slowdown = total work / total roofline time (large ops weigh
+  most, as they do in a model's latency), fixed = the median of what is left (>= 0)."""
+  total = float(roofline.sum())
+  slowdown = float(work.sum()) / total if total > 0 else 0.0
+  return max(0.0, float(np.median(work - slowdown * roofline))), slowdown
 
 
 def fit_calibration(samples: Iterable[OpSample], source: str = "") -> Calibration:
@@ -87,5 +81,6 @@ def fit_calibration(samples: Iterable[OpSample], source: str = "") -> Calibratio
     groups["*"].append(i)
   fixed, slowdown = {}, {}
   for key, rows in sorted(groups.items()):
-    fixed[key], slowdown[key] = _fit(roofline[rows], work[rows])
+    if len(rows) >= _MIN_SAMPLES or key == "*":
+      fixed[key], slowdown[key] = _fit(roofline[rows], work[rows])
   return Calibration(invoke_ms=invoke, fixed_ms=fixed, slowdown=slowdown, source=source)

@@ -6,8 +6,11 @@ ship). `profile_ops` therefore cuts every operator of the main subgraph out into
 single-op model (its constant inputs kept, the others made model inputs) and runs these
 in execution order, each fed the real outputs of the ops before it, starting from the
 artifact's real inputs. Each op is timed on its own interpreter with its inputs set once
-(invoke only, median of `runs`), like `edgegnn bench`; builtin ops run on ai-edge-litert,
-Lce* ops on the LCE interpreter. The chain also gives every tensor's real shape, which a
+(invoke only, the fastest of `runs`: on a shared machine the least disturbed), like
+`edgegnn bench`; builtin ops run on ai-edge-litert,
+Lce* ops on the LCE interpreter (an op XNNPACK refuses on its own, such as a DEQUANTIZE
+of float16 weights that it folds away inside the artifact, runs on the builtin kernel).
+The chain also gives every tensor's real shape, which a
 dynamic-shape artifact with custom ops needs for its cost estimate.
 
 The sum of the single-op times exceeds the artifact's latency by about one interpreter
@@ -34,7 +37,7 @@ class OpRun:
   Attributes:
     index: Its position in the main subgraph.
     name: Op name.
-    latency_ms: Median invoke time of its single-op model (None if not timed).
+    latency_ms: Fastest invoke of its single-op model (None if not timed).
     output_shapes: The shapes of its outputs.
   """
   index: int
@@ -90,9 +93,12 @@ def single_op_model(model, op_index: int) -> tuple[bytes, list[int]]:
   return bytes(flatbuffer_utils.convert_object_to_bytearray(out)), inputs
 
 
-def _run_litert(data: bytes, values: Sequence[np.ndarray], runs: int, warmup: int):
-  from ai_edge_litert.interpreter import Interpreter  # pylint: disable=g-import-not-at-top
-  interpreter = Interpreter(model_content=data, num_threads=1)
+def _litert_interpreter(data: bytes, values: Sequence[np.ndarray], delegates: bool):
+  from ai_edge_litert.interpreter import Interpreter, OpResolverType  # pylint: disable=g-import-not-at-top
+  resolver = (OpResolverType.AUTO if delegates
+              else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+  interpreter = Interpreter(model_content=data, num_threads=1,
+                            experimental_op_resolver_type=resolver)
   details = interpreter.get_input_details()
   for detail, value in zip(details, values):
     interpreter.resize_tensor_input(detail["index"], value.shape)
@@ -100,6 +106,16 @@ def _run_litert(data: bytes, values: Sequence[np.ndarray], runs: int, warmup: in
   for detail, value in zip(details, values):
     interpreter.set_tensor(detail["index"], value)
   interpreter.invoke()
+  return interpreter
+
+
+def _run_litert(data: bytes, values: Sequence[np.ndarray], runs: int, warmup: int):
+  try:
+    interpreter = _litert_interpreter(data, values, delegates=True)
+  except RuntimeError:
+    # XNNPACK refuses some ops alone that it folds away inside the artifact (a
+    # DEQUANTIZE of float16 weights): the builtin kernel runs them instead.
+    interpreter = _litert_interpreter(data, values, delegates=False)
   times = []
   for i in range(warmup + runs):
     start = time.perf_counter_ns()
@@ -159,6 +175,6 @@ def profile_ops(info: TfliteModelInfo, inputs: Mapping[str, np.ndarray], runs: i
     outputs, times = run(data, args, max(runs, 0), warmup if runs else 0)
     for t, value in zip(op.outputs, outputs):
       values[t] = value
-    found.append(OpRun(op.index, op.name, float(np.median(times)) if times else None,
+    found.append(OpRun(op.index, op.name, float(np.min(times)) if times else None,
                        tuple(tuple(int(d) for d in v.shape) for v in outputs)))
   return found, values
