@@ -29,7 +29,8 @@ def test_tflm_pin_is_the_commit_the_python_package_was_built_from():
   assert _makefile_revision() == built_from
 
 
-def test_make_sources_writes_the_measured_arena_and_compiling_sources(models, tmp_path):  # noqa: F811
+def test_make_sources_writes_the_measured_arena_and_compiling_sources(  # noqa: F811
+    models, tmp_path):
   kit = tmp_path / "mcu"
   shutil.copytree(KIT, kit)
   model = models["paths"]["int8"]

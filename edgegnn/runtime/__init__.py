@@ -18,7 +18,7 @@ on a Raspberry Pi or any host where TensorFlow is not installed:
 | `bench`, `timing` | `benchmark`, `latency_ms` | latency and peak memory of one artifact on real inputs |
 | `bench_inputs` | `resolve_inputs`, `synthesize_inputs` | the inputs a benchmark runs on |
 | `arena`, `mcu` | `find_arena_size`, `write_c_sources` | the TFLM arena a model needs; the model as C++ sources |
-| `sidecar` | `describe`, `read_sidecar` | the JSON an app reads beside the artifact |
+| `sidecar` | `read_sidecar`, `write_sidecar` | the JSON an app reads beside the artifact |
 | `khop` | `KHopExtractor` | a node's k-hop in-neighbourhood, relabelled, with full-graph degrees |
 | `bundle_runner` | | the runner of a device bundle (`edgegnn deploy pi`) |
 | (`edgegnn.models.feeds`) | `graph_feed`, `select`, `sparse_feature_lists` | an `edgegnn.data.Graph` as the inputs an artifact names |
@@ -41,7 +41,7 @@ _EXPORTS = {
     "resolve_inputs": "bench_inputs", "synthesize_inputs": "bench_inputs",
     "find_arena_size": "arena", "probe_arena": "arena",
     "write_c_sources": "mcu", "tflm_resolver_calls": "mcu",
-    "describe": "sidecar", "read_sidecar": "sidecar", "write_sidecar": "sidecar",
+    "read_sidecar": "sidecar", "write_sidecar": "sidecar",
     "KHopExtractor": "khop",
 }
 _FEEDS = ("graph_feed", "select", "sparse_feature_lists")

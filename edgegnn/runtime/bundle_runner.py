@@ -41,7 +41,8 @@ if __package__:  # imported from the package: edgegnn.runtime.bundle_runner
   from . import input_checks, interpreters, tensors, tflite_file, timing
 else:  # run as a bundle's run_bundle.py: the runtime package sits beside this file
   sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-  from edgegnn_runtime import input_checks, interpreters, tensors, tflite_file, timing  # pylint: disable=g-import-not-at-top
+  # pylint: disable-next=g-import-not-at-top
+  from edgegnn_runtime import input_checks, interpreters, tensors, tflite_file, timing
 
 
 def _load_example(directory: pathlib.Path, names) -> dict:
