@@ -1,6 +1,9 @@
 """`edgegnn deploy pi` on your own graph: the bundle's sample inputs are the graph of the
 run's dataset source (an npz file here), found through report.json or, failing that, the
-artifact's sidecar; never a bundled dataset of the same name."""
+artifact's sidecar; never a bundled dataset of the same name.
+
+The end-to-end tests train a small pipeline (slow tier; `tests/test_pipeline_sources.py`
+bundles an npz run in the default tier); the order of the sources is checked without one."""
 import json
 import os
 import shutil
@@ -12,7 +15,7 @@ import pytest
 import yaml
 
 from edgegnn import pipeline
-from edgegnn.deploy.pi_bundle import build_bundle
+from edgegnn.deploy.pi_bundle import build_bundle, dataset_source
 from test_data_sources import small_graph, write_npz
 
 PIPELINE = {
@@ -45,6 +48,20 @@ def _check_inputs_are_the_npz_graph(bundle):
   np.testing.assert_array_equal(np.load(bundle / "test_index.npy"), splits["test"])
 
 
+def test_the_source_is_the_reports_then_the_sidecars_then_the_name(tmp_path):
+  (tmp_path / "artifacts").mkdir()
+  chosen = [{"name": "a", "path": "artifacts/a.tflite"},
+            {"name": "b", "path": "artifacts/b.tflite"}]
+  npz = {"format": "npz", "path": "/data/g.npz", "name": "g"}
+  csv = {"format": "csv", "nodes": "/data/n.csv", "edges": "/data/e.csv", "name": "g"}
+  (tmp_path / "artifacts" / "b.tflite.json").write_text(json.dumps({"dataset_source": csv}))
+  assert dataset_source({"dataset": "g", "dataset_source": npz}, tmp_path, chosen) == npz
+  assert dataset_source({"dataset": "g"}, tmp_path, chosen) == csv
+  (tmp_path / "artifacts" / "b.tflite.json").write_text(json.dumps({"dataset": "g"}))
+  assert dataset_source({"dataset": "g"}, tmp_path, chosen) == "g"
+
+
+@pytest.mark.slow
 def test_bundle_inputs_come_from_the_runs_npz_source(npz_run, tmp_path):
   report = json.loads((npz_run / "out" / "report.json").read_text())
   bundle = build_bundle(npz_run / "out", tmp_path / "bundle").path
@@ -61,6 +78,7 @@ def test_bundle_inputs_come_from_the_runs_npz_source(npz_run, tmp_path):
   assert result["test_accuracy"] == report["artifacts"][0]["test_accuracy"]
 
 
+@pytest.mark.slow
 def test_bundle_falls_back_to_the_artifacts_sidecar_source(npz_run, tmp_path):
   run = tmp_path / "run"
   shutil.copytree(npz_run / "out", run)
