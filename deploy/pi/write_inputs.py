@@ -1,7 +1,11 @@
 """Writes one real graph of a dataset as raw input files for `run_lce_benchmark.sh`.
 
-    PYTHONPATH=. python deploy/pi/write_inputs.py cora out/inputs
-    PYTHONPATH=. python deploy/pi/write_inputs.py digits_points out/inputs [GRAPH_INDEX]
+    python deploy/pi/write_inputs.py cora out/inputs
+    python deploy/pi/write_inputs.py mygraph.npz out/inputs          # your own graph
+    python deploy/pi/write_inputs.py source.yaml out/inputs [GRAPH_INDEX]
+
+DATASET is anything `edgegnn.data.load_source` takes: a bundled name, a .npz file, or a
+.yaml/.json file holding a source mapping (docs/data.md).
 
 Node datasets: node_features, edge_source, edge_target of the whole graph (the static
 shapes of `edgegnn.binary.staged.export_model`). Graph datasets: one graph padded to the
@@ -20,7 +24,7 @@ from edgegnn.models import feeds
 def main(argv):
   if len(argv) < 3:
     raise SystemExit(__doc__)
-  dataset = data.load(argv[1])
+  dataset = data.load_source(argv[1])
   out = pathlib.Path(argv[2])
   out.mkdir(parents=True, exist_ok=True)
   if dataset.task == "node":
