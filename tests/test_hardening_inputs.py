@@ -8,10 +8,11 @@ import sys
 import numpy as np
 import pytest
 
-from edgegnn.deploy import bundle_runner, runtimes
+from edgegnn.deploy import runtimes
 from edgegnn.deploy.input_checks import check_inputs
 from edgegnn.deploy.pi_bundle import build_bundle
 from edgegnn.models import feeds
+from edgegnn.runtime import tensors, tflite_file
 
 from test_hardening_paths import finished_run  # noqa: F401  (fixture)
 
@@ -127,13 +128,14 @@ def _has(feed, name):
 
 
 def test_the_bundle_runner_refuses_bad_inputs_too(finished_run, tmp_path):
-  spec = {"name": "edge_source", "dtype": "int32"}
+  io = tflite_file.IOTensor("edge_source", 0, tflite_file.TensorInfo(
+      0, "edge_source", (2,), (2,), "int32", 1, False, False, 8, None))
   with pytest.raises(ValueError, match="'edge_source': value 4294967296 at position \\[1\\]"):
-    bundle_runner._encode(np.array([0, 2 ** 32], np.int64), spec)
+    tensors.prepare_input(np.array([0, 2 ** 32], np.int64), io)
   with pytest.raises(ValueError, match="expected integer"):
-    bundle_runner._encode(np.array([0.0, 1.7]), spec)
+    tensors.prepare_input(np.array([0.0, 1.7]), io)
   bundle = build_bundle(finished_run, tmp_path / "bundle").path
-  assert (bundle / "input_checks.py").is_file()
+  assert (bundle / "edgegnn_runtime" / "input_checks.py").is_file()
   example = next((bundle / "inputs").iterdir()) / "00000"
   sources = np.load(example / "edge_source.npy")
   sources[11] = -5
