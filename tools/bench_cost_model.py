@@ -179,6 +179,9 @@ def evaluate(artifacts: list[dict]) -> dict:
                                                measured),
       "median_abs_log_ratio_calibrated": float(np.median(np.abs(np.log(
           predicted / np.array(measured))))),
+      "spearman_peak_memory": spearman(
+          [a["predicted_peak_memory_bytes"] for a in artifacts],
+          [a["bench"]["model_memory_bytes"] for a in artifacts]),
       "calibration": full.to_json(),
   }
 
@@ -193,15 +196,20 @@ def render(result: dict) -> str:
            "| predicted ms | host roofline ms | memory-bound | Pi 4 (A72) ms | Pi 3 (A53) ms "
            "| M7 ms |",
            "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+  sram = result["targets"]["cortex-m7"]["memory_bytes"]
   for a in sorted(result["artifacts"], key=lambda a: a["measured_ms"]):
     device = a["devices_roofline_ms"]
+    fits = "" if a["predicted_peak_memory_bytes"] <= sram else " †"
     lines.append(
         f"| {a['name']} | {a['format'].replace('tflite-', '')} | {a['layout']} | "
         f"{a['features']} | {a['bytes']:,} | {_ms(a['measured_ms'])} | "
         f"{_ms(a['measured_p50_ms'])} | "
         f"{_ms(a['predicted_ms'])} | {_ms(a['roofline_ms'])} | "
         f"{100 * a['memory_bound_share']:.0f} % | {_ms(device['cortex-a72'])} | "
-        f"{_ms(device['cortex-a53'])} | {_ms(device['cortex-m7'])} |")
+        f"{_ms(device['cortex-a53'])} | {_ms(device['cortex-m7'])}{fits} |")
+  lines.append("")
+  lines.append(f"† predicted peak memory above the Cortex-M7's {sram // 1024} KiB of SRAM: "
+               "the roofline time of work that does not fit there.")
   lines.append("")
   lines.append(
       f"Spearman rank correlation with the measured latency over {result['num_artifacts']} "
@@ -211,6 +219,8 @@ def render(result: dict) -> str:
       f"roofline {result['spearman_roofline_uncalibrated']:.3f}; sum of the measured "
       f"single-op latencies {result['spearman_sum_of_measured_ops']:.3f}. Median "
       f"|log(predicted / measured)| {result['median_abs_log_ratio_calibrated']:.3f}. "
+      f"Predicted peak memory against the memory each artifact added to a fresh process "
+      f"(bench's model_memory_bytes): Spearman {result['spearman_peak_memory']:.3f}. "
       f"Load average {' '.join(result['loadavg_before'])} before, "
       f"{' '.join(result['loadavg_after'])} after (shared machine).")
   return "\n".join(lines)

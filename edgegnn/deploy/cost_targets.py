@@ -23,6 +23,8 @@ import json
 import os
 from typing import Mapping, Optional
 
+from edgegnn.deploy import cost_host_figures
+
 
 @dataclasses.dataclass(frozen=True)
 class Calibration:
@@ -113,17 +115,17 @@ def kind_of(op_name: str, compute: str) -> str:
 # instructions) does 128 one-bit MACs where one FMLA does 4 float32 MACs.
 _NEON_BINARY_PER_FLOAT = 128 / 3 / 4
 
-# Measured on this host by tools/bench_cost_model.py (docs/results/cost_model_host.json,
-# "host"; a test checks these equal the JSON): one thread of ai-edge-litert.
+# Measured on this host by tools/bench_cost_model.py (`cost_host_figures`).
 HOST = Target(
     name="host",
     description="this x86-64 host, 1 thread of ai-edge-litert: peaks of single-op "
                 "FULLY_CONNECTED models (float32, int8) and of LceBconv2d, bandwidth of a "
-                "64 MiB numpy copy",
-    peak_macs_per_s={"float32": 2.0e10, "int8": 4.0e10, "binary": 4.0e10},
-    bandwidth_bytes_per_s=1.0e10,
+                "64 MiB numpy copy; calibrated on per-op latencies of 31 artifacts",
+    peak_macs_per_s=dict(cost_host_figures.PEAK_MACS_PER_S),
+    bandwidth_bytes_per_s=cost_host_figures.BANDWIDTH_BYTES_PER_S,
     memory_bytes=None,
-    calibration=None,
+    calibration=Calibration(cost_host_figures.INVOKE_MS, dict(cost_host_figures.FIXED_MS),
+                            dict(cost_host_figures.SLOWDOWN), cost_host_figures.SOURCE),
     sources=("tools/bench_cost_model.py -> docs/results/cost_model_host.json",))
 
 CORTEX_A72 = Target(
@@ -174,8 +176,9 @@ TARGETS: dict[str, Target] = {t.name: t for t in (HOST, CORTEX_A72, CORTEX_A53, 
 
 def get_target(name: str | Target, calibration: str | os.PathLike | None = None) -> Target:
   """The target called `name` (a `Target` passes through); `calibration`: a JSON file
-  with a "calibration" entry (as tools/bench_cost_model.py writes) replacing the
-  target's own.
+  as tools/bench_cost_model.py writes, whose "calibration" replaces the target's own and,
+  for the host, whose measured "host" peaks and bandwidth replace the host's (a
+  calibration of another machine).
 
   Raises:
     ValueError: unknown name (the known ones listed).
@@ -189,5 +192,12 @@ def get_target(name: str | Target, calibration: str | os.PathLike | None = None)
   if calibration is not None:
     with open(calibration, encoding="utf-8") as f:
       raw = json.load(f)
+    if "invoke_ms" not in raw.get("calibration", raw):
+      raise ValueError(f"{calibration}: no calibration in it (expected the JSON "
+                       "tools/bench_cost_model.py writes).")
     target = target.with_calibration(Calibration.from_json(raw.get("calibration", raw)))
+    if target.name == "host" and "host" in raw:
+      target = dataclasses.replace(
+          target, peak_macs_per_s=dict(raw["host"]["peak_macs_per_s"]),
+          bandwidth_bytes_per_s=float(raw["host"]["bandwidth_bytes_per_s"]))
   return target
