@@ -160,3 +160,37 @@ def test_a_binary_model_of_the_other_task_fails_at_load():
   with pytest.raises(pipeline.PipelineError,
                      match=r"stages\[0\]\.binarize\(b\): .*gcn is a node-classification model"):
     pipeline.parse(raw)
+
+
+@pytest.mark.parametrize("dataset,export,words", [
+    # Checked against the dataset when the file loads, not after training.
+    ("mutag", {"model": "m", "layout": "dense", "capacity": 10}, ["capacity 10", "28 nodes"]),
+])
+def test_dataset_dependent_export_options_fail_at_load(dataset, export, words):
+  import edgegnn.data
+  ds = edgegnn.data.load(dataset)
+  assert max(g.num_nodes for g in ds.graphs) == 28  # the figure the message names
+  arch = "gin" if dataset == "mutag" else "gcn"
+  raw = {"dataset": dataset, "stages": [{"train": {"name": "m", "model": {"architecture": arch}}},
+                                        {"export": export}]}
+  with pytest.raises(pipeline.PipelineError) as error:
+    pipeline.parse(raw)
+  for word in words:
+    assert word in str(error.value), str(error.value)
+
+
+def test_binary_features_of_a_real_valued_graph_fail_at_load(tmp_path):
+  n = 30
+  ring = np.arange(n)
+  features = np.random.default_rng(0).normal(size=(n, 4)).astype(np.float32)
+  assert np.any((features != 0) & (features != 1))
+  np.savez(tmp_path / "ring.npz", node_features=features,
+           edge_source=np.concatenate([ring, (ring + 1) % n]),
+           edge_target=np.concatenate([(ring + 1) % n, ring]), labels=ring % 3)
+  raw = {"dataset": {"format": "npz", "path": str(tmp_path / "ring.npz"),
+                     "split": {"train": 0.6, "val": 0.2, "seed": 0}},
+         "stages": [{"train": {"name": "m"}}, {"export": {"model": "m", "features": "binary"}}]}
+  with pytest.raises(pipeline.PipelineError, match=r"stages\[1\]\.export\(m\): features: binary"):
+    pipeline.parse(raw)
+  raw["stages"][1]["export"]["features"] = "sparse"
+  assert pipeline.parse(raw).stages[1].features == "sparse"

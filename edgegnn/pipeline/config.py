@@ -85,17 +85,24 @@ def _parse_stage(index: int, raw: Any) -> tuple[Stage, str]:
     raise PipelineError(str(e)) from None
 
 
-def _dataset_of(value: Any, source: Optional[str]) -> tuple[str, Optional[dict], str]:
-  """(name, resolved source mapping or None, task) of a pipeline's `dataset:`: a bundled
-  name, a path (.npz, or a .yaml/.json source file) or a source mapping, relative paths from
-  the pipeline file's directory. A source is loaded here, so a broken file fails before
-  anything runs or is written. Raises ValueError."""
+def _dataset_of(value: Any, source: Optional[str]) -> tuple[str, Optional[dict], str, Any]:
+  """(name, resolved source mapping or None, task, loader) of a pipeline's `dataset:`: a
+  bundled name, a path (.npz, or a .yaml/.json source file) or a source mapping, relative
+  paths from the pipeline file's directory; `loader()` gives the dataset (loaded once). A
+  source is loaded here, so a broken file fails before anything runs or is written.
+  Raises ValueError."""
   from edgegnn.data import registry, sources  # pylint: disable=g-import-not-at-top
   base = pathlib.Path(source).resolve().parent if source else None
   resolved = sources.resolve(value if isinstance(value, dict) else str(value), base)
+  loaded = []
+
+  def loader():
+    if not loaded:
+      loaded.append(sources.load_source(resolved))
+    return loaded[0]
   if isinstance(resolved, str):
-    return resolved, None, registry.task_of(resolved)
-  return resolved["name"], resolved, sources.load_source(resolved).task
+    return resolved, None, registry.task_of(resolved), loader
+  return resolved["name"], resolved, loader().task, loader
 
 
 def parse(raw: Any, source: Optional[str] = None, default_name: str = "pipeline") -> Pipeline:
@@ -109,7 +116,7 @@ def parse(raw: Any, source: Optional[str] = None, default_name: str = "pipeline"
   if "dataset" not in raw or "stages" not in raw:
     raise PipelineError("A pipeline needs `dataset` and `stages`.")
   try:
-    dataset, dataset_source, task = _dataset_of(raw["dataset"], source)
+    dataset, dataset_source, task, loader = _dataset_of(raw["dataset"], source)
   except ValueError as e:
     raise PipelineError(f"dataset: {e}") from None
   if not isinstance(raw["stages"], list) or not raw["stages"]:
@@ -130,7 +137,7 @@ def parse(raw: Any, source: Optional[str] = None, default_name: str = "pipeline"
     if stage.produces in produced:
       raise PipelineError(f"{where}: the name {stage.produces!r} is used twice.")
     try:
-      stage.check_context(PipelineContext(dataset, task, dict(produced)))
+      stage.check_context(PipelineContext(dataset, task, dict(produced), loader))
     except ValueError as e:
       raise PipelineError(f"{where}: {e}") from None
     produced[stage.produces] = stage

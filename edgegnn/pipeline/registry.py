@@ -30,6 +30,7 @@ BUILT_IN = {
     "binarize": "edgegnn.pipeline.stages.binarize",
     "federated": "edgegnn.pipeline.stages.federated",
     "export": "edgegnn.pipeline.stages.export",
+    "search": "edgegnn.search.stage",
 }
 
 

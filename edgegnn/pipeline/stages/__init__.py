@@ -9,6 +9,7 @@
 | binarize | binarize | a binary (Larq) model by staged distillation, shipped as lce |
 | federated | federated | federated averaging across clients (Flower) |
 | export | export | artifacts converted, verified and benchmarked |
+| search | `edgegnn.search.stage` | LPGNAS search, the genotype retrained and shipped |
 
 `base` holds what they share. Importing this package imports none of them: a kind's
 module is imported when a pipeline names it (`registry.get`).

@@ -3,7 +3,7 @@ stage's checks may read when the whole pipeline file is parsed (`PipelineContext
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar, Mapping, Optional
+from typing import Any, Callable, ClassVar, Mapping, Optional
 
 from edgegnn.config_fields import MappingConfig
 
@@ -11,10 +11,13 @@ from edgegnn.config_fields import MappingConfig
 @dataclasses.dataclass(frozen=True)
 class PipelineContext:
   """What a stage's `check_context` may read: the dataset's name and task ("node" or
-  "graph") and the earlier stages by the name of what they produce."""
+  "graph"), the earlier stages by the name of what they produce, and `load_dataset()`,
+  the dataset itself (numpy arrays, loaded once on first call) for checks of sizes and
+  values."""
   dataset: str
   task: str
   earlier: Mapping[str, "Stage"]
+  load_dataset: Callable[[], Any]
 
 
 class Stage(MappingConfig):

@@ -89,9 +89,22 @@ class ExportStage(Stage):
     """Raises ValueError if the model it reads cannot be exported as configured: a CPF
     student (bound to its graph's N nodes) exports in the sparse layout, float formats; a
     model with activations under 8 bits has no integer artifact."""
-    from edgegnn.quantization.config import check_integer_export  # pylint: disable=g-import-not-at-top
+    # pylint: disable=g-import-not-at-top
+    from edgegnn.models import feeds
+    from edgegnn.quantization.config import check_integer_export
     source = context.earlier[self.model]
     check_integer_export(source.model_quantization, self.formats, "formats")
+    if self.capacity is not None or self.features == "binary":
+      dataset = context.load_dataset()
+      graphs = [dataset.graph] if dataset.task == "node" else dataset.graphs
+      largest = max(g.num_nodes for g in graphs)
+      pads = self.layout == "dense" or (self.layout == "neighbors" and context.task == "graph")
+      if pads and self.capacity is not None and self.capacity < largest:
+        raise ValueError(f"capacity {self.capacity} is below the {largest} nodes of "
+                         f"{context.dataset}'s largest graph; omit it (the largest graph) or "
+                         f"give at least {largest}.")
+      if self.features == "binary":
+        feeds.check_binary_features(dataset)
     if not source.builds_cpf_student:
       return
     if self.features != "dense":
@@ -132,8 +145,6 @@ def run(ctx: StageContext, stage: ExportStage) -> dict[str, Any]:
   capacity, max_neighbors = feeds.layout_sizes(
       dataset, stage.layout, stage.capacity if stage.capacity is not None
       else meta.bound_nodes, stage.max_neighbors)
-  if stage.features == "binary":
-    feeds.check_binary_features(dataset)
   export_model, _ = load_trained(model_dir, layout=stage.layout, capacity=capacity,
                                  max_neighbors=max_neighbors, features=stage.features,
                                  serving=serving_build(stage.formats))
