@@ -37,6 +37,7 @@ import sys
 import time
 
 import numpy as np
+import yaml
 
 import distill_results as dr  # noqa: E402
 from edgegnn import data  # noqa: E402
@@ -47,34 +48,19 @@ from edgegnn.training import train  # noqa: E402
 from edgegnn.training.tasks import GraphTask  # noqa: E402
 from edgegnn.training.trainer import predict  # noqa: E402
 
-LSP_VARIANTS = {
-    "w0": dict(lsp_weight=0.0),
-    "l0.03": dict(lsp_weight=0.03),
-    "lam0.1": dict(lsp_weight=0.1),
-    "l0.3": dict(lsp_weight=0.3),
-    "cur": {},                                   # lambda 1 (the lsp-cora row)
-    "lam10": dict(lsp_weight=10.0),
-    "ts": dict(lsp_direction="teacher_student"),
-    "conv0": dict(lsp_layers=("conv0",)),
-    "logits": dict(lsp_layers=("logits",)),
-    "log_l0.1": dict(lsp_weight=0.1, lsp_layers=("logits",)),
-    "log_l0.3": dict(lsp_weight=0.3, lsp_layers=("logits",)),
-    "tau0.1": dict(lsp_temperature=0.1),
-    "ts_tau0.1": dict(lsp_direction="teacher_student", lsp_temperature=0.1),
-    "ts_tau0.1_l10": dict(lsp_direction="teacher_student", lsp_temperature=0.1,
-                          lsp_weight=10.0),
-}
-# Each variant names its ADR weight explicitly: the rows' own weights differ (sd-cora-400:
-# 0.1, sd-cora-lr10: 0.01), so "w0.1" must not mean "the row's weight".
-SD_VARIANTS = {
-    "w0": dict(sd_weight=0.0), "w0.01": dict(sd_weight=0.01), "w0.1": dict(sd_weight=0.1),
-    "w1": dict(sd_weight=1.0), "w10": dict(sd_weight=10.0), "w100": dict(sd_weight=100.0),
-    "self0.1": dict(sd_self_loops=True, sd_weight=0.1),
-    "self1": dict(sd_self_loops=True, sd_weight=1.0),
-    "all0.1": dict(sd_layers=("conv0", "conv1", "conv2", "conv3"), sd_weight=0.1),
-    "node0.1": dict(sd_gate="node", sd_weight=0.1),
-    "node1": dict(sd_gate="node", sd_weight=1.0),
-    "node10": dict(sd_gate="node", sd_weight=10.0)}
+SWEEPS = yaml.safe_load(
+    (pathlib.Path(__file__).resolve().parents[1] / "experiments" / "distillation" /
+     "sweeps.yaml").read_text())
+
+
+def _fields(variants: dict) -> dict:
+  """Variant name -> DistillConfig fields (lists as the tuples the config holds)."""
+  return {name: {k: tuple(v) if isinstance(v, list) else v for k, v in (fields or {}).items()}
+          for name, fields in variants.items()}
+
+
+LSP_VARIANTS = _fields(SWEEPS["lsp_variants"])
+SD_VARIANTS = _fields(SWEEPS["sd_variants"])
 
 
 def _known(names, variants: dict, sweep: str) -> list:
