@@ -211,6 +211,13 @@ def render(result: dict) -> str:
   lines.append(f"† predicted peak memory above the Cortex-M7's {sram // 1024} KiB of SRAM: "
                "the roofline time of work that does not fit there.")
   lines.append("")
+  peaks = result["host"]["peak_macs_per_s"]
+  lines.append(
+      f"Host roofline measured in the same run: float32 {peaks['float32'] / 1e9:.1f} GMAC/s, "
+      f"int8 {peaks['int8'] / 1e9:.1f} GMAC/s, LceBconv2d {peaks['binary'] / 1e9:.1f} G "
+      f"binary MAC/s, copy bandwidth "
+      f"{result['host']['bandwidth_bytes_per_s'] / 1e9:.1f} GB/s.")
+  lines.append("")
   lines.append(
       f"Spearman rank correlation with the measured latency over {result['num_artifacts']} "
       f"artifacts: calibrated host model (leave-one-model-out) "

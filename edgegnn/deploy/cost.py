@@ -168,7 +168,17 @@ def resolve_shapes(info: TfliteModelInfo, inputs: Optional[Mapping[str, np.ndarr
   from edgegnn.runtime import bench_inputs  # pylint: disable=g-import-not-at-top
   source = "given by the caller"
   if inputs is None:
-    inputs, source = bench_inputs.resolve_inputs(info, inputs_dir, input_shapes)
+    try:
+      inputs, source = bench_inputs.resolve_inputs(info, inputs_dir, input_shapes)
+    except ValueError as e:
+      if "dynamic sizes" not in str(e):
+        raise
+      dynamic = [io.name for io in info.inputs
+                 if any(d < 0 for d in io.tensor.shape_signature)]
+      raise ValueError(
+          f"{info.path or 'the artifact'}: the sizes of the dynamic inputs {dynamic} are "
+          "unknown, and its cost would be that of a 1-node graph; "
+          f"{bench_inputs.HOW}.") from None
   given = {name: tuple(np.shape(value)) for name, value in inputs.items()}
   if not info.runtimes.builtins:
     from edgegnn.deploy import cost_profile  # pylint: disable=g-import-not-at-top
