@@ -207,3 +207,26 @@ def test_docs_quote_the_rendered_table():
   table = tool.render(json.loads(RESULTS.read_text()))
   docs = (RESULTS.parents[1] / "hardware.md").read_text()
   assert table in docs
+
+
+def test_leave_one_model_out_never_sees_the_predicted_models_ops():
+  import tools.bench_cost_model as tool
+
+  def artifact(name, group, fc_ms):
+    return {"name": name, "group": group, "measured_ms": fc_ms, "measured_p50_ms": fc_ms,
+            "roofline_ms": fc_ms, "predicted_peak_memory_bytes": fc_ms,
+            "bench": {"model_memory_bytes": fc_ms},
+            "ops": [[0, "SHAPE", "SHAPE/none", "memory", 0.0, 0.001],
+                    [1, "FULLY_CONNECTED", "FULLY_CONNECTED/float32", "compute", 1.0, fc_ms]]}
+  artifacts = [artifact("a1", "a", 5.0), artifact("a2", "a", 7.0),
+               artifact("b1", "b", 2.0), artifact("c1", "c", 3.0)]
+  tool.evaluate(artifacts)
+  before = artifacts[0]["predicted_ms"]
+  # a1 is predicted from b and c only: changing the a-model's own times changes nothing.
+  changed = [artifact("a1", "a", 50.0), artifact("a2", "a", 70.0),
+             artifact("b1", "b", 2.0), artifact("c1", "c", 3.0)]
+  tool.evaluate(changed)
+  assert changed[0]["predicted_ms"] == pytest.approx(before)
+  assert changed[2]["predicted_ms"] != pytest.approx(artifacts[2]["predicted_ms"])
+  # b and c: one FULLY_CONNECTED each of roofline 1 ms, 2 and 3 ms beyond the 1 us invoke.
+  assert before == pytest.approx(0.001 + (1.999 + 2.999) / 2)
