@@ -24,9 +24,12 @@ W = RNG.normal(size=(4, 3)).astype(np.float32)
 X = RNG.normal(size=(5, 3)).astype(np.float32)
 INDEX = np.array([0, 1, 1, 2, 4, 3], np.int32)
 SEGMENT = np.array([0, 0, 1, 3, 4, 4], np.int32)
+CONSECUTIVE = np.array([0, 0, 1, 2, 3, 4], np.int32)  # SEGMENT_SUM: steps of 0 or 1
 
 
-def three_op_model(dynamic: bool = False) -> bytes:
+def three_op_model(dynamic: bool = False, sorted_segments: bool = False) -> bytes:
+  """The module doc's model; `sorted_segments`: SEGMENT_SUM(g, segment) (ids sorted, no
+  segment count) instead of UNSORTED_SEGMENT_SUM."""
   from ai_edge_litert import schema_py_generated as schema
   from ai_edge_litert.tools import flatbuffer_utils
 
@@ -53,8 +56,10 @@ def three_op_model(dynamic: bool = False) -> bytes:
              tensor("num_segments", (), i32, np.array(5, np.int32)),
              tensor("out", (5, 4), f32)]
   codes = []
+  segment_sum = (schema.BuiltinOperator.SEGMENT_SUM if sorted_segments
+                 else schema.BuiltinOperator.UNSORTED_SEGMENT_SUM)
   for code in (schema.BuiltinOperator.FULLY_CONNECTED, schema.BuiltinOperator.GATHER,
-               schema.BuiltinOperator.UNSORTED_SEGMENT_SUM):
+               segment_sum):
     c = schema.OperatorCodeT()
     c.builtinCode, c.deprecatedBuiltinCode = code, min(code, 127)  # 127: see builtinCode
     c.version = 1
@@ -68,17 +73,17 @@ def three_op_model(dynamic: bool = False) -> bytes:
   sub.tensors = tensors
   sub.inputs, sub.outputs = [0, 3, 5], [7]
   sub.operators = [operator(0, [0, 1, -1], [2]), operator(1, [2, 3], [4]),
-                   operator(2, [4, 5, 6], [7])]
+                   operator(2, [4, 5] if sorted_segments else [4, 5, 6], [7])]
   model = schema.ModelT()
   model.version, model.operatorCodes, model.subgraphs = 3, codes, [sub]
   model.buffers = buffers
   return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
-def reference_out() -> np.ndarray:
+def reference_out(segment=SEGMENT) -> np.ndarray:
   h = X @ W.T
   out = np.zeros((5, 4), np.float32)
-  for row, seg in zip(INDEX, SEGMENT):
+  for row, seg in zip(INDEX, segment):
     out[seg] += h[row]
   return out
 
@@ -109,6 +114,18 @@ def test_macs_and_bytes_match_hand_counts(dynamic):
   assert report.weight_bytes == 48 + 4
   assert report.ops[0].work.compute == "float32"
   assert report.ops[1].work.compute == "none"
+
+
+def test_sorted_segment_sum_counts():
+  report = cost.estimate(three_op_model(sorted_segments=True), UNIT)
+  segment = report.ops[2]
+  # SEGMENT_SUM: the same 24 adds; reads g 96 + segment 24 (no segment count), writes 80.
+  assert (segment.name, segment.work.macs, segment.work.bytes_read,
+          segment.work.bytes_written) == ("SEGMENT_SUM", 24, 120, 80)
+  _, values = cost_profile.profile_ops(tflite_file.read_model(
+      three_op_model(sorted_segments=True)),
+      {"x": X, "index": INDEX, "segment": CONSECUTIVE}, runs=0)
+  np.testing.assert_allclose(values[7], reference_out(CONSECUTIVE), rtol=1e-5, atol=1e-6)
 
 
 def test_roofline_classification_and_times():
