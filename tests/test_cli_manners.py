@@ -122,3 +122,25 @@ def test_filter_passes_progress_redraws_at_once_and_holds_only_possible_noise():
     forward.join(10)
     for fd in (source_r, sink_r, sink_w):
       os.close(fd)
+
+
+def test_ctrl_c_to_the_process_group_keeps_the_last_words():
+  """Ctrl-C reaches the command and its stderr filter alike; the filter outlives it, so what
+  the interrupted command prints on its way out still arrives."""
+  import signal
+  import time
+  code = ("import sys, time\n"
+          "from edgegnn.cli import log_manners\n"
+          "log_manners.filter_native_stderr()\n"
+          "print('ready', flush=True)\n"
+          "try:\n"
+          "  time.sleep(60)\n"
+          "except KeyboardInterrupt:\n"
+          "  print('interrupted, cleaned up', file=sys.stderr, flush=True)\n")
+  proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True)
+  assert proc.stdout.readline() == "ready\n"
+  time.sleep(0.2)
+  os.killpg(proc.pid, signal.SIGINT)
+  _, stderr = proc.communicate(timeout=60)
+  assert stderr == "interrupted, cleaned up\n"

@@ -16,6 +16,7 @@ import atexit
 import logging
 import os
 import re
+import signal
 import sys
 import time
 import warnings
@@ -74,6 +75,9 @@ def filter_native_stderr() -> None:
   real_stderr = os.dup(2)
   child = os.fork()
   if child == 0:  # the filter: forwards until every writer has closed the pipe
+    # Ctrl-C reaches the whole process group: the filter outlives it to forward the
+    # interrupted command's last words, and ends at end of file.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.close(write_end)
     try:
       _forward(read_end, real_stderr)
