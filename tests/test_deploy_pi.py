@@ -114,6 +114,19 @@ def test_bundle_only_runs_offline_without_edgegnn(run_dir, tmp_path):
   assert results["device"]["machine"] == os.uname().machine
 
 
+def test_bundle_only_json_describes_the_bundle_written(run_dir, tmp_path):
+  bundle = tmp_path / "bundle"
+  result = CliRunner(mix_stderr=False).invoke(
+      main, ["deploy", "pi", "--run", str(run_dir), "--bundle-only", str(bundle), "--json"])
+  assert result.exit_code == 0, result.stderr
+  document = json.loads(result.stdout)
+  manifest = json.loads((bundle / "manifest.json").read_text())
+  assert document["artifacts"] == [a["name"] for a in manifest["artifacts"]]
+  assert document["examples"] == manifest["examples"]
+  assert document["bytes"] == sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file())
+  assert (bundle / document["runner"]).is_file()
+
+
 def test_bundle_errors_name_the_fix(run_dir, tmp_path):
   with pytest.raises(ValueError, match=r"unknown artifact\(s\) \['nope'\]"):
     build_bundle(run_dir, tmp_path / "b", artifacts=["nope"])

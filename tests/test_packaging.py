@@ -89,7 +89,7 @@ def test_cli_turns_a_missing_optional_module_into_the_extra_to_install():
   assert "edgegnn[federated]" in result.stderr and "unexpected" not in result.stderr
 
 
-@pytest.mark.parametrize("name", ["android", "mcu", "pi"])
+@pytest.mark.parametrize("name", ["android", "c", "mcu", "pi"])
 def test_kit_copies_the_deploy_directory(name, tmp_path):
   out = tmp_path / name
   result = CliRunner().invoke(main, ["kit", name, str(out)])
@@ -124,7 +124,7 @@ def test_wheel_ships_pipelines_datasets_and_kits(tmp_path):
   names = set(zipfile.ZipFile(wheel).namelist())
   assert "edgegnn/pipelines/quickstart.yaml" in names
   assert "edgegnn/data/files/cora.npz" in names
-  for kit in ("android", "mcu", "pi"):
+  for kit in ("android", "c", "mcu", "pi"):
     source = ROOT / "deploy" / kit
     for path in source.rglob("*"):
       if path.is_file() and "__pycache__" not in path.parts:

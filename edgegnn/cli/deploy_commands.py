@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from edgegnn.cli.base import MAX_RUNS, fail as _fail, main
+from edgegnn.cli.base import MAX_RUNS, emit_json, fail as _fail, info, main, result
 
 
 @main.group()
@@ -37,8 +37,10 @@ def deploy():
 @click.option("--accept-new-host-key", is_flag=True,
               help="Accept and record the host key of a device never connected to before "
                    "(default: refuse it; add it with ssh-keyscan or one manual ssh).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the bundle or the device's results as one JSON document.")
 def deploy_pi(run_dir, host, bundle_dir, port, identity, python, remote_dir, label, artifacts,
-              max_examples, runs, warmup, threads, known_hosts, accept_new_host_key):
+              max_examples, runs, warmup, threads, known_hosts, accept_new_host_key, as_json):
   """Bundle a run's artifacts for a Raspberry Pi; with --host, run them there over SSH.
 
   The device needs only Python 3, numpy and ai-edge-litert. Its agreement with the host,
@@ -54,9 +56,14 @@ def deploy_pi(run_dir, host, bundle_dir, port, identity, python, remote_dir, lab
     if bundle_dir is not None:
       bundle = pi_bundle.build_bundle(run_dir, bundle_dir, artifacts=artifacts or None,
                                       max_examples=max_examples)
-      click.echo(f"wrote {bundle.path}: {len(bundle.artifacts)} artifact(s), "
-                 f"{bundle.examples} example(s), {bundle.bytes} bytes. On the device: "
-                 f"python3 {pi_bundle.RUNNER_NAME} (needs numpy + ai-edge-litert)")
+      if as_json:
+        emit_json({"bundle": str(bundle.path), "artifacts": list(bundle.artifacts),
+                   "examples": bundle.examples, "bytes": bundle.bytes,
+                   "runner": pi_bundle.RUNNER_NAME})
+      else:
+        result(f"wrote {bundle.path}: {len(bundle.artifacts)} artifact(s), "
+               f"{bundle.examples} example(s), {bundle.bytes} bytes. On the device: "
+               f"python3 {pi_bundle.RUNNER_NAME} (needs numpy + ai-edge-litert)")
       return
     target = ssh.SshTarget(host, port=port, identity=identity, known_hosts=known_hosts,
                            accept_new_host_key=accept_new_host_key)
@@ -65,9 +72,12 @@ def deploy_pi(run_dir, host, bundle_dir, port, identity, python, remote_dir, lab
       results = pi.deploy_to_pi(run_dir, target, python=python, remote_dir=remote_dir,
                                 runs=runs, warmup=warmup, threads=threads, label=label,
                                 artifacts=artifacts or None, max_examples=max_examples,
-                                log=click.echo)
+                                log=info)
       report = pi.merge_device_results(run_dir, results, label, host=host)
       files = report_lib.write_report(run_dir, report)
   except (ValueError, FileNotFoundError, RuntimeError) as e:
     _fail(e)
-  click.echo(f"device {label}: {results['device'].get('machine')}; report: {files.markdown}")
+  if as_json:
+    emit_json({"device": label, "results": results, "report": str(files.markdown)})
+  else:
+    result(f"device {label}: {results['device'].get('machine')}; report: {files.markdown}")

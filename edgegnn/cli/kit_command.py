@@ -15,6 +15,7 @@ from edgegnn.cli.base import emit_json, info, main, result
 
 KITS = {
     "android": "a Kotlin module that loads an artifact and calls it by signature",
+    "c": "a C program that runs an artifact through the LiteRT C API",
     "mcu": "a tflite-micro application for the C arrays of an `mcu` export",
     "pi": "scripts to run artifacts (and LCE's benchmark binary) on a Raspberry Pi",
 }
