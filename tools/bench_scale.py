@@ -4,6 +4,8 @@ against full-batch training, and writes docs/results/scale_*.json.
     # Cora: full-batch vs sampled (fan-outs 10, 10) test accuracy, per seed
     python tools/bench_scale.py cora --archs gcn,sage --quant fp32,dq8 --seeds 0,1,2,3,4 \
         --out docs/results/scale_cora.json
+    # Degree-Quant's mask on sampled batches, per full-graph degree bucket
+    python tools/bench_scale.py dq-mask --out docs/results/scale_dq_mask.json
     # cost growth: one child process per size and mode (time per epoch, peak RSS)
     python tools/bench_scale.py cost --sizes 10000,100000,1000000 \
         --out docs/results/scale_cost.json
@@ -38,6 +40,12 @@ CORA_TRAIN = dict(epochs=200, learning_rate=0.01, patience=100)
 
 def _peak_rss_mib() -> float:
   return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _cpu_seconds() -> float:
+  """User + system CPU time of this process so far (all its threads)."""
+  usage = resource.getrusage(resource.RUSAGE_SELF)
+  return round(usage.ru_utime + usage.ru_stime, 1)
 
 
 def _load() -> list[float]:
@@ -130,6 +138,50 @@ def _cora_summary(runs, loads, fanouts, batch_size) -> dict:
               summary=summary, runs=runs, load_average=loads)
 
 
+# ----------------------------------------------------------------------------- dq mask
+def bench_dq_mask(args) -> None:
+  """Degree-Quant's protective mask on sampled Cora batches, per full-graph degree bucket:
+  the drawn frequency against p_i by the batch's full-graph degrees (what the mask uses),
+  by the full graph's degree CDF, and by the degrees inside the sample."""
+  import tensorflow as tf
+  from edgegnn.data.loading import load
+  from edgegnn.data.sampling import NeighbourSampler, full_graph_protection_probability
+  from edgegnn.models import ModelSpec, build_model, feeds
+  from edgegnn.quantization import QuantizationConfig
+  dataset = load("cora")
+  fanouts = tuple(int(f) for f in args.fanouts.split(","))
+  sampler = NeighbourSampler(dataset.graph, fanouts, seed=0)
+  q = QuantizationConfig(p_min=args.p_min, p_max=args.p_max)
+  tf.keras.utils.set_random_seed(0)
+  model = build_model(ModelSpec(architecture="gcn"), layout="neighbors",
+                      num_features=dataset.num_features, num_classes=dataset.num_classes,
+                      max_neighbors=sampler.max_in_degree, quantization=q)
+  mask_of = tf.keras.Model(model.inputs, model.get_layer("protective_mask").output)
+  names = feeds.model_input_names(mask_of)
+  whole = full_graph_protection_probability(dataset.graph.in_degree(), q.p_min, q.p_max)
+  columns = {k: [] for k in ("degree", "mask", "p_batch", "p_graph", "p_sample")}
+  for epoch in range(args.epochs):
+    for batch in sampler.epoch(np.arange(dataset.graph.num_nodes), args.batch_size, epoch):
+      feed = feeds.select(batch.feed("neighbors"), names)
+      columns["mask"].append(mask_of(feed, training=True).numpy())
+      columns["degree"].append(batch.full_in_degree)
+      columns["p_batch"].append(full_graph_protection_probability(batch.full_in_degree,
+                                                                  q.p_min, q.p_max))
+      columns["p_graph"].append(whole[batch.node_ids])
+      columns["p_sample"].append(full_graph_protection_probability(
+          batch.graph.in_degree(), q.p_min, q.p_max))
+  data = {k: np.concatenate(v) for k, v in columns.items()}
+  buckets = []
+  for low, high in ((1, 1), (2, 2), (3, 3), (4, 5), (6, 10), (11, 30), (31, 10_000)):
+    rows = (data["degree"] >= low) & (data["degree"] <= high)
+    buckets.append(dict(degrees=[low, high], nodes=int(rows.sum()),
+                        **{k: round(float(data[k][rows].mean()), 4)
+                           for k in ("mask", "p_batch", "p_graph", "p_sample")}))
+  _write(args.out, dict(dataset="cora", fanouts=list(fanouts), batch_size=args.batch_size,
+                        epochs=args.epochs, p_min=q.p_min, p_max=q.p_max, buckets=buckets,
+                        load_average=_load()))
+
+
 # ----------------------------------------------------------------------------- cost
 def _synthetic(nodes: int, seed: int = 0):
   from edgegnn.data.synthetic import synthetic_dataset
@@ -183,6 +235,7 @@ def cost_child(args) -> None:
       steps_per_epoch=steps, layerwise_inference_seconds=round(inference, 1),
       test_accuracy=round(float(np.mean(logits[test].argmax(1) == dataset.labels[test])), 4),
       peak_rss_mib_after_data=rss_data, peak_rss_mib=_peak_rss_mib(),
+      cpu_seconds=_cpu_seconds(),
       load_average=_load())), flush=True)
 
 
@@ -232,7 +285,9 @@ def bench_large(args) -> None:
     else:
       model = _sage(dataset, args.hidden)
     start = time.perf_counter()
-    ends = lambda epoch, record: record.update(ended_at_seconds=stamp())
+    ends = lambda epoch, record: record.update(ended_at_seconds=stamp(),
+                                               cpu_seconds=_cpu_seconds(),
+                                               load_average=_load())
     fitted = train_sampled(model, dataset, sampler, config, epochs=epochs,
                            learning_rate=0.01, weight_decay=5e-4, patience=0,
                            callbacks=[ends])
@@ -242,13 +297,60 @@ def bench_large(args) -> None:
     out[name] = dict(test_accuracy=round(test, 4), epochs=epochs,
                      best_epoch=fitted.best_epoch, train_seconds=round(train_seconds, 1),
                      history=fitted.history, finished_at_seconds=stamp(),
+                     cpu_seconds_at_finish=_cpu_seconds(),
                      fanouts=list(fanouts), batch_size=config.batch_size)
     print(json.dumps({name: out[name]}), flush=True)
-  out.update(total_seconds=stamp(), peak_rss_mib=_peak_rss_mib(), load_average_end=_load(),
+  out.update(total_seconds=stamp(), cpu_seconds=_cpu_seconds(), peak_rss_mib=_peak_rss_mib(),
+             load_average_end=_load(),
              sage_minus_mlp_pt=round(100 * (out["sage"]["test_accuracy"]
                                             - out["mlp"]["test_accuracy"]), 2))
   out["within_budget"] = out["total_seconds"] <= args.budget
   _write(args.out, out)
+
+
+# ----------------------------------------------------------------------------- render
+def render(args) -> None:
+  """Prints the Markdown tables of docs/scale.md from the JSON files."""
+  results = ROOT / "docs" / "results"
+  read = lambda name: json.loads((results / name).read_text()) if (results / name).exists() else None
+  cora = read("scale_cora.json")
+  if cora:
+    print("| model | full-batch test acc (mean ± std, seeds) | sampled (10, 10) | sampled - full |")
+    print("|---|---|---|---|")
+    for key, row in cora["summary"].items():
+      cell = lambda m: (f"{row[m]['mean']:.1f} ± {row[m]['std']:.1f} ({row[m]['seeds']})"
+                        if m in row else "not run")
+      print(f"| {key} | {cell('full')} | {cell('sampled')} | "
+            f"{row.get('sampled_minus_full', float('nan')):+.1f} pt |")
+  cost, large = read("scale_cost.json"), read("scale_1m.json")
+  if cost:
+    print("\n| nodes | edges | mode | epoch (s) | steps | CPU (s, whole process) | peak RSS (MiB) | "
+          "load |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in cost["results"]:
+      if "failed" in r:
+        print(f"| {r['nodes']:,} | | {r['mode']} | failed | | | | |")
+        continue
+      print(f"| {r['nodes']:,} | {r['edges']:,} | {r['mode']} | {r['epoch_seconds'][-1]} | "
+            f"{r['steps_per_epoch']} | {r.get('cpu_seconds', '')} | {r['peak_rss_mib']:,.0f} | "
+            f"{r['load_average'][0]:.0f} |")
+  if large and "sage" in large:
+    sage, mlp = large["sage"], large["mlp"]
+    print(f"\n1 M: nodes {large['nodes']:,}, edges {large['edges']:,}; MLP test "
+          f"{100 * mlp['test_accuracy']:.1f} %, SAGE {100 * sage['test_accuracy']:.1f} % "
+          f"(+{large['sage_minus_mlp_pt']} pt); total {large['total_seconds']} s wall, "
+          f"{large.get('cpu_seconds')} s CPU, peak RSS {large['peak_rss_mib']:,.0f} MiB, load "
+          f"{large['load_average_start']} -> {large['load_average_end']}")
+  mask = read("scale_dq_mask.json")
+  if mask:
+    print("\n| full-graph in-degree | nodes drawn | mask frequency | p_i (batch, full degrees) | "
+          "p_i (whole graph's CDF) | p_i (degrees inside the sample) |")
+    print("|---|---|---|---|---|---|")
+    for b in mask["buckets"]:
+      low, high = b["degrees"]
+      span = str(low) if low == high else (f"{low}-{high}" if high < 10_000 else f">= {low}")
+      print(f"| {span} | {b['nodes']:,} | {b['mask']:.4f} | {b['p_batch']:.4f} | "
+            f"{b['p_graph']:.4f} | {b['p_sample']:.4f} |")
 
 
 def main() -> None:
@@ -263,6 +365,14 @@ def main() -> None:
   cora.add_argument("--batch-size", type=int, default=32)
   cora.add_argument("--resume", action="store_true", help="keep the runs already in --out")
   cora.add_argument("--out", required=True)
+  sub.add_parser("render")
+  mask = sub.add_parser("dq-mask")
+  mask.add_argument("--fanouts", default="10,10")
+  mask.add_argument("--batch-size", type=int, default=512)
+  mask.add_argument("--epochs", type=int, default=5)
+  mask.add_argument("--p-min", type=float, default=0.0)
+  mask.add_argument("--p-max", type=float, default=0.1)
+  mask.add_argument("--out", required=True)
   for name in ("cost", "cost-child", "large"):
     p = sub.add_parser(name)
     p.add_argument("--fanouts", default="10,10")
@@ -286,7 +396,7 @@ def main() -> None:
       p.add_argument("--budget", type=float, default=1800.0)
       p.add_argument("--out", required=True)
   args = parser.parse_args()
-  {"cora": bench_cora, "cost": bench_cost, "cost-child": cost_child,
+  {"render": render, "cora": bench_cora, "dq-mask": bench_dq_mask, "cost": bench_cost, "cost-child": cost_child,
    "large": bench_large}[args.what](args)
 
 

@@ -88,6 +88,41 @@ def train_sampled(model: tf.keras.Model, dataset, sampler: NeighbourSampler,
                     callbacks=callbacks, progress=progress, description="train (sampled)")
 
 
+def train_sampled_model(spec, dataset, sampling: SamplingConfig, train, *, seed: int = 0,
+                        quantization=None, checkpoint_dir: Optional[str] = None,
+                        progress: bool = False, loss: Optional[Loss] = None,
+                        targets: Optional[dict[str, np.ndarray]] = None):
+  """What a pipeline stage with a `sampling:` option runs instead of
+  `edgegnn.training.train`: builds `spec` (float, or fake-quantized with `quantization`)
+  in the neighbors layout sized for the graph's largest in-degree, trains it on sampled
+  batches with `train` (a `TrainConfig`: epochs, learning_rate, patience,
+  checkpoint_every) and returns a `TrainResult` whose metrics hold layer-wise train / val
+  / test accuracies over the whole graph."""
+  from edgegnn.models import build_model  # pylint: disable=g-import-not-at-top
+  from edgegnn.training.trainer import TrainResult  # pylint: disable=g-import-not-at-top
+  if getattr(dataset, "task", None) != "node":
+    raise ValueError("sampling: trains node-classification models; graph datasets are "
+                     "already batched by graph (remove the sampling option).")
+  tf.keras.utils.set_random_seed(seed)
+  sampler = NeighbourSampler(dataset.graph, sampling.fanouts, seed=seed)
+  model = build_model(spec, num_features=dataset.num_features,
+                      num_classes=dataset.num_classes, layout="neighbors",
+                      max_neighbors=max(sampler.max_in_degree, 1), quantization=quantization)
+  fitted = train_sampled(model, dataset, sampler, sampling, epochs=train.epochs,
+                         learning_rate=train.learning_rate, weight_decay=spec.weight_decay,
+                         patience=train.patience, loss=loss, targets=targets,
+                         checkpoint_dir=checkpoint_dir,
+                         checkpoint_every=train.checkpoint_every, progress=progress)
+  logits = layerwise_logits(model, dataset.graph, sampling.inference_chunk, sampler.index)
+  metrics = {"seed": seed, "fold": 0, "epochs_run": fitted.epochs_run,
+             "best_epoch": fitted.best_epoch, "seconds": round(fitted.seconds, 2),
+             "sampling": sampling.to_dict()}
+  for split in ("train", "val", "test"):
+    metrics[f"{split}_accuracy"] = layerwise_accuracy(model, dataset, split,
+                                                      logits=logits)[0]
+  return TrainResult(model=model, metrics=metrics, history=fitted.history)
+
+
 def teacher_logits(teacher: tf.keras.Model, graph, chunk: int,
                    path: Optional[str] = None) -> np.ndarray:
   """The teacher's logits for every node, by layer-wise inference, computed once: with
