@@ -1,11 +1,13 @@
-"""4-bit weights with 8-bit activations (W4A8) export to an int8 artifact that agrees with its
-Keras model; 4-bit activations (W4A4) are refused before converting, naming the fixes."""
+"""4-bit weights with 8-bit activations (W4A8) export to an integer artifact with packed
+INT4 weights that agrees with its Keras model; 4-bit activations (W4A4) are refused before
+converting, naming the fixes."""
 import numpy as np
 import pytest
 
 from edgegnn import data
 from edgegnn.runtime import tflite_file
 from edgegnn.deploy.convert import convert
+from edgegnn.deploy.layer_bits import layer_bit_widths
 from edgegnn.runtime import open_runtime
 from edgegnn.models import ModelSpec, build_model, feeds, transfer_weights
 from edgegnn.quantization import QuantizationConfig
@@ -30,6 +32,8 @@ def test_w4a8_gcn_exports_and_agrees(tmp_path):
   result = convert(model, "tflite-int8", tmp_path / "w4a8.tflite", target="mobile",
                    representative_feeds=[feed])
   assert not tflite_file.float_compute_ops(tflite_file.read_model(result.path))
+  # The converter packs the 4-bit weights as INT4 (two per byte), not int8.
+  assert [l["precision"] for l in layer_bit_widths(result.path)] == ["w4a8", "w4a8"]
   keras = model(feed)["logits"].numpy()[cora.test_index].argmax(-1)
   tflite = open_runtime(result.path).run(feed)["logits"][cora.test_index].argmax(-1)
   assert np.mean(keras == tflite) >= 0.97

@@ -48,9 +48,9 @@ def test_size_term_at_one_hot_choices_is_the_genotypes_bytes(small):
   genotype = net.genotype()
   assert genotype.layers[0] == space_lib.LayerChoice("gat", "relu", space.widths[1], "float16")
   assert genotype.layers[1] == space_lib.LayerChoice("gene-linear", "none", 3, "w4a8")
-  # By hand: 40 x 8 + 2 x 8 float16 weights, 8 x 3 + 3 x 3 int8 weights, float32 biases.
-  expected = (40 * 8 + 2 * 8) * 2 + (8 * 3 + 3 * 3) * 1 + 4 * (8 + 3)
-  assert space_lib.genotype_bytes(genotype, small.num_features) == expected
+  # By hand: 40 x 8 + 2 x 8 float16 weights, 8 x 3 + 3 x 3 int4 weights, float32 biases.
+  expected = (40 * 8 + 2 * 8) * 2 + (8 * 3 + 3 * 3) * 0.5 + 4 * (8 + 3)
+  assert space_lib.genotype_bytes(genotype, small.num_features) == round(expected)
   assert float(net.expected_weight_bytes()) == pytest.approx(expected, rel=1e-4)
 
 

@@ -113,6 +113,8 @@ def run(dataset_name: str, seeds, config: SearchConfig, train_config: TrainConfi
     record["predicted_host_ms"] = _predicted_ms(path, feed)
     artifacts[name] = record
     contenders.append(side_by_side.contender(name, path, feed))
+    print(f"[{dataset_name}] {name} artifact: {record['format']}, {record['bytes']} B, "
+          f"agreement {record['agreement']}", flush=True)
   timed = side_by_side.interleaved_latency(contenders, baseline="dq_int8_gcn")
   for name, record in artifacts.items():
     record["latency_ms_p50"] = round(timed[name]["p50_ms"], 3)

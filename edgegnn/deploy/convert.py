@@ -163,7 +163,7 @@ def _mixed_int8_float16(data: bytes) -> bytes:
   from edgegnn.deploy.layer_bits import layer_bit_widths  # pylint: disable=g-import-not-at-top
   data, _ = store_float_weights_as_float16(data)
   bits = {layer["weight_bits"] for layer in layer_bit_widths(data)}
-  if not (bits & {8}) or not (bits & {16}):
+  if not any(b and b <= 8 for b in bits) or 16 not in bits:
     raise ConversionError(
         "tflite-int8-float16 mixes int8 and float16 layers, but this model's layers came out "
         f"with weight bits {sorted(b for b in bits if b)}: train it quantization-aware "

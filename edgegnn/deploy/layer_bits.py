@@ -9,9 +9,9 @@ in execution order:
   weights and dequantize them at load time). LceBconv2d weights are bit-packed: 1.
 - `activation_bits`: bits of the op's (non-constant) input activation. LceBconv2d reads
   its input bit-packed (LceQuantize packs 32 signs into each int32 word): 1.
-- `precision`: the two as a label: "w8a8" (W4A8 models show w8a8 too: TFLite stores
-  sub-8-bit weights in int8), "w16a32" (float16 weights, float32
-  compute), "w1a1" (binary), "w8a16" (16x8 mode).
+- `precision`: the two as a label: "w8a8", "w4a8" (the converter packs 4-bit
+  fake-quantized weights as INT4), "w16a32" (float16 weights, float32 compute), "w1a1"
+  (binary), "w8a16" (16x8 mode).
 
 Runtime side: numpy and `tflite_file` only.
 """

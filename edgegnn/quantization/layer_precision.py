@@ -9,7 +9,8 @@ model-wide `weight_bits` / `activation_bits`:
 | label | weights | activations | runs on |
 |---|---|---|---|
 | w8a8 | int8 | int8 | every TFLite runtime (tflite-int8, tflite-int8-float16) |
-| wNa8 (N = 2..7) | N-bit values stored in int8 | int8 | the same (TFLite has no packed sub-8-bit weights for these ops) |
+| w4a8 | int4, packed two per byte by the converter | int8 | ai-edge-litert (tflite-int8, tflite-int8-float16) |
+| wNa8 (N = 2, 3, 5..7) | N-bit values, stored as the converter emits them (`layer_bit_widths` reads it) | int8 | the same |
 | float16 | float16, dequantized at load | float32 | ai-edge-litert (tflite-int8-float16) |
 
 Refused, with the alternatives named: activations under 8 bits (no TFLite kernel takes
@@ -29,7 +30,7 @@ from typing import Mapping, Optional
 
 FLOAT16 = "float16"
 _INTEGER = re.compile(r"^w(\d+)a(\d+)$")
-ALTERNATIVES = ("w8a8, w4a8 (4-bit weights stored in int8, int8 activations), other wNa8 "
+ALTERNATIVES = ("w8a8, w4a8 (4-bit weights packed as int4, int8 activations), other wNa8 "
                 "with N in 2..8, or float16")
 
 

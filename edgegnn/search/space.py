@@ -16,8 +16,8 @@ TFLite, so they pair only with float16 (`executable`): the genotype takes the mo
 executable (activation, precision) pair of each layer.
 
 Size: a layer stores (inputs x width + attention vectors) weights at its precision's
-storage bits: 8 for w4a8 and w8a8 (TFLite keeps sub-8-bit weights in int8, so w4a8 is not
-smaller in the artifact), 16 for float16, plus float32 biases.
+storage bits: 4 for w4a8 (the converter packs 4-bit fake-quantized weights as INT4, which
+ai-edge-litert runs), 8 for w8a8, 16 for float16, plus float32 biases.
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ PRECISIONS = ("w4a8", "w8a8", "float16")
 # Learned vectors per output channel of each attention kind (edgegnn.layers.attention).
 ATTENTION_VECTORS = {"const": 0, "gcn": 0, "gat": 2, "sym-gat": 2, "cos": 2, "linear": 1,
                      "gene-linear": 3}
-STORED_BITS = {"w4a8": 8, "w8a8": 8, "float16": 16}
+STORED_BITS = {"w4a8": 4, "w8a8": 8, "float16": 16}
 # Activations TFLite has no integer kernel for (the converter leaves them in float, which a
 # full-integer artifact refuses): an integer layer cannot use them.
 FLOAT_ONLY_ACTIVATIONS = ("softplus", "elu")
