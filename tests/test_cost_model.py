@@ -247,3 +247,15 @@ def test_leave_one_model_out_never_sees_the_predicted_models_ops():
   assert changed[2]["predicted_ms"] != pytest.approx(artifacts[2]["predicted_ms"])
   # b and c: one FULLY_CONNECTED each of roofline 1 ms, 2 and 3 ms beyond the 1 us invoke.
   assert before == pytest.approx(0.001 + (1.999 + 2.999) / 2)
+
+
+REPEAT = RESULTS.with_name("cost_model_host_repeat.json")
+
+
+@pytest.mark.skipif(not REPEAT.is_file(), reason="no repeat run")
+def test_docs_quote_the_repeat_run():
+  import tools.bench_cost_model as tool
+  repeat = json.loads(REPEAT.read_text())
+  assert tool.summary(repeat) in (RESULTS.parents[1] / "hardware.md").read_text()
+  assert repeat["num_artifacts"] >= 20
+  assert repeat["spearman_calibrated_leave_one_model_out"] >= 0.9

@@ -19,6 +19,8 @@ load average (the machine is shared: measured under load).
     .venv/bin/python tools/bench_cost_model.py [--out /tmp/edgegnn-cost-model] \
         [--json docs/results/cost_model_host.json] [--epochs 10] [--rounds 3]
     .venv/bin/python tools/bench_cost_model.py --render docs/results/cost_model_host.json
+
+A second run (`--json docs/results/cost_model_host_repeat.json`) checks the result repeats.
 """
 from __future__ import annotations
 
@@ -190,6 +192,30 @@ def _ms(value: float) -> str:
   return f"{value:.3f}" if value < 10 else f"{value:.1f}"
 
 
+def summary(result: dict) -> str:
+  """The paragraph under the table: host peaks, rank correlations, load."""
+  parts = []
+  peaks = result["host"]["peak_macs_per_s"]
+  parts.append(
+      f"Host roofline measured in the same run: float32 {peaks['float32'] / 1e9:.1f} GMAC/s, "
+      f"int8 {peaks['int8'] / 1e9:.1f} GMAC/s, LceBconv2d {peaks['binary'] / 1e9:.1f} G "
+      f"binary MAC/s, copy bandwidth "
+      f"{result['host']['bandwidth_bytes_per_s'] / 1e9:.1f} GB/s.")
+  parts.append(
+      f"Spearman rank correlation with the measured latency over {result['num_artifacts']} "
+      f"artifacts: calibrated host model (leave-one-model-out) "
+      f"**{result['spearman_calibrated_leave_one_model_out']:.3f}** (against the p50: "
+      f"{result['spearman_calibrated_leave_one_model_out_vs_p50']:.3f}); uncalibrated host "
+      f"roofline {result['spearman_roofline_uncalibrated']:.3f}; sum of the measured "
+      f"single-op latencies {result['spearman_sum_of_measured_ops']:.3f}. Median "
+      f"|log(predicted / measured)| {result['median_abs_log_ratio_calibrated']:.3f}. "
+      f"Predicted peak memory against the memory each artifact added to a fresh process "
+      f"(bench's model_memory_bytes): Spearman {result['spearman_peak_memory']:.3f}. "
+      f"Load average {' '.join(result['loadavg_before'])} before, "
+      f"{' '.join(result['loadavg_after'])} after (shared machine).")
+  return "\n\n".join(parts)
+
+
 def render(result: dict) -> str:
   """The markdown table of docs/hardware.md: every artifact, fastest measured first."""
   lines = ["| artifact | format | layout | features | bytes | measured ms | p50 ms "
@@ -211,25 +237,7 @@ def render(result: dict) -> str:
   lines.append(f"† predicted peak memory above the Cortex-M7's {sram // 1024} KiB of SRAM: "
                "the roofline time of work that does not fit there.")
   lines.append("")
-  peaks = result["host"]["peak_macs_per_s"]
-  lines.append(
-      f"Host roofline measured in the same run: float32 {peaks['float32'] / 1e9:.1f} GMAC/s, "
-      f"int8 {peaks['int8'] / 1e9:.1f} GMAC/s, LceBconv2d {peaks['binary'] / 1e9:.1f} G "
-      f"binary MAC/s, copy bandwidth "
-      f"{result['host']['bandwidth_bytes_per_s'] / 1e9:.1f} GB/s.")
-  lines.append("")
-  lines.append(
-      f"Spearman rank correlation with the measured latency over {result['num_artifacts']} "
-      f"artifacts: calibrated host model (leave-one-model-out) "
-      f"**{result['spearman_calibrated_leave_one_model_out']:.3f}** (against the p50: "
-      f"{result['spearman_calibrated_leave_one_model_out_vs_p50']:.3f}); uncalibrated host "
-      f"roofline {result['spearman_roofline_uncalibrated']:.3f}; sum of the measured "
-      f"single-op latencies {result['spearman_sum_of_measured_ops']:.3f}. Median "
-      f"|log(predicted / measured)| {result['median_abs_log_ratio_calibrated']:.3f}. "
-      f"Predicted peak memory against the memory each artifact added to a fresh process "
-      f"(bench's model_memory_bytes): Spearman {result['spearman_peak_memory']:.3f}. "
-      f"Load average {' '.join(result['loadavg_before'])} before, "
-      f"{' '.join(result['loadavg_after'])} after (shared machine).")
+  lines.append(summary(result))
   return "\n".join(lines)
 
 
