@@ -214,6 +214,9 @@ def test_host_target_is_the_measured_one():
   assert host.bandwidth_bytes_per_s == recorded["host"]["bandwidth_bytes_per_s"]
   assert host.calibration.to_json() == recorded["calibration"]
   assert cost_targets.get_target("host", RESULTS) == host
+  import tools.bench_cost_model as tool
+  module = pathlib.Path(cost_targets.__file__).with_name("cost_host_figures.py")
+  assert tool.host_figures_module(recorded) == module.read_text()
   assert recorded["num_artifacts"] >= 20
   assert recorded["spearman_calibrated_leave_one_model_out"] >= 0.9
 

@@ -21,6 +21,8 @@ load average (the machine is shared: measured under load).
     .venv/bin/python tools/bench_cost_model.py --render docs/results/cost_model_host.json
 
 A second run (`--json docs/results/cost_model_host_repeat.json`) checks the result repeats.
+The host target's figures are this JSON's, written into the package by
+    .venv/bin/python tools/bench_cost_model.py --host-figures edgegnn/deploy/cost_host_figures.py
 """
 from __future__ import annotations
 
@@ -241,6 +243,42 @@ def render(result: dict) -> str:
   return "\n".join(lines)
 
 
+def _literal(mapping: dict) -> str:
+  lines, line = [], ""
+  for item in (f'"{k}": {v!r}' for k, v in mapping.items()):
+    if len(line) + len(item) + 2 > 86:
+      lines.append("    " + line.rstrip())
+      line = ""
+    line += item + ", "
+  lines.append("    " + line.rstrip())
+  return "{\n" + "\n".join(lines) + "\n}"
+
+
+def host_figures_module(result: dict) -> str:
+  """The text of edgegnn/deploy/cost_host_figures.py for a result JSON."""
+  host, calibration = result["host"], result["calibration"]
+  return f'''"""This host's measured roofline and calibration (`cost_targets.HOST`).
+
+Copied from docs/results/cost_model_host.json ("host", "calibration"), which
+`tools/bench_cost_model.py` writes; tests/test_cost_model.py checks the two are equal. To
+recalibrate on another machine, run the tool and pass its JSON as `--calibration` (or
+`cost_targets.get_target("host", calibration=JSON)`), or copy its figures here.
+"""
+
+PEAK_MACS_PER_S = {_literal(host["peak_macs_per_s"])}
+
+BANDWIDTH_BYTES_PER_S = {host["bandwidth_bytes_per_s"]!r}
+
+INVOKE_MS = {calibration["invoke_ms"]!r}
+
+FIXED_MS = {_literal(calibration["fixed_ms"])}
+
+SLOWDOWN = {_literal(calibration["slowdown"])}
+
+SOURCE = {calibration["source"]!r}
+'''
+
+
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--out", default="/tmp/edgegnn-cost-model",
@@ -255,7 +293,14 @@ def main() -> None:
   parser.add_argument("--refit", action="store_true",
                       help="Refit and re-evaluate the per-op measurements already in --json "
                            "(no building, no timing) and rewrite it.")
+  parser.add_argument("--host-figures", metavar="PY", default=None,
+                      help="Write the host figures module (edgegnn/deploy/"
+                           "cost_host_figures.py) from --json and exit.")
   args = parser.parse_args()
+  if args.host_figures:
+    text = host_figures_module(json.loads(pathlib.Path(args.json).read_text()))
+    atomic_write_text(pathlib.Path(args.host_figures), text)
+    return
   if args.render:
     print(render(json.loads(pathlib.Path(args.render).read_text())))
     return
