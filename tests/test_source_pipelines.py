@@ -127,3 +127,51 @@ def test_train_degree_quant_int8_export_verify_on_each_format(tmp_path, fmt):
   assert again["dataset_source"] == report["dataset_source"]
   np.testing.assert_array_equal(
       sorted(i["name"] for i in again["inputs"]), sorted(i["name"] for i in sidecar["inputs"]))
+
+
+@pytest.mark.slow
+def test_every_stage_kind_runs_on_a_csv_source(tmp_path):
+  """train, qat, degree_quant, ptq, distill, binarize and federated on a CSV graph, each
+  model exported and verified; the report and its markdown name the source (a few minutes
+  on an idle machine)."""
+  (tmp_path / "data").mkdir()
+  source = _csv(tmp_path / "data")
+  train_config = {"epochs": 20, "patience": 20, "seeds": [0]}
+  int8 = {"weight_bits": 8, "activation_bits": 8}
+  stages = [
+      {"train": {"name": "gcn", "model": MODEL, "train": train_config}},
+      {"qat": {"name": "gcn_qat8", "model": MODEL, "train": train_config,
+               "quantization": int8}},
+      {"degree_quant": {"name": "gcn_dq8", "model": MODEL, "train": train_config,
+                        "quantization": int8}},
+      {"ptq": {"name": "gcn_ptq8", "model": "gcn", "quantization": int8}},
+      {"distill": {"name": "mlp", "teacher": "gcn",
+                   "student": {"architecture": "mlp", "hidden_units": 16},
+                   "distill": {"method": "glnn", "epochs": 20}}},
+      {"binarize": {"name": "gcn_binary", "teacher": "gcn", "bench_runs": 1,
+                    "binarize": {"model": {"architecture": "gcn", "hidden_units": 32},
+                                 "epochs": 5}}},
+      {"federated": {"name": "fed", "model": MODEL,
+                     "federated": {"setting": "subgraph", "num_clients": 2, "rounds": 2,
+                                   "local_epochs": 2, "engine": "inprocess", "seeds": [0]}}},
+  ]
+  for model in ("gcn", "gcn_qat8", "gcn_dq8", "gcn_ptq8", "fed"):
+    formats = ["tflite-float32"] if model in ("gcn", "fed") else ["tflite-int8"]
+    stages.append({"export": {"model": model, "layout": "neighbors", "formats": formats,
+                              "bench_runs": 1, "bench_warmup": 0}})
+  # Float: full int8 of a 20-epoch MLP on 9 test nodes flips a near-tie (agreement 8/9).
+  stages.append({"export": {"model": "mlp", "formats": ["tflite-float32"], "bench_runs": 1,
+                            "bench_warmup": 0}})
+  (tmp_path / "data" / "p.yaml").write_text(yaml.safe_dump(
+      {"name": "own", "dataset": source, "stages": stages}))
+  out = tmp_path / "out"
+  report = pipeline.Runner(pipeline.load(tmp_path / "data" / "p.yaml"), out=str(out),
+                           log=lambda line: None, progress=False).run()
+  assert {m["name"] for m in report["models"]} == {"gcn", "gcn_qat8", "gcn_dq8", "gcn_ptq8",
+                                                    "mlp", "gcn_binary", "fed"}
+  assert len(report["artifacts"]) == 7
+  for artifact in report["artifacts"]:
+    assert artifact["agreement"] >= 0.97, artifact
+    sidecar = json.loads((out / artifact["sidecar"]).read_text())
+    assert sidecar["dataset_source"] == report["dataset_source"], artifact["model"]
+  assert "mygraph" in (out / "report.md").read_text()
