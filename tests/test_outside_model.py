@@ -143,3 +143,17 @@ def test_outside_model_needs_a_dataset_and_the_right_sizes(tmp_path):
   assert result.exit_code == 1 and "1433" in result.output and "5" in result.output
   assert not (tmp_path / "m.tflite").exists()
   assert data.load_source(str(tmp_path / "g.npz")).num_features == F
+
+
+def test_plain_keras_mlp_with_a_logits_layer_converts(tmp_path):
+  """A Sequential-style plain Keras MLP (node_features only, last layer named logits)."""
+  write_npz(tmp_path / "g.npz")
+  features = tf.keras.Input([F], name="node_features")
+  hidden = tf.keras.layers.Dense(8, activation="relu")(features)
+  model = tf.keras.Model(features, tf.keras.layers.Dense(C, name="logits")(hidden))
+  model.save(str(tmp_path / "mlp.h5"))
+  result = _convert(tmp_path, tmp_path / "mlp.h5", "--format", "tflite-float16")
+  assert result.exit_code == 0, result.output
+  sidecar = json.loads((tmp_path / "m.tflite.json").read_text())
+  assert [i["name"] for i in sidecar["inputs"]] == ["node_features"]
+  assert sidecar["format"] == "tflite-float16" and sidecar["dataset"] == "g"
