@@ -36,13 +36,12 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-import edgegnn  # noqa: F401,E402  (Keras 2 before TensorFlow)
-from edgegnn.atomic import atomic_write_text  # noqa: E402
-from edgegnn.deploy import cost, cost_calibration, cost_profile  # noqa: E402
-from edgegnn.deploy.cost_targets import HOST, TARGETS, Target  # noqa: E402
-from edgegnn.runtime import bench, bench_inputs, tflite_file  # noqa: E402
+import edgegnn  # noqa: F401  (Keras 2 before TensorFlow)
+from edgegnn.atomic import atomic_write_text
+from edgegnn.deploy import cost, cost_profile
+from edgegnn.deploy.cost_evaluation import leave_one_model_out as evaluate
+from edgegnn.deploy.cost_targets import HOST, TARGETS, Target
+from edgegnn.runtime import bench, bench_inputs, tflite_file
 
 
 def _best_invoke_s(data: bytes, inputs, runtime: str, runs: int = 30) -> float:
@@ -141,55 +140,6 @@ def measure(artifacts: list[dict], host: Target, rounds: int, runs: int,
                                 for name in TARGETS if name != "host"}
 
 
-def spearman(x, y) -> float:
-  from scipy import stats  # pylint: disable=g-import-not-at-top
-  return float(stats.spearmanr(x, y).correlation)
-
-
-def _samples(a: dict) -> list:
-  return [cost_calibration.OpSample(kind, name, roofline, measured)
-          for _, name, kind, _, roofline, measured in a["ops"]]
-
-
-def _predict(a: dict, calibration) -> tuple[float, float]:
-  """(predicted ms, memory-bound share) of an artifact's ops under a calibration."""
-  times = []
-  for _, _, kind, bound, roofline, _ in a["ops"]:
-    fixed, slowdown = calibration.lookup(kind)
-    times.append((bound, fixed + slowdown * roofline))
-  total = calibration.invoke_ms + sum(t for _, t in times)
-  return total, sum(t for b, t in times if b == "memory") / max(total, 1e-12)
-
-
-def evaluate(artifacts: list[dict]) -> dict:
-  """Leave-one-model-out predictions, the full-fit calibration, rank correlations."""
-  for a in artifacts:
-    held_out = [s for b in artifacts if b["group"] != a["group"] for s in _samples(b)]
-    a["predicted_ms"], a["memory_bound_share"] = _predict(
-        a, cost_calibration.fit_calibration(held_out))
-    a["sum_of_ops_ms"] = float(sum(op[5] for op in a["ops"]))
-  full = cost_calibration.fit_calibration(
-      [s for a in artifacts for s in _samples(a)],
-      source="tools/bench_cost_model.py: every op of every artifact")
-  measured = [a["measured_ms"] for a in artifacts]
-  p50 = [a["measured_p50_ms"] for a in artifacts]
-  predicted = np.array([a["predicted_ms"] for a in artifacts])
-  return {
-      "spearman_calibrated_leave_one_model_out": spearman(predicted, measured),
-      "spearman_calibrated_leave_one_model_out_vs_p50": spearman(predicted, p50),
-      "spearman_roofline_uncalibrated": spearman([a["roofline_ms"] for a in artifacts],
-                                                 measured),
-      "spearman_sum_of_measured_ops": spearman([a["sum_of_ops_ms"] for a in artifacts],
-                                               measured),
-      "median_abs_log_ratio_calibrated": float(np.median(np.abs(np.log(
-          predicted / np.array(measured))))),
-      "spearman_peak_memory": spearman(
-          [a["predicted_peak_memory_bytes"] for a in artifacts],
-          [a["bench"]["model_memory_bytes"] for a in artifacts]),
-      "calibration": full.to_json(),
-  }
-
-
 def _ms(value: float) -> str:
   return f"{value:.3f}" if value < 10 else f"{value:.1f}"
 
@@ -279,6 +229,25 @@ SOURCE = {calibration["source"]!r}
 '''
 
 
+def check(results: pathlib.Path) -> int:
+  """0 if docs/hardware.md and edgegnn/deploy/cost_host_figures.py match the JSON, else 1."""
+  root = pathlib.Path(__file__).resolve().parents[1]
+  result = json.loads(results.read_text())
+  docs = (root / "docs/hardware.md").read_text()
+  problems = []
+  if render(result) not in docs:
+    problems.append(f"docs/hardware.md does not quote the table of {results}; run --render")
+  repeat = results.with_name("cost_model_host_repeat.json")
+  if repeat.is_file() and summary(json.loads(repeat.read_text())) not in docs:
+    problems.append(f"docs/hardware.md does not quote the summary of {repeat}")
+  figures = root / "edgegnn/deploy/cost_host_figures.py"
+  if host_figures_module(result) != figures.read_text():
+    problems.append(f"{figures} differs from {results}; run --host-figures")
+  for problem in problems:
+    print(problem, file=sys.stderr)
+  return 1 if problems else 0
+
+
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--out", default="/tmp/edgegnn-cost-model",
@@ -290,6 +259,9 @@ def main() -> None:
   parser.add_argument("--op-runs", type=int, default=20)
   parser.add_argument("--render", metavar="JSON", default=None,
                       help="Print the markdown table of a result JSON and exit.")
+  parser.add_argument("--check", action="store_true",
+                      help="Exit 1 unless docs/hardware.md quotes --json's table (and the "
+                           "repeat run's summary) and the package's host figures equal it.")
   parser.add_argument("--refit", action="store_true",
                       help="Refit and re-evaluate the per-op measurements already in --json "
                            "(no building, no timing) and rewrite it.")
@@ -301,6 +273,8 @@ def main() -> None:
     text = host_figures_module(json.loads(pathlib.Path(args.json).read_text()))
     atomic_write_text(pathlib.Path(args.host_figures), text)
     return
+  if args.check:
+    sys.exit(check(pathlib.Path(args.json)))
   if args.render:
     print(render(json.loads(pathlib.Path(args.render).read_text())))
     return
