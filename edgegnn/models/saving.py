@@ -124,7 +124,9 @@ def load_meta(directory: str | os.PathLike) -> ModelMeta:
   path = pathlib.Path(directory) / "model.json"
   if not path.exists():
     raise FileNotFoundError(f"{directory} is not a trained edgegnn model (no model.json); "
-                            "train one with `edgegnn train` or a pipeline's train stage.")
+                            "train one with `edgegnn train` or a pipeline's train stage, or "
+                            "give a Keras model (.keras, .h5 or a SavedModel directory) "
+                            "with --dataset.")
   raw = json.loads(path.read_text())
   spec = raw.get("spec")
   return ModelMeta(spec=ModelSpec.from_dict(spec) if spec is not None else None,
