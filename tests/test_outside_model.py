@@ -157,3 +157,39 @@ def test_plain_keras_mlp_with_a_logits_layer_converts(tmp_path):
   sidecar = json.loads((tmp_path / "m.tflite.json").read_text())
   assert [i["name"] for i in sidecar["inputs"]] == ["node_features"]
   assert sidecar["format"] == "tflite-float16" and sidecar["dataset"] == "g"
+
+
+@tf.keras.utils.register_keras_serializable(package="edgegnn_test")
+class MeanPool(tf.keras.layers.Layer):
+  """[N, D] node states -> [1, D]: one graph per call, as exported graph models take."""
+
+  def call(self, states):
+    return tf.reduce_mean(states, axis=0, keepdims=True)
+
+
+def test_outside_graph_classifier_converts_against_a_graph_task_source(tmp_path):
+  sizes = 3 + np.arange(12) % 3                     # 12 path graphs of 3-5 nodes
+  graph_index = np.repeat(np.arange(12), sizes)
+  rng = np.random.default_rng(0)
+  starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+  pairs = [(s + i, s + i + 1) for s, n in zip(starts, sizes) for i in range(n - 1)]
+  np.savez(tmp_path / "graphs.npz",
+           node_features=rng.normal(size=(graph_index.size, F)).astype(np.float32),
+           edge_source=np.array([a for a, b in pairs] + [b for a, b in pairs]),
+           edge_target=np.array([b for a, b in pairs] + [a for a, b in pairs]),
+           graph_index=graph_index, graph_labels=np.arange(12) % 2)
+  (tmp_path / "graphs.yaml").write_text("{format: npz, path: graphs.npz, folds: 3}\n")
+  features = tf.keras.Input([F], name="node_features")
+  source = tf.keras.Input([], dtype=tf.int32, name="edge_source")
+  target = tf.keras.Input([], dtype=tf.int32, name="edge_target")
+  hidden = SumConv(8)([tf.keras.layers.Dense(8, activation="relu")(features), source, target])
+  logits = tf.keras.layers.Dense(2)(MeanPool()(hidden))
+  tf.keras.Model([features, source, target], {"logits": logits}).save(
+      str(tmp_path / "gnn.keras"))
+  result = CliRunner().invoke(main, ["convert", str(tmp_path / "gnn.keras"), "--dataset",
+                                     str(tmp_path / "graphs.yaml"), "-o",
+                                     str(tmp_path / "g.tflite")])
+  assert result.exit_code == 0, result.output
+  sidecar = json.loads((tmp_path / "g.tflite.json").read_text())
+  assert sidecar["task"] == "graph" and sidecar["num_classes"] == 2
+  assert "agreement 1.000" in result.output
