@@ -10,6 +10,7 @@ import yaml
 from click.testing import CliRunner
 
 from edgegnn import pipeline
+from edgegnn.pipeline import runner as runner_lib
 from edgegnn.cli import main
 from edgegnn.deploy import tflite_file
 from edgegnn.deploy.convert import TargetError, convert
@@ -81,7 +82,10 @@ def test_every_command_has_help():
     assert result.exit_code == 0 and "Usage:" in result.output
 
 
-def test_pipeline_writes_the_report_contract_and_caches(tmp_path):
+def test_pipeline_writes_the_report_contract_and_caches(tmp_path, monkeypatch):
+  # The cache key includes a hash of edgegnn's sources; pinned here so that edits made to
+  # the checkout while this test runs do not invalidate the first run's stages.
+  monkeypatch.setattr(runner_lib, "_code_fingerprint", lambda: "pinned")
   out = tmp_path / "out"
   runner = CliRunner()
   first = runner.invoke(main, ["run", str(_write(tmp_path, TINY)), "--out", str(out),
@@ -120,7 +124,8 @@ def test_pipeline_writes_the_report_contract_and_caches(tmp_path):
     assert (side["task"], side["num_classes"], side["layout"]) == ("node", 7, "sparse")
   md = (out / "report.md").read_text()
   for artifact in report["artifacts"]:
-    assert f"| {artifact['name']} | {artifact['format']} | {artifact['bytes']} | litert |" in md
+    assert re.search(rf"\| {re.escape(artifact['name'])}( \([^)|]*\))? \| {artifact['format']} "
+                     rf"\| {artifact['bytes']} \| litert \|", md), artifact["name"]
   assert "Pareto front (size)" in md
   assert (out / "report.html").stat().st_size > 10000
   assert sorted(p.name for p in (out / "plots").iterdir()) == [
@@ -143,6 +148,7 @@ def test_pipeline_writes_the_report_contract_and_caches(tmp_path):
   assert {a["path"]: a["bytes"] for a in summary["artifacts"]} == {
       str(out / a["path"]): a["bytes"] for a in report["artifacts"]}
   assert [m["test_accuracy"] for m in summary["models"]] == [model["test_accuracy"]]
+  assert (pathlib.Path(summary["models"][0]["path"]) / "model.json").is_file()
   for path in [*summary["report"].values(), *summary["figures"].values()]:
     assert pathlib.Path(path).is_file(), path
   regenerated = CliRunner(mix_stderr=False).invoke(main, ["report", str(out), "--json"])

@@ -94,9 +94,9 @@ def _run_document(runner) -> dict:
                  "markdown": str(runner.files.markdown), "html": str(runner.files.html)},
       "figures": {name: str(path) for name, path in runner.files.plots.items()},
       "stages": [vars(t) for t in runner.timings],
-      "models": [{k: m.get(k) for k in ("name", "method", "architecture", "bits",
-                                        "test_accuracy", "test_accuracy_std", "path")}
-                 for m in report["models"]],
+      "models": [dict({k: m.get(k) for k in ("name", "method", "architecture", "bits",
+                                             "test_accuracy", "test_accuracy_std")},
+                      path=str(runner.out / m["path"])) for m in report["models"]],
       "artifacts": [{"name": a["name"], "model": a["model"], "format": a["format"],
                      "path": str(runner.out / a["path"]), "bytes": a["bytes"],
                      "test_accuracy": a["test_accuracy"], "agreement": a["agreement"],
