@@ -5,7 +5,8 @@
     mutag = data.load("MUTAG")          # GraphClassificationDataset, 10 folds
     train, test = mutag.split(0)
 
-Your own graph (npz, csv, OGB layout): `load_source` (edgegnn.data.sources, docs/data.md).
+Your own graph (npz, csv, the OGB layout, TF-GNN GraphSchema + TFRecord): `load_source`
+(edgegnn.data.sources, docs/data.md).
 
 The files in `edgegnn/data/files/` are made by `tools/convert_datasets.py`.
 """
