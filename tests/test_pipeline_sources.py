@@ -12,6 +12,7 @@ import yaml
 from click.testing import CliRunner
 
 from edgegnn import data, pipeline
+from edgegnn.pipeline import runner as runner_lib
 from edgegnn.cli import main
 from edgegnn.models import ModelSpec
 from edgegnn.training import TrainConfig, train
@@ -34,6 +35,8 @@ def _run(tmp_path, raw):
 
 def test_npz_pipeline_exports_a_verified_artifact_and_convert_reloads_the_source(
     tmp_path, monkeypatch):
+  # Pinned: edits made to the checkout while this test runs must not invalidate the cache.
+  monkeypatch.setattr(runner_lib, "_code_fingerprint", lambda: "pinned")
   (tmp_path / "data").mkdir()
   write_npz(tmp_path / "data" / "mygraph.npz")
   raw = {"name": "own", "dataset": {"format": "npz", "path": "data/mygraph.npz"},
