@@ -191,6 +191,17 @@ def test_sampled_batches_take_the_loss_at_their_seed_rows():
   assert [r["epoch"] for r in result.history] == [0, 1, 2]
 
 
+def test_input_signature_compiles_one_step_for_every_batch_size():
+  model = _tiny_model()
+  step = engine.TrainStep(model, engine.cross_entropy_loss, tf.keras.optimizers.SGD(0.1),
+                          input_signature=True)
+  losses = [float(step(_tiny_batch(n, n))) for n in (5, 9, 13)]
+  assert all(np.isfinite(losses))
+  assert step._signed[(True, False)].experimental_get_tracing_count() == 1
+  with pytest.raises(ValueError, match="targets"):
+    step(engine.Batch(_tiny_batch().inputs, _tiny_batch().labels, targets={"t": [1.0]}))
+
+
 def test_evaluate_matches_numpy_on_node_and_graph_tasks(cora, mutag):
   node = build_model(ModelSpec("gcn"), num_features=cora.num_features,
                      num_classes=cora.num_classes)

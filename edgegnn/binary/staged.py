@@ -40,8 +40,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, ClassVar, Mapping, Optional
 
-import numpy as np
-
 from edgegnn import _keras_env  # noqa: F401
 import tensorflow as tf
 

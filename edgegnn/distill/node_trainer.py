@@ -8,7 +8,7 @@ weights with the best validation accuracy (ties broken by validation cross-entro
 """
 from __future__ import annotations
 
-from typing import Callable, Mapping, Optional, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 

@@ -43,11 +43,17 @@ class TrainStep:
     decoupled_weight_decay: shrink after the step instead of an L2 term.
     outputs_model: a model sharing `model`'s weights whose outputs the loss reads (e.g.
       with hidden states); default `model`.
+    input_signature: compile one function for batches of every size, from the shapes the
+      model declares for its inputs (batches of merged graphs; they then carry only the
+      model's inputs, labels and rows). Default: compile for the first batch's shapes and
+      once more with the sizes that differ relaxed (`reduce_retracing`). Random ops
+      (dropout) draw differently under the two, so a method keeps the one it was
+      measured with.
   """
 
   def __init__(self, model: tf.keras.Model, loss: Loss, optimizer: tf.keras.optimizers.Optimizer,
                *, weight_decay: float = 0.0, decoupled_weight_decay: bool = False,
-               outputs_model: Optional[tf.keras.Model] = None):
+               outputs_model: Optional[tf.keras.Model] = None, input_signature: bool = False):
     if weight_decay < 0:
       raise ValueError(f"weight_decay must be >= 0, got {weight_decay}.")
     self.model, self.loss, self.optimizer = model, loss, optimizer
@@ -61,6 +67,13 @@ class TrainStep:
     self._compiled = tf.function(
         lambda inputs, labels, rows, targets: self.apply(Batch(inputs, labels, rows, targets)),
         reduce_retracing=True)
+    self.input_signature = bool(input_signature)
+    self._signed = {}
+    if input_signature:
+      declared = model.input if isinstance(model.input, dict) else dict(
+          zip(self.input_names, model.inputs))
+      self._input_specs = {name: tf.TensorSpec(declared[name].shape, declared[name].dtype)
+                           for name in self.input_names}
 
   def objective(self, batch: Batch) -> tf.Tensor:
     """The loss of `batch` in training mode, with the coupled L2 term."""
@@ -81,6 +94,28 @@ class TrainStep:
         v.assign(v * shrink)
     return value
 
+  def _signed_function(self, has_labels: bool, has_rows: bool):
+    """The one compiled function of batches with (or without) labels and rows."""
+    key = (has_labels, has_rows)
+    if key not in self._signed:
+      index = tf.TensorSpec([None], tf.int32)
+      signature = [self._input_specs] + [index] * (has_labels + has_rows)
+
+      def step(inputs, *rest):
+        rest = list(rest)
+        labels = rest.pop(0) if has_labels else None
+        rows = rest.pop(0) if has_rows else None
+        return self.apply(Batch(inputs, labels, rows))
+      self._signed[key] = tf.function(step, input_signature=signature)
+    return self._signed[key]
+
   def __call__(self, batch: Batch) -> tf.Tensor:
     batch = batch.as_tensors()
-    return self._compiled(dict(batch.inputs), batch.labels, batch.rows, dict(batch.targets))
+    if not self.input_signature:
+      return self._compiled(dict(batch.inputs), batch.labels, batch.rows, dict(batch.targets))
+    if batch.targets:
+      raise ValueError("TrainStep(input_signature=True) takes batches of model inputs, labels "
+                       "and rows only; pass per-batch targets without input_signature.")
+    function = self._signed_function(batch.labels is not None, batch.rows is not None)
+    args = [a for a in (batch.labels, batch.rows) if a is not None]
+    return function(feeds.select(batch.inputs, self.input_names), *args)

@@ -19,8 +19,8 @@ import tensorflow as tf
 from edgegnn import engine
 from edgegnn.atomic import atomic_write_text
 from edgegnn.engine import accuracy, cross_entropy, predict  # noqa: F401  (re-exported)
-from edgegnn.models import ModelSpec, build_model
 from edgegnn.engine.batch_norm import reestimate_batch_norm, statistics_feeds
+from edgegnn.models import ModelSpec, build_model
 from edgegnn.training.config import TrainConfig
 from edgegnn.training.tasks import NodeTask, make_task
 
@@ -75,9 +75,13 @@ def train(spec: ModelSpec, dataset, config: TrainConfig, *, seed: int = 0, fold:
     callbacks.append(lambda epoch, record: record.update(test_accuracy=evaluate("test")[0]))
   learning_rate = (engine.halving(config.learning_rate, config.lr_decay_every)
                    if config.lr_decay_every else config.learning_rate)
-  fitted = engine.fit(model, engine.logits_loss(loss_fn), task_batches(task, config.batch_size, seed),
-                      epochs=config.epochs, learning_rate=learning_rate,
-                      weight_decay=spec.weight_decay, early_stopping=early_stopping,
+  # Graph tasks: one compiled step for merged batches of every size.
+  step = engine.TrainStep(model, engine.logits_loss(loss_fn),
+                          tf.keras.optimizers.Adam(learning_rate=config.learning_rate),
+                          weight_decay=spec.weight_decay, input_signature=task.kind == "graph")
+  fitted = engine.fit(model, None, task_batches(task, config.batch_size, seed),
+                      epochs=config.epochs, learning_rate=learning_rate, step=step,
+                      early_stopping=early_stopping,
                       checkpoint_dir=checkpoint_dir, checkpoint_every=config.checkpoint_every,
                       callbacks=callbacks, progress=progress, description=description)
   metrics = {"seed": seed, "fold": fold, "epochs_run": fitted.epochs_run,
