@@ -19,7 +19,6 @@ The export stage, the binarize stage and `edgegnn convert` all ship through here
 from __future__ import annotations
 
 import dataclasses
-import json
 import pathlib
 from typing import Any, Mapping, Optional, Sequence
 
@@ -77,10 +76,12 @@ def ship(model, fmt: str, path: str | pathlib.Path, *, dataset,
   except Exception:
     path.unlink(missing_ok=True)  # an unverified artifact is not shipped
     raise
-  sidecar = _write_sidecar(
-      path, sources_of=dataset, fmt=fmt, task=dataset.task, dataset=dataset.name,
+  from edgegnn.data import sources  # pylint: disable=g-import-not-at-top
+  sidecar = sidecar_lib.write_sidecar(
+      path, fmt=fmt, task=dataset.task, dataset=dataset.name,
       num_classes=dataset.num_classes, label_names=getattr(dataset, "label_names", None),
-      layout=layout, capacity=capacity, max_neighbors=max_neighbors, features=features)
+      layout=layout, capacity=capacity, max_neighbors=max_neighbors, features=features,
+      dataset_source=sources.origin(dataset))
   latency, memory = None, None
   if bench_settings.runs is not None:
     timing = bench.benchmark(path, inputs=bench_inputs, runs=bench_settings.runs,
@@ -95,18 +96,6 @@ def ship(model, fmt: str, path: str | pathlib.Path, *, dataset,
           "latency_ms": latency, "peak_memory_bytes": memory,
           "bench_threads": bench_settings.threads, "layer_bits": layer_bit_widths(path),
           "artifact": path, "sidecar": sidecar}
-
-
-def _write_sidecar(path: pathlib.Path, sources_of, **stage_info) -> pathlib.Path:
-  """`sidecar.describe` plus `dataset_source`, what reloads the dataset `sources_of`
-  (`edgegnn.data.sources.origin`), written atomically next to the artifact."""
-  from edgegnn.atomic import atomic_write_text  # pylint: disable=g-import-not-at-top
-  from edgegnn.data import sources  # pylint: disable=g-import-not-at-top
-  described = sidecar_lib.describe(path, **stage_info)
-  described["dataset_source"] = sources.origin(sources_of)
-  target = sidecar_lib.sidecar_path(path)
-  atomic_write_text(target, json.dumps(described, indent=1) + "\n")
-  return target
 
 
 def contract_logits(model, dataset, test_index: Sequence[int], *, layout: str,
