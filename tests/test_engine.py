@@ -195,9 +195,11 @@ def test_input_signature_compiles_one_step_for_every_batch_size():
   model = _tiny_model()
   step = engine.TrainStep(model, engine.cross_entropy_loss, tf.keras.optimizers.SGD(0.1),
                           input_signature=True)
+  step(_tiny_batch(3, 3))   # the first call also creates the optimizer's variables
+  traces = step._signed[(True, False)].experimental_get_tracing_count()
   losses = [float(step(_tiny_batch(n, n))) for n in (5, 9, 13)]
   assert all(np.isfinite(losses))
-  assert step._signed[(True, False)].experimental_get_tracing_count() == 1
+  assert step._signed[(True, False)].experimental_get_tracing_count() == traces
   with pytest.raises(ValueError, match="targets"):
     step(engine.Batch(_tiny_batch().inputs, _tiny_batch().labels, targets={"t": [1.0]}))
 
