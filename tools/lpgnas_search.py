@@ -157,7 +157,7 @@ def render(paths) -> str:
     a = r["artifacts"]["lpgnas"]
     rows.append(
         f"| {r['dataset']} | {r['search']['config']['size_weight']:g} | "
-        f"{r['search']['describe']} | {r['search']['seconds']:.0f} | "
+        f"{r['search']['describe'].replace(' | ', '; ')} | {r['search']['seconds']:.0f} | "
         f"{lp['test_mean']:.1f} ± {lp['test_std']:.1f} ({lp['val_mean']:.1f}) | "
         f"{ref['test_mean']:.1f} ± {ref['test_std']:.1f} ({ref['val_mean']:.1f}) | "
         f"{a['format']} | {a['bytes']} ({a['x_dq_int8_gcn_bytes']:.2f}x) | "
