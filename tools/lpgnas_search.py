@@ -75,12 +75,11 @@ def _export(name, trained, build, dataset, fmt, out_dir):
 def _predicted_ms(path, feed):
   """The host cost model's prediction, when `edgegnn.deploy.cost` is importable."""
   try:
-    from edgegnn.deploy.cost import predict_latency_ms  # pylint: disable=g-import-not-at-top
+    from edgegnn.deploy.cost import estimate  # pylint: disable=g-import-not-at-top
   except ImportError:
     return None
-  try:
-    shapes = {name: np.asarray(value).shape for name, value in feed.items()}
-    return round(float(predict_latency_ms(path, "host", input_shapes=shapes)), 3)
+  try:   # the real inputs: random ones of the same shapes index out of bounds
+    return round(float(estimate(path, "host", inputs=feed).predicted_ms), 3)
   except Exception as e:  # pylint: disable=broad-except
     return f"not predicted: {type(e).__name__}: {str(e)[:200]}"
 
