@@ -25,6 +25,7 @@ from typing import Any, Mapping, Optional, Sequence
 import numpy as np
 
 from edgegnn.deploy import convert as convert_lib, verify as verify_lib
+from edgegnn.deploy import per_node_latency as per_node_lib
 from edgegnn.deploy.layer_bits import layer_bit_widths
 from edgegnn.runtime import bench, sidecar as sidecar_lib
 
@@ -60,7 +61,9 @@ def ship(model, fmt: str, path: str | pathlib.Path, *, dataset,
   Returns:
     The artifact's figures: format, layout, capacity, max_neighbors, features, target,
     bytes, ops, runtime, test_accuracy, agreement, latency_ms (p50, p90; None if not
-    timed), peak_memory_bytes, bench_threads, layer_bits, and the paths `artifact` and
+    timed), peak_memory_bytes, per_node_latency_ms (p50, p90 of one-node queries when
+    the artifact serves a node from its own features, `deploy.per_node_latency`; else
+    None), bench_threads, layer_bits, and the paths `artifact` and
     `sidecar`.
   """
   from edgegnn.models import feeds  # pylint: disable=g-import-not-at-top
@@ -82,18 +85,23 @@ def ship(model, fmt: str, path: str | pathlib.Path, *, dataset,
       num_classes=dataset.num_classes, label_names=getattr(dataset, "label_names", None),
       layout=layout, capacity=capacity, max_neighbors=max_neighbors, features=features,
       dataset_source=sources.origin(dataset))
-  latency, memory = None, None
+  latency, memory, per_node = None, None, None
   if bench_settings.runs is not None:
     timing = bench.benchmark(path, inputs=bench_inputs, runs=bench_settings.runs,
                              warmup=bench_settings.warmup, num_threads=bench_settings.threads,
                              runtime=result.runtime)
     latency = {k: timing["latency_ms"][k] for k in ("p50", "p90")}
     memory = timing.get("peak_memory_bytes")
+    if dataset.task == "node":  # an artifact that can serve one node per call
+      per_node = per_node_lib.per_node_latency(
+          path, dataset.graph,
+          list(test_index)[:per_node_lib.DEFAULT_QUERIES], num_threads=bench_settings.threads)
   return {"format": fmt, "layout": layout, "capacity": capacity,
           "max_neighbors": max_neighbors, "features": features, "target": target,
           "bytes": result.bytes, "ops": result.ops, "runtime": checked.runtime,
           "test_accuracy": checked.test_accuracy, "agreement": checked.agreement,
           "latency_ms": latency, "peak_memory_bytes": memory,
+          "per_node_latency_ms": per_node,
           "bench_threads": bench_settings.threads, "layer_bits": layer_bit_widths(path),
           "artifact": path, "sidecar": sidecar}
 
