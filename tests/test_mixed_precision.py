@@ -94,3 +94,15 @@ def test_an_int8_layer_after_a_float16_one_is_refused(cora):
                       num_classes=cora.num_classes, quantization=quantization)
   with pytest.raises(ValueError, match="conv1"):
     apply_layer_precision(model, quantization.layer_precisions)
+
+
+def test_build_model_applies_the_configs_layer_precision(cora):
+  # Every build (the training stages' and the export's) carries quantization.layers.
+  quantization = QuantizationConfig.from_dict({"method": "dq", "layers": {"conv1": "float16"}})
+  model = build_model(ModelSpec("gcn"), num_features=cora.num_features,
+                      num_classes=cora.num_classes, quantization=quantization)
+  assert apply_layer_precision(model, {}) == {"conv0": "w8a8", "conv1": "float16"}
+  plain = build_model(ModelSpec("gcn"), num_features=cora.num_features,
+                      num_classes=cora.num_classes,
+                      quantization=QuantizationConfig.from_dict({"method": "dq"}))
+  assert apply_layer_precision(plain, {}) == {"conv0": "w8a8", "conv1": "w8a8"}

@@ -14,7 +14,8 @@ from edgegnn.cli.base import emit_json, fail as _fail, main
                    ".yaml/.json source file (docs/data.md). Default for a model directory: "
                    "the dataset it records; required for a .keras/.h5/SavedModel file.")
 @click.option("--format", "fmt", default="tflite-float32", show_default=True,
-              help="tflite-float32, tflite-float16, tflite-dynamic-int8, tflite-int8 or lce.")
+              help="tflite-float32, tflite-float16, tflite-dynamic-int8, tflite-int8, "
+                   "tflite-int8-float16, tflite-int16x8 or lce.")
 @click.option("--layout", default="sparse", show_default=True,
               help="sparse, dense or neighbors (the full-int8 layout for large graphs).")
 @click.option("--capacity", type=int, default=None,

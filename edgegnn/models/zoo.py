@@ -348,8 +348,13 @@ def build_model(spec: ModelSpec, *, num_features: int, num_classes: int, task: s
     logits = _graph_body(spec, num_classes, h, graph, membership, dropout,
                          _Quantized(quantization))
   logits = tf.keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
-  return tf.keras.Model(inputs=inputs, outputs={"logits": logits},
-                        name=f"{spec.architecture}_{task}_{layout}")
+  model = tf.keras.Model(inputs=inputs, outputs={"logits": logits},
+                         name=f"{spec.architecture}_{task}_{layout}")
+  if quantization is not None and quantization.layers:
+    # Per-layer precision (quantization.layers) on every build: training and export alike.
+    from edgegnn.quantization.layer_precision import apply_layer_precision  # pylint: disable=g-import-not-at-top
+    apply_layer_precision(model, quantization.layer_precisions)
+  return model
 
 
 def transfer_weights(source: tf.keras.Model, target: tf.keras.Model) -> tf.keras.Model:
