@@ -3,13 +3,29 @@
 Layers: `BinaryLinear` (1x1 QuantConv2D over an NHWC view, learned scale), `BinEdgeConv`,
 `XorEdgeConv`, binary GCN / SAGE (`binary_gcn_conv`, `binary_sage_conv`). Models:
 `BinarySpec`, `build_binary_model`. Staged distillation: `BinarizeConfig`, `binarize`.
-"""
-from edgegnn.binary import knn, quantizers
-from edgegnn.binary.edge_conv import BinEdgeConv, XorEdgeConv
-from edgegnn.binary.linear import BinaryLinear
-from edgegnn.binary.models import ARCHITECTURES, BinarySpec, binary_layers, build_binary_model
-from edgegnn.binary.node_conv import binary_gcn_conv, binary_sage_conv
 
-__all__ = ["knn", "quantizers", "BinEdgeConv", "XorEdgeConv", "BinaryLinear", "ARCHITECTURES",
-           "BinarySpec", "binary_layers", "build_binary_model", "binary_gcn_conv",
-           "binary_sage_conv"]
+`edgegnn.binary.config` (`BinarySpec`, `BinarizeConfig`) imports without TensorFlow and
+larq (a pipeline file is checked with it); the layers and models load them on first use.
+"""
+import importlib
+
+# Public name -> the module that defines it (imported on first access; "" for a submodule).
+_MODULES = {
+    "knn": "", "quantizers": "",
+    "BinEdgeConv": "edge_conv", "XorEdgeConv": "edge_conv",
+    "BinaryLinear": "linear",
+    "ARCHITECTURES": "config", "BinarySpec": "config", "BinarizeConfig": "config",
+    "binary_layers": "models", "build_binary_model": "models",
+    "binary_gcn_conv": "node_conv", "binary_sage_conv": "node_conv",
+    "binarize": "staged",
+}
+
+
+def __getattr__(name):
+  if name in _MODULES:
+    module = importlib.import_module(f"edgegnn.binary.{_MODULES[name] or name}")
+    return module if not _MODULES[name] else getattr(module, name)
+  raise AttributeError(f"module 'edgegnn.binary' has no attribute {name!r}")
+
+
+__all__ = list(_MODULES)

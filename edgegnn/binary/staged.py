@@ -38,7 +38,7 @@ validation accuracy (ties: lower loss) when the dataset has a validation split.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar, Mapping, Optional
+from typing import Any, Optional
 
 from edgegnn import _keras_env  # noqa: F401
 import tensorflow as tf
@@ -47,9 +47,9 @@ from edgegnn import engine
 from edgegnn import layers as gl
 from edgegnn.binary import knn
 from edgegnn.binary.edge_conv import BinEdgeConv, XorEdgeConv
-from edgegnn.binary.models import BinarySpec, build_binary_model
+from edgegnn.binary.config import BinarizeConfig, BinarySpec
+from edgegnn.binary.models import build_binary_model
 from edgegnn.binary.summary import binary_summary
-from edgegnn.config_fields import MappingConfig
 from edgegnn.distill import lsp
 from edgegnn.distill.soft_targets import soft_target_loss
 from edgegnn.models import feeds
@@ -58,99 +58,6 @@ from edgegnn.training.trainer import has_validation, task_batches
 
 _GRAPH_LAYERS = (gl.GCNConv, gl.SAGEConv, gl.GATConv, gl.MessagePassing, gl.GINConv,
                  gl.EdgeConv, BinEdgeConv, XorEdgeConv)
-
-
-FINAL_TEACHERS = ("intermediate", "teacher")
-LR_SCHEDULES = ("constant", "cosine")
-
-
-@dataclasses.dataclass(frozen=True)
-class BinarizeConfig(MappingConfig):
-  """The `binarize:` section of a pipeline file.
-
-  Attributes:
-    model: the binary architecture (`BinarySpec` fields).
-    epochs: epochs per stage.
-    learning_rate: Adam learning rate.
-    patience: early stopping (epochs without a better validation score; 0 = off).
-    batch_size: graphs per batch (graph tasks).
-    kd_weight: alpha, weight of the soft-target term.
-    temperature: T of the soft targets.
-    lsp_weight: lambda, weight of the LSP terms.
-    lsp_kernel: LSP kernel of stage 1 (real-valued features): distance, rbf, linear.
-    binary_lsp_kernel: LSP kernel of stage 2 (binary features): hamming by default.
-    lsp_sigma: sigma of the rbf kernel.
-    staged: runs the two distillation stages (false: only the scratch baseline).
-    scratch: also trains the binary model from scratch, for comparison.
-    final_teacher: the teacher of stage 2: "intermediate" (the stage-1 model, Bahri et
-      al.'s cascade) or "teacher" (the FP32 teacher again; the intermediate is then only
-      stage 2's initialisation). On citation graphs the intermediate is itself ~4 pt
-      below the teacher, and its soft targets cap the student there.
-    final_learning_rate: Adam learning rate of stage 2 (None: `learning_rate`); stage 2
-      starts from trained weights, so it may fine-tune with a smaller step.
-    lr_schedule: learning rate over a stage's optimisation steps t = 0..S-1 (S = its
-      epochs x steps per epoch): "constant" (lr_t = lr) or "cosine"
-      (lr_t = lr (1 + cos(pi t / S)) / 2, the decay of Bahri et al.'s DGCNN runs: the
-      latent weights of sign(W) settle as the step shrinks, so fewer signs flip late).
-    reestimate_batch_norm: after each stage's training (and after restoring its best
-      validation weights), set every BatchNormalization's moving statistics to the mean
-      over the training batches (`batch_size` graphs each; the whole graph for a node
-      task) of its batch statistics, mu = mean_k mean_{B_k}(x), sigma^2 = mean_k
-      var_{B_k}(x) (`edgegnn.engine.reestimate_batch_norm`), before the stage is
-      evaluated, handed to the next stage (as its initialisation and, with
-      `final_teacher: intermediate`, its teacher) and exported. In a binary model the
-      moving statistics are the thresholds of h = sign(BN(x)) at evaluation; the moving
-      averages (momentum 0.9) lag behind weights that change every step. The stage's
-      metrics then also hold `{val,test}_accuracy_before_batch_norm`.
-  """
-  SECTION: ClassVar[str] = "binarize"
-  model: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-  epochs: int = 200
-  learning_rate: float = 0.01
-  patience: int = 100
-  batch_size: int = 32
-  kd_weight: float = 1.0
-  temperature: float = 2.0
-  lsp_weight: float = 1.0
-  lsp_kernel: str = "distance"
-  binary_lsp_kernel: str = "hamming"
-  lsp_sigma: float = 1.0
-  staged: bool = True
-  scratch: bool = False
-  final_teacher: str = "intermediate"
-  final_learning_rate: Optional[float] = None
-  lr_schedule: str = "constant"
-  reestimate_batch_norm: bool = False
-
-  def __post_init__(self):
-    object.__setattr__(self, "model", dict(self.model))
-    self.spec  # Validates the model section.  pylint: disable=pointless-statement
-    for name in ("epochs", "batch_size"):
-      if getattr(self, name) < 1:
-        raise ValueError(f"binarize.{name} must be >= 1, got {getattr(self, name)}.")
-    if self.learning_rate <= 0 or self.temperature <= 0:
-      raise ValueError("binarize.learning_rate and binarize.temperature must be > 0.")
-    if self.final_learning_rate is not None and self.final_learning_rate <= 0:
-      raise ValueError("binarize.final_learning_rate must be > 0 (or null: learning_rate), "
-                       f"got {self.final_learning_rate}.")
-    for name in ("patience", "kd_weight", "lsp_weight"):
-      if getattr(self, name) < 0:
-        raise ValueError(f"binarize.{name} must be >= 0, got {getattr(self, name)}.")
-    for name in ("lsp_kernel", "binary_lsp_kernel"):
-      lsp.get_kernel(getattr(self, name))
-    if self.final_teacher not in FINAL_TEACHERS:
-      raise ValueError(f"binarize.final_teacher: unknown {self.final_teacher!r}; expected "
-                       f"one of {', '.join(FINAL_TEACHERS)}.")
-    if self.lr_schedule not in LR_SCHEDULES:
-      raise ValueError(f"binarize.lr_schedule: unknown {self.lr_schedule!r}; expected one "
-                       f"of {', '.join(LR_SCHEDULES)}.")
-    if not (self.staged or self.scratch):
-      raise ValueError("binarize: nothing to do; set staged: true and/or scratch: true.")
-
-  @property
-  def spec(self) -> BinarySpec:
-    return BinarySpec.from_dict(self.model, "binarize.model")
-
 
 
 @dataclasses.dataclass

@@ -12,14 +12,48 @@
 | node_trainer | node-level methods' student training (`edgegnn.engine.fit` on the whole graph) |
 | methods, config | method registry (`get`); `DistillConfig` (common fields) and one config dataclass per method (`METHOD_CONFIGS`) |
 | distill | `distill(teacher, student, dataset, config, seed)` |
-"""
-from edgegnn.distill.config import (METHOD_CONFIGS, CPFConfig, DistillConfig, GFKDConfig,
-                                    GLNNConfig, KDConfig, LSPConfig, SelfDistillationConfig,
-                                    config_class)
-from edgegnn.distill.distill import GLNN_STUDENT, distill
-from edgegnn.distill.lsp import KERNELS, local_structure, lsp_loss, union_edges
-from edgegnn.distill.methods import METHODS, get
 
-__all__ = ["METHOD_CONFIGS", "CPFConfig", "GFKDConfig", "GLNNConfig", "KDConfig", "LSPConfig",
-           "SelfDistillationConfig", "config_class", "DistillConfig", "GLNN_STUDENT", "distill", "KERNELS", "local_structure",
-           "lsp_loss", "union_edges", "METHODS", "get"]
+`edgegnn.distill.config` and `edgegnn.distill.methods` import without TensorFlow (a
+pipeline file is checked with them); the losses and trainers load it on first use.
+"""
+import importlib
+import sys
+import types
+
+# Public name -> the module that defines it (imported on first access).
+_MODULES = {
+    "METHOD_CONFIGS": "config", "CPFConfig": "config", "DistillConfig": "config",
+    "GFKDConfig": "config", "GLNNConfig": "config", "KDConfig": "config",
+    "LSPConfig": "config", "SelfDistillationConfig": "config", "config_class": "config",
+    "GLNN_STUDENT": "config",
+    "KERNELS": "lsp", "local_structure": "lsp", "lsp_loss": "lsp", "union_edges": "lsp",
+    "METHODS": "methods", "get": "methods",
+}
+
+
+def __getattr__(name):
+  if name in _MODULES:
+    module = importlib.import_module(f"edgegnn.distill.{_MODULES[name]}")
+    return getattr(module, name)
+  raise AttributeError(f"module 'edgegnn.distill' has no attribute {name!r}")
+
+
+
+
+class _Package(types.ModuleType):
+  """`edgegnn.distill.distill` is the function; importing the submodule of the same name
+  would otherwise rebind the package attribute to the module."""
+
+  @property
+  def distill(self):
+    from edgegnn.distill.distill import distill  # pylint: disable=g-import-not-at-top
+    return distill
+
+  @distill.setter
+  def distill(self, _):  # the import system binding the submodule: the function stays
+    pass
+
+
+sys.modules[__name__].__class__ = _Package
+
+__all__ = [*_MODULES, "distill"]

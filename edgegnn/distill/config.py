@@ -16,8 +16,23 @@ from typing import Any, ClassVar, Mapping, Optional
 
 from edgegnn.config_fields import MappingConfig, from_mapping
 from edgegnn.distill import methods
+from edgegnn.models.spec import ModelSpec
 
+# The option tables the configs check against (the method modules, which need TensorFlow,
+# import them from here, so a pipeline file is checked without it).
 SOFT_NODES = ("all", "unlabelled", "train")
+LSP_KERNELS = ("distance", "rbf", "linear", "hamming", "unit_distance")
+LSP_DIRECTIONS = ("student_teacher", "teacher_student")
+CPF_CONFIDENCES = ("inductive", "transductive")
+SD_GATES = ("layer", "node")
+# glnn's student when the stage names none (raw binary bag-of-words inputs: measured better
+# than row-normalised ones for the MLP).
+GLNN_STUDENT = ModelSpec("mlp", hidden_units=256, num_layers=2, dropout=0.5)
+# What gfkd_feature_support asks of the teacher (the error of the pipeline's load-time check
+# and of `fake_graphs.first_batch_norm_input` at run time).
+FEATURE_SUPPORT_TEACHER = ("gfkd_feature_support reads the node-type mix from the teacher's "
+                           "first batch-norm layer and needs a GIN teacher with "
+                           "batch_norm: true")
 
 
 def _at_least(config, minimum: float, *names: str) -> None:
@@ -104,7 +119,8 @@ def check_options(cls, values: Mapping[str, Any], where: str) -> None:
     method = cls.METHOD or "?"
     if owners:
       raise ValueError(f"{where}.{key} is an option of method {', '.join(owners)}, not of "
-                       f"method {method}; remove it, or set method: {owners[0]}.")
+                       f"method {method}; remove it, or set method: {owners[0]}. Options "
+                       f"of method {method}: {', '.join(own)}.")
     close = difflib.get_close_matches(str(key), own, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     raise ValueError(f"Unknown key {where}.{key} for method {method}.{hint} Valid keys: "
@@ -170,7 +186,7 @@ class LSPConfig(SoftTargetConfig):
 
   Attributes:
     lsp_weight: lambda of L = CE + lambda * L_LSP.
-    lsp_kernel: distance, rbf, linear, hamming, unit_distance (`lsp.KERNELS`); the default
+    lsp_kernel: distance, rbf, linear, hamming, unit_distance (`LSP_KERNELS`); the default
       unit_distance compares embedding directions, so a narrow student can match a wide
       teacher whose embeddings live at another scale (see `lsp`'s module doc).
     lsp_sigma: RBF width.
@@ -192,9 +208,12 @@ class LSPConfig(SoftTargetConfig):
 
   def __post_init__(self):
     super().__post_init__()
-    from edgegnn.distill import lsp  # pylint: disable=g-import-not-at-top
-    lsp.get_kernel(self.lsp_kernel)
-    lsp.check_direction(self.lsp_direction)
+    if self.lsp_kernel not in LSP_KERNELS:
+      raise ValueError(f"distill.lsp_kernel must be one of {', '.join(LSP_KERNELS)}, "
+                       f"got {self.lsp_kernel!r}.")
+    if self.lsp_direction not in LSP_DIRECTIONS:
+      raise ValueError(f"distill.lsp_direction must be one of {', '.join(LSP_DIRECTIONS)}, "
+                       f"got {self.lsp_direction!r}.")
     if not self.lsp_temperature > 0:
       raise ValueError(f"distill.lsp_temperature must be > 0, got {self.lsp_temperature}.")
     _at_least(self, 0, "lsp_weight", "lsp_sigma")
@@ -233,11 +252,10 @@ class CPFConfig(NodeDistillConfig):
 
   def __post_init__(self):
     super().__post_init__()
-    from edgegnn.distill import cpf  # pylint: disable=g-import-not-at-top
     if not self.temperature > 0:
       raise ValueError(f"distill.temperature must be > 0, got {self.temperature}.")
-    if self.cpf_confidence not in cpf.CONFIDENCES:
-      raise ValueError(f"distill.cpf_confidence must be one of {', '.join(cpf.CONFIDENCES)}, "
+    if self.cpf_confidence not in CPF_CONFIDENCES:
+      raise ValueError(f"distill.cpf_confidence must be one of {', '.join(CPF_CONFIDENCES)}, "
                        f"got {self.cpf_confidence!r}.")
     _at_least(self, 0, "cpf_hidden_units")
     _at_least(self, 1, "cpf_steps")
@@ -269,9 +287,8 @@ class SelfDistillationConfig(NodeDistillConfig):
 
   def __post_init__(self):
     super().__post_init__()
-    from edgegnn.distill import self_distillation  # pylint: disable=g-import-not-at-top
-    if self.sd_gate not in self_distillation.GATES:
-      raise ValueError(f"distill.sd_gate must be one of {', '.join(self_distillation.GATES)}, "
+    if self.sd_gate not in SD_GATES:
+      raise ValueError(f"distill.sd_gate must be one of {', '.join(SD_GATES)}, "
                        f"got {self.sd_gate!r}.")
     _at_least(self, 0, "sd_weight")
     object.__setattr__(self, "sd_layers", tuple(str(s) for s in self.sd_layers))

@@ -22,14 +22,11 @@ import tensorflow as tf
 
 from edgegnn.data import GraphClassificationDataset, NodeClassificationDataset
 from edgegnn.distill import cpf, gfkd, methods, node_trainer, self_distillation, soft_targets
-from edgegnn.distill.config import DistillConfig
+from edgegnn.distill.config import GLNN_STUDENT, DistillConfig
 from edgegnn.distill.lsp import lsp_loss
 from edgegnn.models import ModelSpec, build_model
 from edgegnn.engine import accuracy
 from edgegnn.training.trainer import TrainResult
-
-# Raw (binary bag-of-words) inputs: measured better than row-normalised ones for the MLP.
-GLNN_STUDENT = ModelSpec("mlp", hidden_units=256, num_layers=2, dropout=0.5)
 
 Student = Optional[Union[tf.keras.Model, ModelSpec]]
 

@@ -38,6 +38,8 @@ import numpy as np
 from edgegnn import _keras_env  # noqa: F401
 import tensorflow as tf
 
+from edgegnn.distill.config import FEATURE_SUPPORT_TEACHER
+
 
 class FakeGraphGenerator(tf.Module):
   """M learned fake graphs: Bernoulli edge logits theta [M, n, n] and features phi [M, n, F].
@@ -188,11 +190,6 @@ class FakeGraphGenerator(tf.Module):
             "node_graph_index": np.repeat(np.arange(len(index)), n)[valid].astype(np.int32)}
 
 
-# What gfkd_feature_support asks of the teacher (the error of the pipeline's load-time check
-# and of `first_batch_norm_input` at run time).
-FEATURE_SUPPORT_TEACHER = ("gfkd_feature_support reads the node-type mix from the teacher's "
-                           "first batch-norm layer and needs a GIN teacher with "
-                           "batch_norm: true")
 
 
 def first_batch_norm_input(teacher: tf.keras.Model) -> tuple[tf.keras.layers.Dense,

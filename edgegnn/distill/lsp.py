@@ -51,6 +51,8 @@ import numpy as np
 from edgegnn import _keras_env  # noqa: F401
 import tensorflow as tf
 
+from edgegnn.distill.config import LSP_DIRECTIONS, LSP_KERNELS
+
 
 def _squared_distance(z_i, z_j):
   return tf.reduce_sum(tf.square(z_i - z_j), axis=-1)
@@ -66,8 +68,9 @@ _KERNELS: dict[str, Callable[..., tf.Tensor]] = {
         tf.math.l2_normalize(z_i, -1), tf.math.l2_normalize(z_j, -1)),
 }
 
-KERNELS = tuple(_KERNELS)
-DIRECTIONS = ("student_teacher", "teacher_student")
+KERNELS = LSP_KERNELS
+DIRECTIONS = LSP_DIRECTIONS
+assert tuple(_KERNELS) == KERNELS
 
 
 def get_kernel(name: str) -> Callable[..., tf.Tensor]:

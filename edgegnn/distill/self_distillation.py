@@ -31,6 +31,8 @@ from typing import Sequence
 from edgegnn import _keras_env  # noqa: F401
 import tensorflow as tf
 
+from edgegnn.distill.config import SD_GATES
+
 
 def neighborhood_discrepancy(embeddings: tf.Tensor, edge_source, edge_target, num_nodes,
                              eps: float = 1e-8, self_loops: bool = False) -> tf.Tensor:
@@ -52,7 +54,7 @@ def neighborhood_discrepancy(embeddings: tf.Tensor, edge_source, edge_target, nu
   return tf.where(degree > 0, 1.0 - cosine, tf.zeros_like(cosine))
 
 
-GATES = ("layer", "node")
+GATES = SD_GATES
 
 
 def adr_loss(discrepancies: Sequence[tf.Tensor], gate: str = "layer") -> tf.Tensor:

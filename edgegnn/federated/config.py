@@ -147,6 +147,6 @@ class FederatedConfig(MappingConfig):
     """The `QuantizationConfig` of `quantization` (None for FP32)."""
     if self.quantization is None:
       return None
-    from edgegnn.quantization import QuantizationConfig  # pylint: disable=g-import-not-at-top
+    from edgegnn.quantization.config import QuantizationConfig  # pylint: disable=g-import-not-at-top
     return QuantizationConfig.from_dict(dict(self.quantization), "federated.quantization")
 

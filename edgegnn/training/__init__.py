@@ -1,9 +1,26 @@
-"""Training: teacher training with early stopping, checkpoints and resume."""
-from edgegnn.training.batch_norm import reestimate_batch_norm
-from edgegnn.training.config import TrainConfig
-from edgegnn.training.cross_validation import CrossValidationResult, cross_validate
-from edgegnn.training.tasks import GraphTask, NodeTask, make_task
-from edgegnn.training.trainer import TrainResult, accuracy, cross_entropy, predict, train
+"""Training: teacher training with early stopping, checkpoints and resume.
 
-__all__ = ["TrainConfig", "CrossValidationResult", "cross_validate", "GraphTask", "NodeTask", "make_task", "TrainResult", "accuracy",
-           "cross_entropy", "predict", "reestimate_batch_norm", "train"]
+`edgegnn.training.config` (`TrainConfig`) imports without TensorFlow (a pipeline file is
+checked with it); the trainer and the tasks load it on first use.
+"""
+import importlib
+
+# Public name -> the module that defines it (imported on first access).
+_MODULES = {
+    "TrainConfig": "config",
+    "CrossValidationResult": "cross_validation", "cross_validate": "cross_validation",
+    "GraphTask": "tasks", "NodeTask": "tasks", "make_task": "tasks",
+    "TrainResult": "trainer", "accuracy": "trainer", "cross_entropy": "trainer",
+    "predict": "trainer", "train": "trainer",
+    "reestimate_batch_norm": "batch_norm",
+}
+
+
+def __getattr__(name):
+  if name in _MODULES:
+    module = importlib.import_module(f"edgegnn.training.{_MODULES[name]}")
+    return getattr(module, name)
+  raise AttributeError(f"module 'edgegnn.training' has no attribute {name!r}")
+
+
+__all__ = list(_MODULES)

@@ -7,7 +7,7 @@ import json
 import pathlib
 from typing import Any, ClassVar, Optional
 
-from edgegnn.binary.staged import BinarizeConfig
+from edgegnn.binary.config import BinarizeConfig
 from edgegnn.pipeline import registry
 from edgegnn.pipeline.context import StageContext, model_entry
 from edgegnn.pipeline.stages.base import PipelineContext, Stage, check_bench, check_seeds

@@ -104,7 +104,7 @@ class DistillStage(Stage):
           f"{', '.join(fitting)} on {context.dataset}, or run {method.name} in a pipeline on "
           f"a {method.task}-classification dataset ({', '.join(_datasets_of(method.task))}).")
     if self.teacher and self.distill.gfkd_feature_support:
-      from edgegnn.distill.fake_graphs import FEATURE_SUPPORT_TEACHER  # pylint: disable=g-import-not-at-top
+      from edgegnn.distill.config import FEATURE_SUPPORT_TEACHER  # pylint: disable=g-import-not-at-top
       spec = context.earlier[self.teacher].model_spec
       if spec is None or spec.architecture != "gin" or not spec.batch_norm:
         got = (f"architecture {spec.architecture!r}, batch_norm {spec.batch_norm}" if spec

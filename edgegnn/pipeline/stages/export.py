@@ -56,7 +56,7 @@ class ExportStage(Stage):
 
   def __post_init__(self):
     # pylint: disable=g-import-not-at-top
-    from edgegnn.deploy.convert import FORMATS, TARGETS, _check_format_target
+    from edgegnn.deploy.formats import FORMATS, TARGETS, check_format_target
     from edgegnn.models.feeds import check_feature_encoding
     check_feature_encoding("export", self.features, self.layout, self.formats, self.target)
     if self.layout not in LAYOUTS:
@@ -66,7 +66,7 @@ class ExportStage(Stage):
     for fmt in self.formats:
       if fmt not in FORMATS:
         raise ValueError(f"formats: unknown {fmt!r}; expected {', '.join(FORMATS)}.")
-      _check_format_target(fmt, self.target)
+      check_format_target(fmt, self.target)
     if self.target is not None and self.target not in TARGETS:
       raise ValueError(f"target: unknown {self.target!r}; expected {', '.join(TARGETS)}.")
     if self.target == "mcu" and self.layout == "sparse":
@@ -110,9 +110,9 @@ class ExportStage(Stage):
     if self.features != "dense":
       raise ValueError(f"{self.model!r} is a CPF student, bound to its graph's dense "
                        "features; use features: dense.")
-    from edgegnn.distill import cpf  # pylint: disable=g-import-not-at-top
-    cpf.check_export(layout=self.layout, formats=self.formats,
-                     where=f"{self.model!r}, a CPF student,")
+    from edgegnn.distill import cpf_export  # pylint: disable=g-import-not-at-top
+    cpf_export.check_export(layout=self.layout, formats=self.formats,
+                            where=f"{self.model!r}, a CPF student,")
 
   @property
   def produces(self) -> str:
