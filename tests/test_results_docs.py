@@ -299,7 +299,22 @@ def _readme_figures():
   csv = _json("docs/results/source_csv_load.json")
   timing = _json("docs/results/test_timing.json")
   glnn = _json("docs/results/glnn_latency.json")
+  cost = _json("docs/results/cost_model_host.json")
+  large = _json("docs/results/scale_1m.json")
+  lpgnas = _json("docs/results/lpgnas_cora_size0.2.json")
   return {
+      "LPGNAS searched model, Cora": (
+          [f"{lpgnas['summary']['lpgnas']['test_mean']:.1f}",
+           f"{lpgnas['artifacts']['lpgnas']['x_dq_int8_gcn_bytes']:.2f}",
+           f"{lpgnas['summary']['dq_int8_gcn']['test_mean']:.1f}"], ["0.5"]),
+      "sampled GraphSAGE, 1 M nodes, 10 M edges": (
+          [f"{100 * large['sage']['test_accuracy']:.1f}",
+           f"{100 * large['mlp']['test_accuracy']:.1f}",
+           f"{large['total_seconds'] / 60:.1f}", f"{large['peak_rss_mib'] / 1024:.1f}"],
+          ["15", f"{large['budget_seconds'] / 60:.0f}", "12"]),
+      "host cost model: latency ranking": (
+          [f"{cost['spearman_calibrated_leave_one_model_out']:.3f}", str(cost["num_artifacts"])],
+          ["0.9"]),
       "sparse-feature GCN latency, Cora / CiteSeer": (
           [_stock_ratio("cora"), _stock_ratio("citeseer")], None),
       "full-int8 GCN size, Cora": ([_int8_size_ratio()], None),
