@@ -8,7 +8,7 @@ from edgegnn import _keras_env  # (must precede any TensorFlow import)
 
 _keras_env.check_legacy_keras()
 
-__version__ = "0.2.0"   # the one place the version is set (pyproject reads it)
+__version__ = "0.3.0"   # the one place the version is set (pyproject reads it)
 
 _LAZY = {
     "data": "edgegnn.data",
