@@ -195,18 +195,14 @@ def _litert_shapes(info: TfliteModelInfo, inputs: Mapping[str, np.ndarray]
   import warnings  # pylint: disable=g-import-not-at-top
   from ai_edge_litert.interpreter import Interpreter  # pylint: disable=g-import-not-at-top
   from edgegnn.runtime.tensors import prepare_input  # pylint: disable=g-import-not-at-top
+  from edgegnn.runtime.timing import set_inputs  # pylint: disable=g-import-not-at-top
   with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # preserve_all_tensors "is for debugging"
     interpreter = Interpreter(model_content=info.data, num_threads=1,
                               experimental_preserve_all_tensors=True)
-  details = interpreter.get_input_details()
   prepared = {io.name: prepare_input(inputs[io.name], io, allow_dynamic=True)
               for io in info.inputs}
-  for io in info.inputs:
-    interpreter.resize_tensor_input(details[io.position]["index"], prepared[io.name].shape)
-  interpreter.allocate_tensors()
-  for io in info.inputs:
-    interpreter.set_tensor(details[io.position]["index"], prepared[io.name])
+  set_inputs(interpreter, info, prepared)
   interpreter.invoke()
   by_index = {d["index"]: tuple(int(x) for x in d["shape"])
               for d in interpreter.get_tensor_details()}

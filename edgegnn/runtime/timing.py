@@ -22,6 +22,17 @@ TIMED_INVOKE = "invoke only (inputs set once)"
 TIMED_CALL = "set inputs + invoke + read outputs"
 
 
+def set_inputs(interpreter, info: TfliteModelInfo, prepared: Mapping[str, np.ndarray]) -> None:
+  """Resizes a plain ai-edge-litert `interpreter`'s inputs to `prepared` (by name, in the
+  artifact's input order), allocates its tensors and sets the inputs."""
+  details = interpreter.get_input_details()
+  for io in info.inputs:
+    interpreter.resize_tensor_input(details[io.position]["index"], prepared[io.name].shape)
+  interpreter.allocate_tensors()
+  for io in info.inputs:
+    interpreter.set_tensor(details[io.position]["index"], prepared[io.name])
+
+
 def interpreter_with_inputs_set(info: TfliteModelInfo, runtime: str, num_threads: int,
                                 prepared: Mapping[str, np.ndarray], reference) -> Any:
   """litert: a plain interpreter with the inputs set (resized, allocated) once, so that
@@ -40,12 +51,7 @@ def interpreter_with_inputs_set(info: TfliteModelInfo, runtime: str, num_threads
     return None
   from ai_edge_litert.interpreter import Interpreter  # pylint: disable=g-import-not-at-top
   interpreter = Interpreter(model_content=info.data, num_threads=num_threads)
-  details = interpreter.get_input_details()
-  for io in info.inputs:
-    interpreter.resize_tensor_input(details[io.position]["index"], prepared[io.name].shape)
-  interpreter.allocate_tensors()
-  for io in info.inputs:
-    interpreter.set_tensor(details[io.position]["index"], prepared[io.name])
+  set_inputs(interpreter, info, prepared)
   interpreter.invoke()
   expected = reference.invoke(prepared)
   out = interpreter.get_output_details()
