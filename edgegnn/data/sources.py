@@ -10,6 +10,8 @@ the tfgnn format only).
     data.load_source({"format": "ogb", "root": "ogbn_arxiv", "symmetrize": True})
     data.load_source({"format": "tfgnn", "schema": "schema.pbtxt", "path": "graph.tfrecord",
                       "split": {"train": 0.6, "val": 0.2}})   # imports TensorFlow
+    data.load_source({"format": "synthetic", "num_nodes": 100000, "avg_degree": 10,
+                      "num_classes": 7, "seed": 0})   # a generated graph, no file
     data.load_source("g.npz")      # a path: .npz, or a .yaml/.json file holding the mapping
 
 Every place that turns a pipeline's `dataset:`, a CLI `--dataset` or a saved model's record
@@ -32,7 +34,7 @@ import re
 import weakref
 from typing import Any, Mapping, Optional, Union
 
-from edgegnn.data import registry
+from edgegnn.data import registry, source_synthetic
 from edgegnn.data.source_build import SourceError, build
 
 Source = Union[str, Mapping[str, Any]]
@@ -44,9 +46,10 @@ FORMAT_KEYS = {
             "split_column", "sparse_features"),
     "ogb": ("root", "split_name"),
     "tfgnn": ("schema", "path", "node_set", "edge_set", "features", "label"),
+    "synthetic": source_synthetic.KEYS,
 }
 PATH_KEYS = {"npz": ("path",), "csv": ("nodes", "edges"), "ogb": ("root",),
-             "tfgnn": ("schema", "path")}
+             "tfgnn": ("schema", "path"), "synthetic": ()}
 REQUIRED_KEYS = PATH_KEYS
 SPARSE_KEYS = ("path", "id", "index", "value", "width")
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")
@@ -87,6 +90,8 @@ def _spec_file(path: pathlib.Path) -> dict:
 
 def _default_name(spec: Mapping[str, Any]) -> str:
   fmt = spec["format"]
+  if fmt == "synthetic":
+    return source_synthetic.default_name(spec)
   stem = pathlib.Path(spec[PATH_KEYS[fmt][0]]).name
   if fmt == "tfgnn":  # graph_schema.pbtxt says little: its directory's name
     stem = pathlib.Path(spec["schema"]).parent.name
@@ -129,6 +134,8 @@ def _normalize(spec: Mapping[str, Any], base_dir: pathlib.Path, where: str) -> d
     raise SourceError(f"{where}: unknown key(s) {unknown} for format {fmt}; valid keys: "
                       f"{sorted(allowed)}.")
   out = copy.deepcopy(dict(spec))
+  if fmt == "synthetic":
+    source_synthetic.check(out, where)
   for key in REQUIRED_KEYS[fmt]:
     if not isinstance(out.get(key), str) or not out[key]:
       raise SourceError(f"{where}: format {fmt} needs `{key}` (a path), got "
@@ -178,7 +185,7 @@ def resolve(value: Any, base_dir: Optional[Union[str, os.PathLike]] = None) -> U
     except registry.UnknownDatasetError as e:
       raise registry.UnknownDatasetError(
           f"{e} Or your own graph: a .npz path, or a mapping with a `format` key (npz, csv, "
-          "ogb, tfgnn; docs/data.md).") from None
+          "ogb, tfgnn, synthetic; docs/data.md).") from None
   path = (base / os.path.expanduser(value)).resolve()
   if value.endswith(".npz"):
     return _normalize({"format": "npz", "path": str(path)}, base, str(path))
@@ -251,7 +258,8 @@ def load_source_summary(value: Source, base_dir: Optional[Union[str, os.PathLike
     return dataset, f"{resolved}: bundled dataset"
   key = _stat_key(resolved)
   if key not in _CACHE:
-    raw = READERS[resolved["format"]](resolved)
+    fmt = resolved["format"]
+    raw = (source_synthetic.read_synthetic if fmt == "synthetic" else READERS[fmt])(resolved)
     _CACHE.clear()  # one user graph at a time: a large one must not stay alive twice
     _CACHE[key] = build(raw, resolved["name"], resolved)
     _ORIGINS[_CACHE[key][0]] = resolved
@@ -294,5 +302,7 @@ def describe(value: Any) -> str:
   if not isinstance(value, Mapping):
     return str(value)
   fmt = value.get("format")
+  if fmt == "synthetic":
+    return f"{value.get('name')} (synthetic, {value.get('num_nodes')} nodes)"
   where = value.get(PATH_KEYS.get(fmt, ("path",))[0], "?")
   return f"{value.get('name')} ({fmt} {where})"
