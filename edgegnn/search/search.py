@@ -18,7 +18,6 @@ The genotype is the argmax of every softmax at the end (`Supernet.genotype`).
 from __future__ import annotations
 
 import dataclasses
-import time
 from typing import ClassVar
 
 import numpy as np
@@ -64,6 +63,10 @@ class SearchConfig(MappingConfig):
       raise ValueError(f"search.dropout must be in [0, 1), got {self.dropout}.")
 
 
+_SUPERNET_INPUTS = ("node_features", "edge_source", "edge_target")
+_SNAPSHOT_KEYS = ("val_accuracy", "expected_weight_bytes", "genotype")
+
+
 @dataclasses.dataclass
 class SearchResult:
   genotype: space_lib.Genotype
@@ -80,67 +83,83 @@ class SearchResult:
 
 
 def search(dataset, config: SearchConfig, seed: int = 0) -> SearchResult:
-  """Runs one search round on a node-classification `dataset` (full graph)."""
+  """Runs one search round on a node-classification `dataset` (full graph) through
+  `edgegnn.engine.fit`, one epoch being one `alternating_step` (module doc)."""
   from edgegnn import _keras_env  # noqa: F401  pylint: disable=g-import-not-at-top
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  from edgegnn import engine  # pylint: disable=g-import-not-at-top
   from edgegnn.models import feeds  # pylint: disable=g-import-not-at-top
   from edgegnn.search.supernet import Supernet  # pylint: disable=g-import-not-at-top
 
   if dataset.task != "node":
     raise ValueError(f"search: LPGNAS searches node-classification models; {dataset.name} "
                      "is a graph-level dataset.")
-  start = time.perf_counter()
   tf.keras.utils.set_random_seed(seed)
   feed = feeds.graph_feed(dataset.graph, "sparse")
-  inputs = (tf.constant(feed["node_features"], tf.float32), tf.constant(feed["edge_source"]),
-            tf.constant(feed["edge_target"]))
-  labels = tf.constant(dataset.labels, tf.int32)
-  train_rows = tf.constant(dataset.train_index, tf.int32)
-  val_rows = tf.constant(dataset.val_index, tf.int32)
+  batch = engine.Batch({name: feed[name] for name in _SUPERNET_INPUTS},
+                       dataset.labels[dataset.train_index], dataset.train_index,
+                       {"val_labels": dataset.labels[dataset.val_index],
+                        "val_rows": dataset.val_index}).as_tensors()
+  inputs = tuple(batch.inputs[name] for name in _SUPERNET_INPUTS)
+  val_labels = tf.cast(batch.targets["val_labels"], tf.int32)
+  val_rows = tf.cast(batch.targets["val_rows"], tf.int32)
   net = Supernet(config.space, dataset.num_features, dataset.num_classes,
                  dropout=config.dropout)
   net(inputs)                                                   # builds every variable
   reference = float(space_lib.reference_bytes(dataset.num_features, dataset.num_classes))
   weights, arch = net.weight_variables(), net.architecture_variables()
-  kernels = [v for v in weights if "kernel" in v.name]
+  decayed = [v for v in weights if "kernel" in v.name]
   weight_opt = tf.keras.optimizers.Adam(config.learning_rate)
   arch_opt = tf.keras.optimizers.Adam(config.arch_learning_rate)
 
-  def cross_entropy(logits, rows):
-    return tf.reduce_mean(tf.keras.losses.sparse_categorical_crossentropy(
-        tf.gather(labels, rows), tf.gather(logits, rows), from_logits=True))
-
   @tf.function
   def weight_step():
-    with tf.GradientTape() as tape:
-      loss = cross_entropy(net(inputs, training=True), train_rows)
-      loss += config.weight_decay * tf.add_n([tf.nn.l2_loss(k) for k in kernels])
-    weight_opt.apply_gradients(zip(tape.gradient(loss, weights), weights))
+    def objective():
+      logits = tf.gather(net(inputs, training=True), batch.rows)
+      return (engine.cross_entropy(logits, batch.labels)
+              + config.weight_decay * engine.l2_penalty(decayed))
+    loss, grads = engine.loss_and_gradients(objective, weights)
+    weight_opt.apply_gradients(zip(grads, weights))
     return loss
 
   @tf.function
   def arch_step():
-    with tf.GradientTape() as tape:
-      size = net.expected_weight_bytes() / reference
-      loss = cross_entropy(net(inputs, training=False), val_rows) + config.size_weight * size
-    arch_opt.apply_gradients(zip(tape.gradient(loss, arch), arch))
-    return loss, size
+    parts = {}
+    def objective():
+      parts["size"] = net.expected_weight_bytes() / reference
+      logits = tf.gather(net(inputs, training=False), val_rows)
+      return engine.cross_entropy(logits, val_labels) + config.size_weight * parts["size"]
+    loss, grads = engine.loss_and_gradients(objective, arch)
+    arch_opt.apply_gradients(zip(grads, arch))
+    return loss, parts["size"]
 
   @tf.function
   def val_accuracy():
     predicted = tf.argmax(tf.gather(net(inputs, training=False), val_rows), -1,
                           output_type=tf.int32)
-    return tf.reduce_mean(tf.cast(predicted == tf.gather(labels, val_rows), tf.float32))
+    return tf.reduce_mean(tf.cast(predicted == val_labels, tf.float32))
 
-  history = []
-  for epoch in range(config.epochs):
-    weight_step()
-    if epoch >= config.warmup_epochs:
-      arch_step()
+  epochs_done = [0]
+
+  def alternating_step(_batch) -> dict[str, float]:
+    """One search epoch: a weight step, then (after the warm-up) an architecture step."""
+    record = {"weight_loss": float(weight_step())}
+    if epochs_done[0] >= config.warmup_epochs:
+      arch_loss, size = arch_step()
+      record.update(arch_loss=float(arch_loss), relative_size=float(size))
+    epochs_done[0] += 1
+    return record
+
+  def snapshot(epoch: int, record: dict) -> None:
     if epoch % 10 == 9 or epoch == config.epochs - 1:
-      history.append({"epoch": epoch + 1, "val_accuracy": round(float(val_accuracy()), 4),
-                      "expected_weight_bytes": round(float(net.expected_weight_bytes()), 1),
-                      "genotype": net.genotype().describe()})
-  return SearchResult(genotype=net.genotype(), seconds=time.perf_counter() - start,
+      record.update(val_accuracy=round(float(val_accuracy()), 4),
+                    expected_weight_bytes=round(float(net.expected_weight_bytes()), 1),
+                    genotype=net.genotype().describe())
+
+  fitted = engine.fit(net, None, [batch], epochs=config.epochs, step=alternating_step,
+                      callbacks=[snapshot], description="search")
+  history = [{"epoch": r["epoch"] + 1, **{k: r[k] for k in _SNAPSHOT_KEYS}}
+             for r in fitted.history if "genotype" in r]
+  return SearchResult(genotype=net.genotype(), seconds=fitted.seconds,
                       probabilities=net.probability_table(), history=history,
                       supernet_val_accuracy=float(np.float32(val_accuracy())))
