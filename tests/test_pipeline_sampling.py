@@ -69,3 +69,23 @@ def test_bad_sampling_or_synthetic_source_refused_at_load(tmp_path, dataset, sta
   with pytest.raises(ValueError) as error:
     pipeline.load(path)
   assert key in str(error.value)
+
+
+@pytest.mark.slow
+def test_sampled_degree_quant_exports_full_int8(tmp_path, monkeypatch):
+  monkeypatch.setattr(runner_lib, "_code_fingerprint", lambda: "pinned")
+  stage = dict(SAMPLED_TRAIN["train"], name="sage_dq8",
+               quantization={"weight_bits": 8, "activation_bits": 8})
+  raw = {"name": "sampled_dq", "dataset": SOURCE,
+         "stages": [{"degree_quant": stage},
+                    {"export": {"model": "sage_dq8", "layout": "neighbors",
+                                "formats": ["tflite-int8"], "bench_runs": 1,
+                                "bench_warmup": 0}}]}
+  loaded = pipeline.load(_write(tmp_path, raw))
+  pipeline.Runner(loaded, out=str(tmp_path / "out"), log=lambda _: None,
+                  progress=False).run()
+  saved = json.loads((tmp_path / "out" / "report.json").read_text())
+  model = saved["models"][0]
+  assert model["quantization"]["method"] == "dq" and model["runs"][0]["test_accuracy"] > 0.5
+  artifact = saved["artifacts"][0]
+  assert artifact["format"] == "tflite-int8" and artifact["agreement"] >= 0.97
