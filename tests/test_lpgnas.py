@@ -72,6 +72,17 @@ def test_genotype_takes_the_most_probable_executable_activation_and_precision(sm
   assert space_lib.executable(chosen.activation, chosen.precision)
 
 
+def test_search_steps_the_architecture_only_after_warm_up(small):
+  space = space_lib.SearchSpace(attentions=("gcn", "const"), activations=("relu", "tanh"),
+                                widths=(4, 16))
+  result = search(small, SearchConfig(epochs=12, warmup_epochs=11, space=space), seed=0)
+  uniform = float(_supernet(small, space).expected_weight_bytes())   # all logits zero
+  assert [h["epoch"] for h in result.history] == [10, 12]
+  assert result.history[0]["expected_weight_bytes"] == pytest.approx(uniform, abs=0.06)
+  # Epoch 12's architecture step: Adam's first step moves each logit by about 0.05.
+  assert result.history[1]["expected_weight_bytes"] < uniform - 1.0
+
+
 @pytest.mark.slow   # two search rounds
 def test_a_larger_size_weight_searches_a_smaller_model(small):
   sizes = {}

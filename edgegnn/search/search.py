@@ -3,14 +3,18 @@
 Every epoch alternates (first-order, as in DARTS / LPGNAS):
 
 1. a weight step on the training nodes: Adam on W, b, attention vectors,
-   loss = CE(train) + weight_decay/2 * ||W||^2;
+   loss = CE(train) + weight_decay/2 * sum ||W||^2 over `engine.decayed_variables` (the
+   kernels and attention vectors, the engine's one decay rule; never biases or the
+   architecture logits);
 2. an architecture step on the validation nodes (after `warmup_epochs` of weight steps
    only): Adam on the architecture logits,
    loss = CE(val) + size_weight * E[weight bytes] / reference bytes,
    the reference being the int8 two-layer GCN with 16 hidden units
    (`space.reference_bytes`).
 
-The genotype is the argmax of every softmax at the end (`Supernet.genotype`).
+The genotype is the argmax of every softmax at the end (`Supernet.genotype`). The round
+is an `edgegnn.engine.fit` whose custom step is one such epoch (two optimizers, gradients
+from `engine.loss_and_gradients`); its callback records every 10th epoch.
 
     result = search(data.load("cora"), SearchConfig(), seed=0)
     result.genotype.describe()    # e.g. "gcn/relu/16/w8a8 | gat/none/7/w8a8"
@@ -18,6 +22,7 @@ The genotype is the argmax of every softmax at the end (`Supernet.genotype`).
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import ClassVar
 
 import numpy as np
@@ -94,6 +99,7 @@ def search(dataset, config: SearchConfig, seed: int = 0) -> SearchResult:
   if dataset.task != "node":
     raise ValueError(f"search: LPGNAS searches node-classification models; {dataset.name} "
                      "is a graph-level dataset.")
+  start = time.perf_counter()
   tf.keras.utils.set_random_seed(seed)
   feed = feeds.graph_feed(dataset.graph, "sparse")
   batch = engine.Batch({name: feed[name] for name in _SUPERNET_INPUTS},
@@ -108,7 +114,7 @@ def search(dataset, config: SearchConfig, seed: int = 0) -> SearchResult:
   net(inputs)                                                   # builds every variable
   reference = float(space_lib.reference_bytes(dataset.num_features, dataset.num_classes))
   weights, arch = net.weight_variables(), net.architecture_variables()
-  decayed = [v for v in weights if "kernel" in v.name]
+  decayed = engine.decayed_variables(net)      # kernels and attention vectors, never arch
   weight_opt = tf.keras.optimizers.Adam(config.learning_rate)
   arch_opt = tf.keras.optimizers.Adam(config.arch_learning_rate)
 
@@ -160,6 +166,6 @@ def search(dataset, config: SearchConfig, seed: int = 0) -> SearchResult:
                       callbacks=[snapshot], description="search")
   history = [{"epoch": r["epoch"] + 1, **{k: r[k] for k in _SNAPSHOT_KEYS}}
              for r in fitted.history if "genotype" in r]
-  return SearchResult(genotype=net.genotype(), seconds=fitted.seconds,
+  return SearchResult(genotype=net.genotype(), seconds=time.perf_counter() - start,
                       probabilities=net.probability_table(), history=history,
                       supernet_val_accuracy=float(np.float32(val_accuracy())))
