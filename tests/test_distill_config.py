@@ -99,6 +99,9 @@ def test_an_option_of_another_method_is_an_error_naming_both(method, option):
     message = str(error.value)
     assert f"method {method}" in message and option in message
     assert all(owner in message for owner in owners)
+    # ... and lists the method's own options, every one of them.
+    listed = message.rpartition(f"Options of method {method}: ")[2].rstrip(".").split(", ")
+    assert set(listed) == COMMON | OWN_OPTIONS[method]
 
 
 def test_dataclass_copies_keep_the_method_class():

@@ -81,6 +81,23 @@ def test_spec_option_tables_match_the_layers_that_implement_them():
   assert spec.READOUTS == readout.REDUCTIONS
 
 
+def test_config_option_tables_match_the_modules_that_implement_them():
+  from edgegnn.binary import config as binary_config, knn, quantizers
+  from edgegnn.distill import config as distill_config, cpf, lsp, self_distillation
+  from edgegnn.distill import fake_graphs
+  assert binary_config.METRICS == knn.METRICS
+  assert binary_config.QUANTIZERS == quantizers.QUANTIZERS
+  for alias in binary_config.QUANTIZERS:
+    quantizers.get(alias)
+  assert distill_config.LSP_KERNELS == lsp.KERNELS
+  for kernel in lsp.KERNELS:
+    lsp.get_kernel(kernel)
+  assert distill_config.LSP_DIRECTIONS == lsp.DIRECTIONS
+  assert distill_config.CPF_CONFIDENCES == cpf.CONFIDENCES
+  assert distill_config.SD_GATES == self_distillation.GATES
+  assert distill_config.FEATURE_SUPPORT_TEACHER == fake_graphs.FEATURE_SUPPORT_TEACHER
+
+
 # The plug-in of docs/architecture.md: one module with a config dataclass and a run.
 @dataclasses.dataclass(frozen=True)
 class MajorityStage(Stage):

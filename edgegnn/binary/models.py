@@ -23,109 +23,17 @@ float CONV_2D after conversion); every other linear map is fully binary (LceBcon
 """
 from __future__ import annotations
 
-import dataclasses
-from typing import ClassVar, Optional
+from typing import Optional
 
 from edgegnn import _keras_env  # noqa: F401
 import tensorflow as tf
 
 from edgegnn import layers as gl
-from edgegnn.binary import knn, quantizers
+from edgegnn.binary import quantizers
 from edgegnn.binary.edge_conv import BinEdgeConv, XorEdgeConv
+from edgegnn.binary.config import ARCHITECTURES, BinarySpec  # noqa: F401
 from edgegnn.binary.linear import BinaryLinear
 from edgegnn.binary.node_conv import binary_gcn_conv, binary_sage_conv
-from edgegnn.config_fields import MappingConfig
-
-ARCHITECTURES = ("gcn", "sage", "bin_edgeconv", "xor_edgeconv")
-NODE_ARCHITECTURES = ("gcn", "sage")
-CLASSIFIERS = ("binary", "float")
-# Per-layer precision of node models: "binary" follows the stage's precision (a
-# BinaryLinear: LceBconv2d); "int8" is a quantization-aware int8 layer in every stage (an
-# int8 FULLY_CONNECTED in the same lce artifact).
-LAYER_PRECISIONS = ("binary", "int8")
-
-
-@dataclasses.dataclass(frozen=True)
-class BinarySpec(MappingConfig):
-  """A binary model (the `binarize` stage's `model:` section).
-
-  Attributes:
-    architecture: gcn, sage (node tasks) or bin_edgeconv, xor_edgeconv (graph tasks).
-    hidden_units: channels of hidden layers.
-    num_layers: graph layers (node task: including the output layer).
-    dropout: dropout on hidden layer inputs (node) / before the classifier (graph).
-    input_dropout: dropout on the input features of node models (0 by default: dropping
-      words shifts the statistics of the normalisation after the first binary map).
-    k: neighbours of the dynamic k-NN graphs.
-    metric: k-NN distance of XorEdgeConv layers (hamming or euclidean); BinEdgeConv
-      layers use euclidean on their real-valued states.
-    activation: activation alias between layers (node) / on messages and the head
-      (graph).
-    embed_units: width of the DGCNN embedding before the readout.
-    quantizer: sign quantizer alias.
-    input_offset: node models: None binarises the input features as sign(BN(x)); a
-      number c as sign(x - c) with no per-feature parameters (0.5 for 0/1 bag-of-words).
-    classifier: precision cap of the point-cloud classifier (the last linear map):
-      "binary" (capped by nothing: sign(BN(h)) (*) sign(W), an LceBconv2d) or "float"
-      (logits = BN(h) W Gamma + b with real h and W in every precision: a float CONV_2D
-      of hidden_units x classes weights). Bahri et al. keep this layer real-valued by
-      default (their `bin_ll_quantize_*` flags): its input is the hidden_units-bit code
-      of the whole cloud, and binarising it quantises every logit to a multiple of
-      Gamma.
-    layer_precisions: node models: one of LAYER_PRECISIONS per layer, e.g. [binary, int8]
-      (a binary first layer, an int8 output layer: LceBconv2d and int8 FULLY_CONNECTED in
-      one lce artifact); None: every layer binary.
-  """
-  SECTION: ClassVar[str] = "binarize.model"
-  architecture: str = "gcn"
-  hidden_units: int = 128
-  num_layers: int = 2
-  dropout: float = 0.5
-  input_dropout: float = 0.0
-  k: int = 8
-  metric: str = "hamming"
-  activation: str = "none"
-  embed_units: int = 128
-  quantizer: str = "ste_sign"
-  input_offset: Optional[float] = 0.5
-  classifier: str = "binary"
-  layer_precisions: Optional[tuple[str, ...]] = None
-
-  def __post_init__(self):
-    if self.architecture not in ARCHITECTURES:
-      raise ValueError(f"binarize.model.architecture: unknown {self.architecture!r}; "
-                       f"expected one of {', '.join(ARCHITECTURES)}.")
-    for name in ("hidden_units", "num_layers", "k", "embed_units"):
-      if getattr(self, name) < 1:
-        raise ValueError(f"binarize.model.{name} must be >= 1, got {getattr(self, name)}.")
-    for name in ("dropout", "input_dropout"):
-      if not 0.0 <= getattr(self, name) < 1.0:
-        raise ValueError(f"binarize.model.{name} must be in [0, 1), got {getattr(self, name)}.")
-    if self.classifier not in CLASSIFIERS:
-      raise ValueError(f"binarize.model.classifier: unknown {self.classifier!r}; expected "
-                       f"one of {', '.join(CLASSIFIERS)}.")
-    if self.layer_precisions is not None:
-      where = "binarize.model.layer_precisions"
-      if self.task != "node":
-        raise ValueError(f"{where} applies to node models (gcn, sage), not "
-                         f"{self.architecture}.")
-      if len(self.layer_precisions) != self.num_layers:
-        raise ValueError(f"{where} needs one entry per layer ({self.num_layers}), got "
-                         f"{list(self.layer_precisions)}.")
-      unknown = [p for p in self.layer_precisions if p not in LAYER_PRECISIONS]
-      if unknown:
-        raise ValueError(f"{where}: unknown {unknown}; expected {', '.join(LAYER_PRECISIONS)} "
-                         "(lce runs binary LceBconv2d and int8 ops; other bits per layer: "
-                         "quantization.layers of a qat / degree_quant stage).")
-      object.__setattr__(self, "layer_precisions", tuple(self.layer_precisions))
-    knn.check_metric(self.metric)
-    gl.activations.get(self.activation)
-    quantizers.get(self.quantizer)
-
-  @property
-  def task(self) -> str:
-    return "node" if self.architecture in NODE_ARCHITECTURES else "graph"
-
 
 
 def _capped(precision: str, cap: str) -> str:

@@ -42,14 +42,11 @@ from edgegnn import _keras_env  # noqa: F401
 import tensorflow as tf
 
 from edgegnn.atomic import atomic_write_bytes
+from edgegnn.deploy.formats import (FORMATS, INTEGER_FORMATS, TARGETS,  # noqa: F401
+                                     TargetError, check_format_target)
 from edgegnn.runtime import tflite_file
 from edgegnn.models import feeds
 
-FORMATS = ("tflite-float32", "tflite-float16", "tflite-dynamic-int8", "tflite-int8",
-           "tflite-int8-float16", "tflite-int16x8", "lce")
-# Formats whose every compute op must be integer (checked on the written flatbuffer).
-INTEGER_FORMATS = ("tflite-int8", "tflite-int16x8")
-TARGETS = ("arm-linux", "mobile", "mcu")
 SIGNATURE_KEY = "serving_default"
 
 _FIXES = {
@@ -69,10 +66,6 @@ class ConversionError(RuntimeError):
   """The TFLite converter could not produce the requested format."""
 
 
-class TargetError(ValueError):
-  """The artifact cannot run on the requested target (names the ops and the fix)."""
-
-
 @dataclasses.dataclass(frozen=True)
 class ConversionResult:
   path: str
@@ -81,19 +74,6 @@ class ConversionResult:
   bytes: int
   ops: dict[str, int]
   runtime: str
-
-
-def _check_format_target(fmt: str, target: Optional[str]) -> None:
-  if fmt not in FORMATS:
-    raise ValueError(f"Unknown format {fmt!r}; expected one of {', '.join(FORMATS)}.")
-  if target is not None and target not in TARGETS:
-    raise ValueError(f"Unknown target {target!r}; expected one of {', '.join(TARGETS)}.")
-  if target == "mcu" and fmt != "tflite-int8":
-    raise TargetError(f"Target mcu (tflite-micro) needs format tflite-int8, not {fmt}: "
-                      "microcontroller kernels are integer-only.")
-  if target == "mobile" and fmt == "lce":
-    raise TargetError("Target mobile runs ai-edge-litert builtin ops only; an lce artifact "
-                      "needs the LCE runtime. Use arm-linux, or a tflite-* format.")
 
 
 def _serving_function(model: tf.keras.Model):
@@ -252,7 +232,7 @@ def convert(model: tf.keras.Model, fmt: str, path: str | os.PathLike, *,
       match tensors across artifacts, e.g. tools/int8_tensor_errors.py); by default only
       input/output names are kept (`strip_internal_names`).
   """
-  _check_format_target(fmt, target)
+  check_format_target(fmt, target)
   if integer_io and fmt != "tflite-int8":
     raise ValueError(f"integer_io (int8 inputs/outputs) applies to tflite-int8 only, not "
                      f"{fmt}: drop it or convert to tflite-int8.")
