@@ -90,8 +90,12 @@ def test_combinations_no_runtime_executes_are_refused_at_load(label):
 
 def test_an_int8_layer_after_a_float16_one_is_refused(cora):
   quantization = QuantizationConfig.from_dict({"method": "qat", "layers": {"conv0": "float16"}})
+  with pytest.raises(ValueError, match="conv1"):  # refused by the build itself
+    build_model(ModelSpec("gcn"), num_features=cora.num_features,
+                num_classes=cora.num_classes, quantization=quantization)
   model = build_model(ModelSpec("gcn"), num_features=cora.num_features,
-                      num_classes=cora.num_classes, quantization=quantization)
+                      num_classes=cora.num_classes,
+                      quantization=QuantizationConfig.from_dict({"method": "qat"}))
   with pytest.raises(ValueError, match="conv1"):
     apply_layer_precision(model, quantization.layer_precisions)
 
