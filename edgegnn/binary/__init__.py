@@ -7,7 +7,7 @@ Layers: `BinaryLinear` (1x1 QuantConv2D over an NHWC view, learned scale), `BinE
 `edgegnn.binary.config` (`BinarySpec`, `BinarizeConfig`) imports without TensorFlow and
 larq (a pipeline file is checked with it); the layers and models load them on first use.
 """
-import importlib
+from edgegnn._lazy import module_getattr
 
 # Public name -> the module that defines it (imported on first access; "" for a submodule).
 _MODULES = {
@@ -21,11 +21,6 @@ _MODULES = {
 }
 
 
-def __getattr__(name):
-  if name in _MODULES:
-    module = importlib.import_module(f"edgegnn.binary.{_MODULES[name] or name}")
-    return module if not _MODULES[name] else getattr(module, name)
-  raise AttributeError(f"module 'edgegnn.binary' has no attribute {name!r}")
-
+__getattr__ = module_getattr("edgegnn.binary", _MODULES)
 
 __all__ = list(_MODULES)

@@ -16,9 +16,7 @@
 `edgegnn.distill.config` and `edgegnn.distill.methods` import without TensorFlow (a
 pipeline file is checked with them); the losses and trainers load it on first use.
 """
-import importlib
-import sys
-import types
+from edgegnn._lazy import keep_function, module_getattr
 
 # Public name -> the module that defines it (imported on first access).
 _MODULES = {
@@ -31,29 +29,7 @@ _MODULES = {
 }
 
 
-def __getattr__(name):
-  if name in _MODULES:
-    module = importlib.import_module(f"edgegnn.distill.{_MODULES[name]}")
-    return getattr(module, name)
-  raise AttributeError(f"module 'edgegnn.distill' has no attribute {name!r}")
-
-
-
-
-class _Package(types.ModuleType):
-  """`edgegnn.distill.distill` is the function; importing the submodule of the same name
-  would otherwise rebind the package attribute to the module."""
-
-  @property
-  def distill(self):
-    from edgegnn.distill.distill import distill  # pylint: disable=g-import-not-at-top
-    return distill
-
-  @distill.setter
-  def distill(self, _):  # the import system binding the submodule: the function stays
-    pass
-
-
-sys.modules[__name__].__class__ = _Package
+__getattr__ = module_getattr("edgegnn.distill", _MODULES)
+keep_function("edgegnn.distill", "distill")
 
 __all__ = [*_MODULES, "distill"]

@@ -3,16 +3,12 @@
 `edgegnn.models.feeds` (numpy) and `edgegnn.models.spec` import without TensorFlow; the
 Keras builders (`build_model`, `transfer_weights`) load it on first use.
 """
+from edgegnn._lazy import module_getattr
 from edgegnn.models.spec import ARCHITECTURES, FEATURE_ENCODINGS, LAYOUTS, ModelSpec
 
 _ZOO = ("TASKS", "build_model", "transfer_weights")
 
-
-def __getattr__(name):
-  if name in _ZOO:
-    from edgegnn.models import zoo  # pylint: disable=g-import-not-at-top
-    return getattr(zoo, name)
-  raise AttributeError(f"module 'edgegnn.models' has no attribute {name!r}")
+__getattr__ = module_getattr("edgegnn.models", {name: "zoo" for name in _ZOO})
 
 
 __all__ = ["ARCHITECTURES", "FEATURE_ENCODINGS", "LAYOUTS", "ModelSpec", *_ZOO]

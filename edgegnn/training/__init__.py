@@ -3,7 +3,7 @@
 `edgegnn.training.config` (`TrainConfig`) imports without TensorFlow (a pipeline file is
 checked with it); the trainer and the tasks load it on first use.
 """
-import importlib
+from edgegnn._lazy import module_getattr
 
 # Public name -> the module that defines it (imported on first access).
 _MODULES = {
@@ -16,11 +16,6 @@ _MODULES = {
 }
 
 
-def __getattr__(name):
-  if name in _MODULES:
-    module = importlib.import_module(f"edgegnn.training.{_MODULES[name]}")
-    return getattr(module, name)
-  raise AttributeError(f"module 'edgegnn.training' has no attribute {name!r}")
-
+__getattr__ = module_getattr("edgegnn.training", _MODULES)
 
 __all__ = list(_MODULES)
